@@ -1,0 +1,243 @@
+import { assert } from '../assert.js';
+import type { RaftConfig } from './config.js';
+import { RaftError } from './errors.js';
+import { message } from './message.js';
+import { Raft } from './raft.js';
+import type { Ready } from './ready.js';
+import { NONE, type ConfState, type Entry, type HardState, type Message, type NodeId, type Role, type SoftState } from './types.js';
+
+export interface RaftStatus {
+  readonly id: NodeId;
+  readonly term: number;
+  readonly vote: NodeId;
+  readonly lead: NodeId;
+  readonly role: Role;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+  readonly leadTransferee: NodeId;
+  readonly conf: ConfState;
+  /** Only on the leader: each member's replication progress. */
+  readonly progress: ReadonlyMap<NodeId, { match: number; next: number; state: string }>;
+}
+
+/**
+ * One Raft node behind the ready/advance boundary (etcd's RawNode). Drive it with tick(),
+ * step() and the proposal methods; then take ready(), do its work, and call advance().
+ * Between ready() and advance() no other input is accepted: the Ready describes one instant.
+ */
+export class RaftNode {
+  private readonly raft: Raft;
+  private prevSoft: SoftState;
+  private prevHard: HardState;
+  private outstanding: Ready | null = null;
+
+  constructor(config: RaftConfig) {
+    this.raft = new Raft(config);
+    this.prevSoft = this.raft.softState();
+    this.prevHard = this.raft.hardState();
+  }
+
+  get id(): NodeId {
+    return this.raft.id;
+  }
+
+  /** Advances logical time by one tick: elections, heartbeats and CheckQuorum are counted in ticks. */
+  tick(): void {
+    this.assertNoReadyOutstanding();
+    this.raft.tick();
+  }
+
+  /** Feeds a message from a peer. Messages for another node or of an unknown sender are dropped. */
+  step(m: Message): void {
+    this.assertNoReadyOutstanding();
+    this.raft.step(m);
+  }
+
+  /** Starts an election now (tests and operator tooling); a no-op on a leader or a learner. */
+  campaign(): void {
+    this.assertNoReadyOutstanding();
+    this.raft.hup(false);
+  }
+
+  /**
+   * Appends commands to the log as one batch; returns the index of the first. The command at
+   * index i is committed when an applied entry has index i and the term returned in `term`.
+   */
+  propose(commands: Uint8Array | readonly Uint8Array[]): { index: number; term: number } {
+    this.assertNoReadyOutstanding();
+    const batch = commands instanceof Uint8Array ? [commands] : commands;
+    assert(batch.length > 0, 'propose needs at least one command');
+    this.assertCanPropose();
+    const index = this.raft.appendEntries(batch.map((data) => ({ type: 'normal' as const, data })));
+    return { index, term: this.raft.term };
+  }
+
+  private assertCanPropose(): void {
+    const r = this.raft;
+    if (r.role !== 'leader') {
+      throw new RaftError('NOT_LEADER', `node ${r.id} is a ${r.role}, not the leader`, r.lead);
+    }
+    if (r.leadTransferee !== NONE) {
+      throw new RaftError('TRANSFER_IN_PROGRESS', `leadership is moving to node ${r.leadTransferee}`, r.id);
+    }
+  }
+
+  /**
+   * Requests a linearizable read. The answer comes in a later Ready's readStates with the same
+   * context (unique per request: it is the key); serve the read once applied reaches its index.
+   * On a follower the request is forwarded to the leader.
+   */
+  readIndex(context: Uint8Array): void {
+    this.assertNoReadyOutstanding();
+    assert(context.length > 0, 'a read context must not be empty');
+    const r = this.raft;
+    if (r.role !== 'leader') {
+      if (r.lead === NONE) throw new RaftError('NOT_LEADER', `node ${r.id} knows no leader`, NONE);
+      r.send(message('read-index', r.id, r.lead, r.term, { context }));
+      return;
+    }
+    if (!r.committedEntryInCurrentTerm()) {
+      throw new RaftError('READ_NOT_READY', `leader ${r.id} has not yet committed an entry of term ${r.term}`, r.id);
+    }
+    if (r.readOnly.full()) {
+      throw new RaftError('READ_QUEUE_FULL', `${r.readOnly.size} reads already wait for a quorum`, r.id);
+    }
+    r.handleReadRequest(r.id, context);
+  }
+
+  /** Hands leadership to `to`: it is brought up to date, then told to campaign at once. */
+  transferLeadership(to: NodeId): void {
+    this.assertNoReadyOutstanding();
+    const r = this.raft;
+    if (r.role !== 'leader') throw new RaftError('NOT_LEADER', `node ${r.id} is not the leader`, r.lead);
+    if (!r.tracker.isVoter(to)) throw new RaftError('UNKNOWN_NODE', `node ${to} is not a voter`, r.id);
+    if (to === r.id || r.leadTransferee === to) return;
+    r.leadTransferee = to;
+    r.electionElapsed = 0; // the transfer must finish within one election timeout
+    const progress = r.tracker.progress.get(to)!;
+    if (progress.match === r.log.lastIndex()) r.sendTimeoutNow(to);
+    else r.sendAppend(to);
+  }
+
+  /** The transport could not reach `id`: stop pipelining to it and probe instead. */
+  reportUnreachable(id: NodeId): void {
+    const progress = this.raft.role === 'leader' ? this.raft.tracker.progress.get(id) : undefined;
+    if (progress && progress.state === 'replicate') progress.becomeProbe();
+  }
+
+  /** The snapshot sent to `id` was installed (or failed to send): resume appends. */
+  reportSnapshot(id: NodeId, succeeded: boolean): void {
+    const progress = this.raft.role === 'leader' ? this.raft.tracker.progress.get(id) : undefined;
+    if (!progress || progress.state !== 'snapshot') return;
+    if (!succeeded) progress.pendingSnapshot = 0;
+    progress.becomeProbe();
+    progress.probeSent = true; // wait for the next heartbeat answer before probing
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    const soft = r.softState();
+    const hard = r.hardState();
+    return (
+      r.broadcastPending ||
+      soft.leader !== this.prevSoft.leader ||
+      soft.role !== this.prevSoft.role ||
+      !sameHardState(hard, this.prevHard) ||
+      r.log.unstable.entries.length > 0 ||
+      r.log.unstableSnapshot() !== null ||
+      r.log.hasNextCommittedEntries() ||
+      r.msgs.length > 0 ||
+      r.msgsAfterPersist.length > 0 ||
+      r.readStates.length > 0
+    );
+  }
+
+  ready(): Ready {
+    this.assertNoReadyOutstanding();
+    const r = this.raft;
+    if (r.role === 'leader' && r.broadcastPending) {
+      r.broadcastPending = false;
+      r.bcastAppend();
+    }
+    const soft = r.softState();
+    const hard = r.hardState();
+    const softChanged = soft.leader !== this.prevSoft.leader || soft.role !== this.prevSoft.role;
+    const hardChanged = !sameHardState(hard, this.prevHard);
+    const entries = r.log.unstableEntries();
+    const rd: Ready = {
+      softState: softChanged ? soft : null,
+      hardState: hardChanged ? hard : null,
+      entries,
+      snapshot: r.log.unstableSnapshot(),
+      committedEntries: r.log.nextCommittedEntries(r.cfg.committedBytesPerReadyMax),
+      messages: r.msgs,
+      messagesAfterPersist: r.msgsAfterPersist,
+      readStates: r.readStates,
+      mustSync: entries.length > 0 || hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote,
+    };
+    r.msgs = [];
+    r.msgsAfterPersist = [];
+    r.readStates = [];
+    if (softChanged) this.prevSoft = soft;
+    this.outstanding = rd;
+    return rd;
+  }
+
+  /** The caller finished the last Ready: its writes are durable and its entries applied. */
+  advance(): void {
+    const rd = this.outstanding;
+    assert(rd !== null, 'advance() without an outstanding ready()');
+    this.outstanding = null;
+    const r = this.raft;
+    if (rd.hardState) this.prevHard = rd.hardState;
+    if (rd.snapshot) {
+      r.log.stableSnapshotTo(rd.snapshot.meta.index);
+      r.log.appliedTo(rd.snapshot.meta.index);
+    }
+    const lastEntry = rd.entries[rd.entries.length - 1];
+    if (lastEntry) {
+      r.log.stableTo(lastEntry.index, lastEntry.term);
+      r.selfPersisted(lastEntry.index);
+    }
+    const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
+    if (lastApplied) {
+      r.log.appliedTo(lastApplied.index);
+      r.reduceUncommittedBytes(rd.committedEntries);
+    }
+  }
+
+  status(): RaftStatus {
+    const r = this.raft;
+    const progress = new Map<NodeId, { match: number; next: number; state: string }>();
+    if (r.role === 'leader') {
+      for (const [id, p] of r.tracker.progress) progress.set(id, { match: p.match, next: p.next, state: p.state });
+    }
+    return {
+      id: r.id,
+      term: r.term,
+      vote: r.vote,
+      lead: r.lead,
+      role: r.role,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      leadTransferee: r.leadTransferee,
+      conf: r.tracker.confState(),
+      progress,
+    };
+  }
+
+  /** Entries in [lo, hi) from the log (stable or not); for tests and debugging. */
+  entries(lo: number, hi: number): readonly Entry[] {
+    return this.raft.log.slice(lo, Math.min(hi, this.raft.log.lastIndex() + 1), Number.MAX_SAFE_INTEGER) ?? [];
+  }
+
+  private assertNoReadyOutstanding(): void {
+    assert(this.outstanding === null, 'call advance() for the last Ready before giving the node new input');
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}

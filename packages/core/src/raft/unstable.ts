@@ -1,0 +1,66 @@
+import { assert } from '../assert.js';
+import type { Entry, Snapshot } from './types.js';
+
+/**
+ * Entries and a snapshot that the core has accepted but the caller has not yet made durable.
+ * Invariant: entries[i].index === offset + i; a snapshot, if any, has index offset - 1.
+ */
+export class Unstable {
+  snapshot: Snapshot | null = null;
+  entries: Entry[] = [];
+
+  constructor(public offset: number) {}
+
+  firstIndexIfKnown(): number | undefined {
+    return this.snapshot ? this.snapshot.meta.index + 1 : undefined;
+  }
+
+  lastIndexIfKnown(): number | undefined {
+    if (this.entries.length > 0) return this.offset + this.entries.length - 1;
+    return this.snapshot ? this.snapshot.meta.index : undefined;
+  }
+
+  termIfKnown(index: number): number | undefined {
+    if (index < this.offset) {
+      return this.snapshot && this.snapshot.meta.index === index ? this.snapshot.meta.term : undefined;
+    }
+    const last = this.lastIndexIfKnown();
+    if (last === undefined || index > last) return undefined;
+    return this.entries[index - this.offset]!.term;
+  }
+
+  /** The caller made entries up to `index` (of `term`) durable. A mismatch means they were replaced meanwhile. */
+  stableTo(index: number, term: number): void {
+    if (this.termIfKnown(index) !== term || index < this.offset) return;
+    this.entries = this.entries.slice(index + 1 - this.offset);
+    this.offset = index + 1;
+  }
+
+  stableSnapshotTo(index: number): void {
+    if (this.snapshot && this.snapshot.meta.index === index) this.snapshot = null;
+  }
+
+  restore(snapshot: Snapshot): void {
+    this.offset = snapshot.meta.index + 1;
+    this.entries = [];
+    this.snapshot = snapshot;
+  }
+
+  truncateAndAppend(entries: readonly Entry[]): void {
+    const first = entries[0]!.index;
+    if (first === this.offset + this.entries.length) {
+      this.entries = this.entries.concat(entries);
+    } else if (first <= this.offset) {
+      // Replaces everything unstable; the stable log from `first` on is shadowed by these.
+      this.offset = first;
+      this.entries = entries.slice();
+    } else {
+      this.entries = this.entries.slice(0, first - this.offset).concat(entries);
+    }
+  }
+
+  slice(lo: number, hi: number): Entry[] {
+    assert(lo >= this.offset && hi <= this.offset + this.entries.length, `unstable slice [${lo}, ${hi}) out of bounds`);
+    return this.entries.slice(lo - this.offset, hi - this.offset);
+  }
+}
