@@ -2,6 +2,7 @@ import { assert } from '../assert.js';
 import type { RaftConfig } from './config.js';
 import { RaftError } from './errors.js';
 import { message } from './message.js';
+import { decodeConfChange, encodeConfChange, nextConf, type ConfChange } from './conf-change.js';
 import { Raft } from './raft.js';
 import type { Ready } from './ready.js';
 import { NONE, type ConfState, type Entry, type HardState, type Message, type NodeId, type Role, type SoftState } from './types.js';
@@ -81,6 +82,23 @@ export class RaftNode {
     if (r.leadTransferee !== NONE) {
       throw new RaftError('TRANSFER_IN_PROGRESS', `leadership is moving to node ${r.leadTransferee}`, r.id);
     }
+  }
+
+  /**
+   * Proposes a membership change; it takes effect on each node when its entry is applied (by
+   * advance()). One change at a time: CONF_CHANGE_PENDING until the previous one is applied.
+   */
+  proposeConfChange(change: ConfChange): { index: number; term: number } {
+    this.assertNoReadyOutstanding();
+    this.assertCanPropose();
+    const r = this.raft;
+    if (r.pendingConfIndex > r.log.applied) {
+      throw new RaftError('CONF_CHANGE_PENDING', `conf change at ${r.pendingConfIndex} is not applied yet`, r.id);
+    }
+    const conf = nextConf(r.tracker.confState(), change); // throws CONF_CHANGE_INVALID with the reason
+    const index = r.appendEntries([{ type: 'conf-change', data: encodeConfChange({ change, conf }) }]);
+    r.pendingConfIndex = index;
+    return { index, term: r.term };
   }
 
   /**
@@ -199,6 +217,9 @@ export class RaftNode {
     if (lastEntry) {
       r.log.stableTo(lastEntry.index, lastEntry.term);
       r.selfPersisted(lastEntry.index);
+    }
+    for (const entry of rd.committedEntries) {
+      if (entry.type === 'conf-change') r.applyConfChange(decodeConfChange(entry.data));
     }
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
     if (lastApplied) {

@@ -3,6 +3,7 @@ import { resolveRaftConfig, type RaftConfig, type ResolvedRaftConfig } from './c
 import { entryBytes, payloadBytes } from './entry-size.js';
 import { RaftError } from './errors.js';
 import { CAMPAIGN_TRANSFER, isTransferContext, message } from './message.js';
+import { encodeConfChange, nextConf, type ConfChange, type ConfChangeEntry } from './conf-change.js';
 import type { Progress } from './progress.js';
 import { RaftLog } from './raft-log.js';
 import { ReadOnly, type ReadRequest } from './read-only.js';
@@ -42,6 +43,8 @@ export class Raft {
   uncommittedBytes = 0;
   /** New entries to replicate: appends go out once per Ready, which batches proposals. */
   broadcastPending = false;
+  /** Index of the newest conf-change entry this leader may have in flight: one change at a time. */
+  pendingConfIndex = 0;
 
   /** Messages that may go out at once. */
   msgs: Message[] = [];
@@ -145,6 +148,8 @@ export class Raft {
     const self = this.tracker.progress.get(this.id)!;
     self.becomeReplicate();
     self.recentActive = true;
+    // Any conf change in our uncommitted tail must apply before we accept another.
+    this.pendingConfIndex = this.log.lastIndex();
     // §5.4.2: entries of earlier terms commit only under one of our own, so append one now.
     this.appendEntries([{ type: 'normal', data: new Uint8Array(0) }]);
   }
@@ -306,9 +311,10 @@ export class Raft {
   // ---- leader: replication -----------------------------------------------------------------
 
   /** Appends proposals as the leader; refuses when the uncommitted bound would be exceeded. */
-  appendEntries(proposals: readonly { type: Entry['type']; data: Uint8Array }[]): number {
+  appendEntries(proposals: readonly { type: Entry['type']; data: Uint8Array }[], bypassLimit = false): number {
     const size = payloadBytes(proposals as readonly Entry[]);
-    if (this.uncommittedBytes > 0 && size > 0 && this.uncommittedBytes + size > this.cfg.uncommittedBytesMax) {
+    const overLimit = this.uncommittedBytes > 0 && size > 0 && this.uncommittedBytes + size > this.cfg.uncommittedBytesMax;
+    if (overLimit && !bypassLimit) {
       throw new RaftError(
         'UNCOMMITTED_BYTES_EXCEEDED',
         `leader holds ${this.uncommittedBytes} uncommitted bytes; ${size} more would pass the limit of ${this.cfg.uncommittedBytesMax}`,
@@ -402,6 +408,26 @@ export class Raft {
 
   sendTimeoutNow(to: NodeId): void {
     this.send(message('timeout-now', this.id, to, this.term));
+  }
+
+  // ---- membership ------------------------------------------------------------------------
+
+  /** A committed conf-change entry is being applied: every replica switches configuration here. */
+  applyConfChange({ change, conf }: ConfChangeEntry): void {
+    this.tracker.applyConf(conf, this.log.lastIndex() + 1);
+    if (this.role !== 'leader') return;
+    if (!this.promotable()) {
+      // Removed (or never a voter): a leader outside the configuration steps down.
+      this.becomeFollower(this.term, NONE);
+      return;
+    }
+    if (change.kind === 'joint') {
+      const leave: ConfChange = { kind: 'leave-joint' };
+      const data = encodeConfChange({ change: leave, conf: nextConf(conf, leave) });
+      this.pendingConfIndex = this.appendEntries([{ type: 'conf-change', data }], true);
+    }
+    this.maybeCommit();
+    this.broadcastPending = true;
   }
 
   // ---- reads -----------------------------------------------------------------------------

@@ -47,6 +47,14 @@ export class TestCluster {
     });
   }
 
+  /** A new, empty node (no configuration yet): it learns the membership from the leader's log. */
+  addNode(id: NodeId): void {
+    this.storages.set(id, new MemoryStorage({ voters: [], learners: [], votersOutgoing: [] }));
+    this.applied.set(id, []);
+    this.readResults.set(id, []);
+    this.nodes.set(id, this.newNode(id, 0));
+  }
+
   node(id: NodeId): RaftNode {
     const node = this.nodes.get(id);
     if (!node) throw new Error(`no node ${id}`);

@@ -1,0 +1,105 @@
+import t from 'tap';
+import { RaftError } from '../../src/index.js';
+import { nextConf } from '../../src/raft/conf-change.js';
+import { TestCluster, bytes, text } from '../support/cluster.js';
+
+const conf = (voters: number[], learners: number[] = [], votersOutgoing: number[] = []) => ({ voters, learners, votersOutgoing });
+
+function errorCode(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof RaftError ? error.code : `not a RaftError: ${String(error)}`;
+  }
+  return undefined;
+}
+
+function appliedData(c: TestCluster, id: number): string[] {
+  return c.applied.get(id)!.filter((e) => e.type === 'normal' && e.data.length > 0).map((e) => text(e.data));
+}
+
+t.test('a simple change adds a voter that then counts toward the quorum', async (t) => {
+  const c = new TestCluster({ size: 3, seed: 3 });
+  c.elect(1);
+  c.addNode(4);
+  c.node(1).proposeConfChange({ kind: 'simple', action: 'add-voter', node: 4 });
+  c.stabilize();
+  for (const id of [1, 2, 3, 4]) t.same(c.node(id).status().conf, conf([1, 2, 3, 4]), `node ${id} knows the new membership`);
+  // With 4 voters a quorum is 3: two nodes down must stop commits.
+  c.crash(3);
+  c.crash(4);
+  const before = c.node(1).status().commit;
+  c.node(1).propose(bytes('needs-three'));
+  c.stabilize();
+  t.equal(c.node(1).status().commit, before, 'two of four voters cannot commit');
+  c.restart(4);
+  c.tickAll(3);
+  c.stabilize();
+  t.ok(appliedData(c, 1).includes('needs-three'), 'committed once three of four voters are up');
+});
+
+t.test('a joint change replaces the voters and the leader leaves the joint configuration by itself', async (t) => {
+  const c = new TestCluster({ size: 3, seed: 5 });
+  c.elect(1);
+  c.addNode(4);
+  c.addNode(5);
+  c.node(1).proposeConfChange({ kind: 'joint', voters: [1, 4, 5], learners: [] });
+  c.stabilize();
+  t.same(c.node(1).status().conf, conf([1, 4, 5]), 'leader ended in the new configuration, not joint');
+  t.same(c.node(4).status().conf, conf([1, 4, 5]), 'new voter agrees');
+  c.crash(2);
+  c.crash(3);
+  c.node(1).propose(bytes('after-replace'));
+  c.stabilize();
+  t.same(appliedData(c, 5), ['after-replace'], 'new majority commits without the removed nodes');
+});
+
+t.test('one change at a time: a second proposal before the first applies is refused', async (t) => {
+  const c = new TestCluster({ size: 3, seed: 9 });
+  c.elect(1);
+  c.addNode(4);
+  c.addNode(5);
+  c.node(1).proposeConfChange({ kind: 'simple', action: 'add-learner', node: 4 });
+  t.equal(errorCode(() => c.node(1).proposeConfChange({ kind: 'simple', action: 'add-learner', node: 5 })), 'CONF_CHANGE_PENDING');
+  c.stabilize();
+  t.same(c.node(1).status().conf, conf([1, 2, 3], [4]));
+  t.doesNotThrow(() => c.node(1).proposeConfChange({ kind: 'simple', action: 'add-learner', node: 5 }));
+});
+
+t.test('a removed leader steps down and the rest elect a new one', async (t) => {
+  const c = new TestCluster({ size: 3, seed: 11 });
+  c.elect(1);
+  c.node(1).proposeConfChange({ kind: 'simple', action: 'remove', node: 1 });
+  c.stabilize();
+  t.not(c.node(1).status().role, 'leader', 'the removed leader stepped down');
+  for (let i = 0; i < 60 && (c.leader() === undefined || c.leader() === 1); i++) {
+    c.tickAll();
+    c.stabilize();
+  }
+  const leader = c.leader();
+  t.ok(leader === 2 || leader === 3, `a remaining voter leads (got ${leader})`);
+  t.same(c.node(2).status().conf, conf([2, 3]));
+});
+
+t.test('a learner receives the log but never campaigns or counts', async (t) => {
+  const c = new TestCluster({ size: 3, seed: 13 });
+  c.elect(1);
+  c.addNode(4);
+  c.node(1).proposeConfChange({ kind: 'simple', action: 'add-learner', node: 4 });
+  c.stabilize();
+  c.node(1).propose(bytes('x'));
+  c.stabilize();
+  t.same(appliedData(c, 4), ['x'], 'learner applied the entry');
+  c.crash(1);
+  c.tick(4, 100);
+  t.equal(c.node(4).status().role, 'follower', 'learner never campaigns');
+});
+
+t.test('invalid changes are refused with the reason', async (t) => {
+  t.equal(errorCode(() => nextConf(conf([1]), { kind: 'simple', action: 'remove', node: 1 })), 'CONF_CHANGE_INVALID', 'last voter');
+  t.equal(errorCode(() => nextConf(conf([1, 2]), { kind: 'leave-joint' })), 'CONF_CHANGE_INVALID', 'not joint');
+  t.equal(errorCode(() => nextConf(conf([1, 2], [], [3]), { kind: 'joint', voters: [1], learners: [] })), 'CONF_CHANGE_INVALID', 'already joint');
+  t.equal(errorCode(() => nextConf(conf([1, 2]), { kind: 'joint', voters: [1], learners: [2] })), 'CONF_CHANGE_INVALID', 'demotion in joint');
+  t.equal(errorCode(() => nextConf(conf([1, 2]), { kind: 'simple', action: 'add-learner', node: 2 })), 'CONF_CHANGE_INVALID', 'demotion in simple');
+  t.same(nextConf(conf([1, 2]), { kind: 'joint', voters: [3, 1], learners: [4] }), conf([1, 3], [4], [1, 2]));
+});
