@@ -1,0 +1,66 @@
+/**
+ * The history format of DESIGN.md ("Histories"): JSON Lines, one event per line, in the order the
+ * events happened. These are the types after reading and validation.
+ */
+
+/** A value stored under a key. Compared exactly: `1` and `"1"` differ. */
+export type Value = string | number;
+
+export type EventType = 'invoke' | 'ok' | 'fail' | 'info';
+export type OpFunction = 'read' | 'write' | 'cas';
+export type ProcessId = number | string;
+
+/** One line of a history. `line` is 1-based and is not part of the format; it is where we read it. */
+export interface HistoryEvent {
+  readonly process: ProcessId;
+  readonly type: EventType;
+  readonly f: OpFunction;
+  readonly key: string;
+  /** read: null on invoke, the value read (null = absent) on ok. write: the value. cas: [expected, new]. */
+  readonly value: Value | null | readonly [Value | null, Value];
+  readonly time: number;
+  readonly index?: number;
+  readonly error?: string;
+  readonly line: number;
+}
+
+/**
+ * How an operation ended, as far as the checker cares.
+ * - `ok`: it happened, with `output` as its result.
+ * - `info`: unknown; it may take effect at any time after its invocation, or never. A completion that
+ *   never came is `info` too.
+ * - `mismatch`: a cas that failed with `"error":"cas-mismatch"`; an observation that the value was not
+ *   the expected one at some instant of the operation.
+ * - `fail`: any other failure; it changed nothing and observed nothing, so the checker drops it.
+ */
+export type OpStatus = 'ok' | 'info' | 'mismatch' | 'fail';
+
+/** An invocation paired with its completion. */
+export interface Operation {
+  /** Position in invocation order, from 0. */
+  readonly id: number;
+  readonly process: ProcessId;
+  readonly key: string;
+  readonly f: OpFunction;
+  /** The invocation's value: null for read, the value for write, [expected, new] for cas. */
+  readonly input: Value | null | readonly [Value | null, Value];
+  /** For an ok read: the value read (null = absent). Otherwise null. */
+  readonly output: Value | null;
+  readonly status: OpStatus;
+  /** Event positions (0-based, in history order): the real-time order the checker uses. */
+  readonly call: number;
+  /** Infinity when the operation is `info` or never completed: it may take effect any time after `call`. */
+  readonly ret: number;
+  readonly callTime: number;
+  /** null when the operation never completed. */
+  readonly retTime: number | null;
+  readonly callLine: number;
+  readonly retLine: number | null;
+  readonly error?: string;
+}
+
+/** A history after reading: its events and the operations they form. */
+export interface History {
+  readonly events: readonly HistoryEvent[];
+  readonly operations: readonly Operation[];
+}
