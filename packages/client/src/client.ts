@@ -1,0 +1,345 @@
+import assert from 'node:assert/strict';
+import pRetry, { AbortError } from 'p-retry';
+import { Connection, type AttemptResult, type ConnectionOptions } from './connection.js';
+import type { Outcome, StatusOutcome } from './outcome.js';
+import type { ClientResponse, ErrorBody, ErrorCode, ReadMode, RequestBody, Session } from './protocol.js';
+
+export interface KvClientOptions {
+  /** 'host:port' of each node's client port; any of them, in any order. */
+  readonly endpoints: readonly string[];
+  /** Every operation ends within this, whatever happens (plus a few ms of bookkeeping). */
+  readonly opDeadlineMs?: number;
+  /** One attempt on one node waits at most this long, so a hung node cannot eat the whole deadline. */
+  readonly attemptMsMax?: number;
+  /** p-retry `retries`: attempts after the first. The deadline usually ends an operation first. */
+  readonly retriesMax?: number;
+  /** Exponential backoff between attempts, randomized by p-retry (x1..x2). */
+  readonly backoffMsMin?: number;
+  readonly backoffMsMax?: number;
+  /** Writes carry a session so that a retry applies once. Off: a write whose first attempt may have applied is never retried. */
+  readonly sessions?: boolean;
+  readonly frameBytesMax?: number;
+  /** wss:// with these (a CA to verify the nodes; cert/key if the nodes ask for a client certificate). */
+  readonly tls?: ConnectionOptions['tls'];
+}
+
+const DEFAULTS = {
+  opDeadlineMs: 5000,
+  attemptMsMax: 1000,
+  retriesMax: 50,
+  backoffMsMin: 10,
+  backoffMsMax: 500,
+  frameBytesMax: 1 << 20,
+};
+
+/** A failed attempt that may be retried. Carries what the final outcome needs if none succeeds. */
+class AttemptFailed extends Error {
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+  }
+}
+
+/** Per-operation facts accumulated over attempts. */
+interface OpState {
+  /** Some attempt left and its fate is unknown: from then on, `fail` is no longer provable without a session. */
+  sentUnknown: boolean;
+  lastCode: ErrorCode;
+  lastMessage: string;
+}
+
+type Step = { readonly done: Outcome } | { readonly sessionExpired: true };
+
+/**
+ * A client for a kvapp cluster. Reads run concurrently; writes run one at a time, because a
+ * session allows one command in flight (the node keeps only the last seq's result). A write's
+ * deadline includes its wait behind earlier writes.
+ */
+export class KvClient {
+  private readonly o: typeof DEFAULTS & { endpoints: readonly string[]; sessions: boolean; tls: KvClientOptions['tls'] };
+  private readonly connections = new Map<string, Connection>();
+  private leader: string | null = null;
+  private cursor = 0;
+  private session: { clientId: string; seq: number } | null = null;
+  private writes: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(options: KvClientOptions) {
+    assert(options.endpoints.length > 0, 'at least one endpoint');
+    this.o = {
+      ...DEFAULTS,
+      ...stripUndefined(options),
+      endpoints: [...options.endpoints],
+      sessions: options.sessions ?? true,
+      tls: options.tls,
+    };
+    assert(this.o.opDeadlineMs > 0 && this.o.attemptMsMax > 0, 'deadlines > 0');
+  }
+
+  /** The session in use, for logs and tests; null before the first write. */
+  get currentSession(): Session | null {
+    return this.session ? { ...this.session } : null;
+  }
+
+  get(key: string, options: { read?: ReadMode } = {}): Promise<Outcome> {
+    const body: RequestBody = options.read ? { op: 'get', key, read: options.read } : { op: 'get', key };
+    return this.attempts(body, this.deadline(), null).then(finalOf);
+  }
+
+  put(key: string, value: string): Promise<Outcome> {
+    return this.write({ op: 'put', key, value });
+  }
+
+  delete(key: string): Promise<Outcome> {
+    return this.write({ op: 'delete', key });
+  }
+
+  /** expected null: only if the key is absent. */
+  cas(key: string, expected: string | null, value: string): Promise<Outcome> {
+    return this.write({ op: 'cas', key, expected, value });
+  }
+
+  /** Asks every endpoint for its view, once each, in parallel. */
+  statusAll(): Promise<StatusOutcome[]> {
+    return Promise.all(
+      this.o.endpoints.map(async (endpoint): Promise<StatusOutcome> => {
+        const r = await this.connection(endpoint).request({ op: 'status' }, this.o.attemptMsMax);
+        if (r.kind === 'response' && r.response.ok && r.response.status) return { endpoint, ok: true, status: r.response.status };
+        if (r.kind === 'response' && !r.response.ok) return { endpoint, ok: false, message: `${r.response.error.code}: ${r.response.error.message}` };
+        return { endpoint, ok: false, message: describe(r) };
+      }),
+    );
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const c of this.connections.values()) c.close();
+    this.connections.clear();
+  }
+
+  private deadline(): number {
+    return performance.now() + this.o.opDeadlineMs;
+  }
+
+  private write(body: RequestBody): Promise<Outcome> {
+    const deadline = this.deadline();
+    const run = this.writes.then(() => this.runWrite(body, deadline));
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runWrite(body: RequestBody, deadline: number): Promise<Outcome> {
+    if (!this.o.sessions) return finalOf(await this.attempts(body, deadline, null));
+    // A session_expired on an operation none of whose attempts can have applied: open a new
+    // session and go on. Twice in one operation means something is wrong; stop.
+    for (let round = 0; round < 2; round++) {
+      if (this.session === null) {
+        const opened = await this.register(deadline);
+        if (opened.status !== 'ok') return opened;
+      }
+      const session = this.session;
+      assert(session !== null);
+      session.seq += 1;
+      const step = await this.attempts({ ...body, session: { clientId: session.clientId, seq: session.seq } } as RequestBody, deadline, session);
+      if ('done' in step) return step.done;
+      this.session = null;
+    }
+    return { status: 'fail', error: { code: 'session_expired', message: 'the session expired twice in one operation' } };
+  }
+
+  /** Opening a session sends nothing of the operation itself: any failure here is a `fail`. */
+  private async register(deadline: number): Promise<Outcome> {
+    const state: OpState = { sentUnknown: false, lastCode: 'unavailable', lastMessage: 'no node answered' };
+    const step = await this.retry(deadline, state, async (timeoutMs) => {
+      const r = await this.attempt({ op: 'register' }, timeoutMs);
+      if (r.kind === 'response' && r.response.ok && typeof r.response.clientId === 'string') {
+        this.session = { clientId: r.response.clientId, seq: 0 };
+        return { done: { status: 'ok' } };
+      }
+      return this.retryable(r, state, null, 'register');
+    });
+    if ('done' in step && step.done.status === 'ok') return step.done;
+    const why = 'done' in step && step.done.status !== 'ok' ? reasonOf(step.done) : state.lastMessage;
+    return { status: 'fail', error: { code: state.lastCode, message: `could not open a session, nothing was sent: ${why}` } };
+  }
+
+  private attempts(body: RequestBody, deadline: number, session: { clientId: string } | null): Promise<Step> {
+    const state: OpState = { sentUnknown: false, lastCode: 'unavailable', lastMessage: 'no node answered' };
+    return this.retry(deadline, state, async (timeoutMs) => {
+      const r = await this.attempt(body, timeoutMs);
+      if (r.kind === 'response') {
+        const final = this.decide(body, r.response, state, session);
+        if (final !== null) return final;
+      }
+      return this.retryable(r, state, session, body.op);
+    });
+  }
+
+  /** Runs attempts with p-retry until one returns a Step, the deadline passes, or retries run out. */
+  private async retry(deadline: number, state: OpState, attempt: (timeoutMs: number) => Promise<Step>): Promise<Step> {
+    const controller = new AbortController();
+    const remaining = () => deadline - performance.now();
+    const timer = setTimeout(() => controller.abort(new AbortError('deadline')), Math.max(0, remaining()));
+    try {
+      return await pRetry(
+        () => {
+          const left = remaining();
+          if (left <= 0 || this.closed) throw new AbortError('deadline');
+          return attempt(Math.min(this.o.attemptMsMax, left));
+        },
+        {
+          retries: this.o.retriesMax,
+          minTimeout: this.o.backoffMsMin,
+          maxTimeout: this.o.backoffMsMax,
+          factor: 2,
+          randomize: true,
+          signal: controller.signal,
+          shouldRetry: ({ error }) => error instanceof AttemptFailed,
+        },
+      );
+    } catch (err) {
+      if (!(err instanceof AttemptFailed) && !(err instanceof AbortError) && !isAbort(err)) throw err;
+      return { done: this.giveUp(state) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private giveUp(state: OpState): Outcome {
+    if (state.sentUnknown) return { status: 'indeterminate', reason: `deadline or retries exhausted after an unknown attempt: ${state.lastMessage}` };
+    return { status: 'fail', error: { code: state.lastCode, message: `no attempt reached a node that could serve it: ${state.lastMessage}` } };
+  }
+
+  /** A response that ends the operation (or asks for a new session), or null to retry. */
+  private decide(body: RequestBody, response: ClientResponse, state: OpState, session: { clientId: string } | null): Step | null {
+    if (response.ok) {
+      const ok = okOutcome(body, response);
+      if (ok !== null) return { done: ok };
+      // An ok that lacks what the op needs is garbage; treat as lost (handled by retryable).
+      state.sentUnknown = true;
+      state.lastCode = 'internal';
+      state.lastMessage = `node answered ok without the fields a ${body.op} needs`;
+      return null;
+    }
+    const e = response.error;
+    switch (e.code) {
+      case 'cas_mismatch':
+      case 'rejected':
+      case 'bad_request':
+      case 'stale_seq':
+        // With a session, the node answered for the one application of this seq (a retry gets
+        // the cached result), so the answer is the operation's. Without one, an earlier attempt
+        // may have applied and changed what this attempt saw.
+        if (session !== null || !state.sentUnknown) return { done: failOf(e) };
+        return { done: { status: 'indeterminate', reason: `${e.code} after an earlier attempt of unknown fate` } };
+      case 'session_expired':
+        if (session === null) return { done: state.sentUnknown ? { status: 'indeterminate', reason: 'session_expired on a request without a session' } : failOf(e) };
+        if (!state.sentUnknown) return { sessionExpired: true };
+        this.session = null;
+        return { done: { status: 'indeterminate', reason: 'session expired after an attempt of unknown fate' } };
+      default:
+        return null;
+    }
+  }
+
+  /** Records a failed attempt and throws to retry, or ends the operation when retrying is unsafe. */
+  private retryable(r: AttemptResult, state: OpState, session: { clientId: string } | null, op: string): Step {
+    let unknown: boolean;
+    if (r.kind === 'response' && !r.response.ok) {
+      const e = r.response.error;
+      state.lastCode = e.code;
+      state.lastMessage = `${e.code}: ${e.message}`;
+      unknown = e.code === 'timeout' || e.code === 'internal';
+      this.follow(e);
+    } else if (r.kind === 'response') {
+      unknown = true; // ok without its fields: decide() already recorded why
+      this.dropLeader();
+    } else {
+      state.lastCode = r.kind === 'not-sent' ? 'unavailable' : 'timeout';
+      state.lastMessage = describe(r);
+      unknown = r.kind !== 'not-sent';
+      this.dropLeader();
+    }
+    if (unknown) state.sentUnknown = true;
+    const write = op === 'put' || op === 'delete' || op === 'cas';
+    if (unknown && write && session === null) {
+      return { done: { status: 'indeterminate', reason: `${state.lastMessage} (no session, so not retried)` } };
+    }
+    throw new AttemptFailed(state.lastCode, state.lastMessage);
+  }
+
+  private follow(e: ErrorBody): void {
+    if (e.code === 'not_leader') {
+      if (typeof e.leader === 'string' && e.leader !== this.leader) this.leader = e.leader;
+      else this.dropLeader();
+    } else if (e.code !== 'overloaded') {
+      this.dropLeader();
+    }
+  }
+
+  private dropLeader(): void {
+    this.leader = null;
+    this.cursor = (this.cursor + 1) % this.o.endpoints.length;
+  }
+
+  private attempt(body: RequestBody, timeoutMs: number): Promise<AttemptResult> {
+    const endpoint = this.leader ?? this.o.endpoints[this.cursor]!;
+    return this.connection(endpoint).request(body, timeoutMs);
+  }
+
+  private connection(endpoint: string): Connection {
+    let c = this.connections.get(endpoint);
+    if (c === undefined || c.closed) {
+      c = new Connection({ endpoint, frameBytesMax: this.o.frameBytesMax, tls: this.o.tls }, this.o.attemptMsMax);
+      this.connections.set(endpoint, c);
+    }
+    return c;
+  }
+}
+
+function okOutcome(body: RequestBody, r: ClientResponse & { ok: true }): Outcome | null {
+  switch (body.op) {
+    case 'get':
+      return r.value === undefined ? null : { status: 'ok', value: r.value };
+    case 'put':
+    case 'delete':
+    case 'cas':
+      return r.prev === undefined ? null : { status: 'ok', prev: r.prev };
+    default:
+      return { status: 'ok' };
+  }
+}
+
+function failOf(e: ErrorBody): Outcome {
+  return { status: 'fail', error: e.current !== undefined ? { code: e.code, message: e.message, current: e.current } : { code: e.code, message: e.message } };
+}
+
+function finalOf(step: Step): Outcome {
+  // Only sessioned writes can see sessionExpired; reads and sessionless writes carry no session.
+  assert('done' in step, 'session_expired without a session');
+  return step.done;
+}
+
+function reasonOf(o: Outcome): string {
+  return o.status === 'fail' ? o.error.message : o.status === 'indeterminate' ? o.reason : 'ok';
+}
+
+function describe(r: AttemptResult): string {
+  switch (r.kind) {
+    case 'not-sent':
+      return `not sent: ${r.reason}`;
+    case 'lost':
+      return `lost after sending: ${r.reason}`;
+    case 'no-reply':
+      return 'no reply in time after sending';
+    case 'response':
+      return r.response.ok ? 'ok' : `${r.response.error.code}: ${r.response.error.message}`;
+  }
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,30 @@
+import type { ErrorCode, NodeStatus } from './protocol.js';
+
+/**
+ * How an operation ended. Never a guess:
+ * - ok: it happened (exactly once, when it carried a session).
+ * - fail: it certainly did not change anything (e.g. cas_mismatch, or no attempt ever left).
+ * - indeterminate: it may have happened, or may still happen later, or never.
+ */
+export type Outcome =
+  | {
+      readonly status: 'ok';
+      /** get: the value read (null: absent). */
+      readonly value?: string | null;
+      /** put, delete, cas: the value before (null: absent). */
+      readonly prev?: string | null;
+    }
+  | {
+      readonly status: 'fail';
+      readonly error: {
+        readonly code: ErrorCode;
+        readonly message: string;
+        /** cas_mismatch: the value found (null: absent). */
+        readonly current?: string | null;
+      };
+    }
+  | { readonly status: 'indeterminate'; readonly reason: string };
+
+export type StatusOutcome =
+  | { readonly endpoint: string; readonly ok: true; readonly status: NodeStatus }
+  | { readonly endpoint: string; readonly ok: false; readonly message: string };

@@ -1,0 +1,246 @@
+import t from 'tap';
+import { KvClient, type KvClientOptions } from '../src/client.js';
+import type { ClientRequest } from '../src/protocol.js';
+import { deadEndpoint, fakeNode, leaderScript, type Action, type FakeNode } from './support/fake-node.js';
+
+const fast: Partial<KvClientOptions> = { opDeadlineMs: 1500, attemptMsMax: 300, backoffMsMin: 5, backoffMsMax: 20 };
+
+async function setup(t: Tap, scripts: Array<(req: ClientRequest, n: number) => Action>, options: Partial<KvClientOptions> = {}) {
+  const nodes: FakeNode[] = [];
+  for (const s of scripts) nodes.push(await fakeNode(s));
+  const client = new KvClient({ ...fast, endpoints: nodes.map((n) => n.endpoint), ...options });
+  t.teardown(async () => {
+    client.close();
+    await Promise.all(nodes.map((n) => n.close()));
+  });
+  return { client, nodes };
+}
+type Tap = typeof t;
+
+const writes = (n: FakeNode) => n.requests.filter((r) => r.op !== 'register' && r.op !== 'status' && r.op !== 'get');
+const notLeader = (leader: string | null): Action => ({ reply: { ok: false, error: { code: 'not_leader', message: 'follower', leader } } });
+
+t.test('register once, then put/get/cas/delete with seq 1, 2, 3...', async (t) => {
+  const { client, nodes } = await setup(t, [leaderScript()]);
+  t.strictSame(await client.put('k', 'a'), { status: 'ok', prev: null });
+  t.strictSame(await client.get('k'), { status: 'ok', value: 'a' });
+  t.strictSame(await client.cas('k', 'a', 'b'), { status: 'ok', prev: 'a' });
+  t.strictSame(await client.delete('k'), { status: 'ok', prev: 'b' });
+  const reqs = nodes[0]!.requests;
+  t.equal(reqs.filter((r) => r.op === 'register').length, 1);
+  t.strictSame(
+    writes(nodes[0]!).map((r) => ('session' in r ? r.session : null)),
+    [1, 2, 3].map((seq) => ({ clientId: 'c1', seq })),
+  );
+  const get = reqs.find((r) => r.op === 'get')!;
+  t.notOk('session' in get, 'reads carry no session');
+  t.equal((get as { read?: string }).read, undefined, 'linearizable is the default: the field is left out');
+});
+
+t.test('serializable read is asked for explicitly', async (t) => {
+  const { client, nodes } = await setup(t, [leaderScript()]);
+  t.equal((await client.get('k', { read: 'serializable' })).status, 'ok');
+  t.equal((nodes[0]!.requests[0] as { read?: string }).read, 'serializable');
+});
+
+t.test('not_leader with a leader address: retried there', async (t) => {
+  const leader = await fakeNode(leaderScript());
+  t.teardown(() => leader.close());
+  const { client, nodes } = await setup(t, [() => notLeader(leader.endpoint)]);
+  t.strictSame(await client.put('k', 'v'), { status: 'ok', prev: null });
+  t.equal(nodes[0]!.requests.length, 1, 'the follower saw only the register, then the client followed');
+  t.equal(writes(leader).length, 1);
+});
+
+t.test('not_leader without an address: the next endpoint is tried', async (t) => {
+  const { client, nodes } = await setup(t, [() => notLeader(null), leaderScript()]);
+  t.strictSame(await client.put('k', 'v'), { status: 'ok', prev: null });
+  t.equal(writes(nodes[1]!).length, 1);
+});
+
+t.test('not_leader everywhere until the deadline: fail, since nothing was ever proposed', async (t) => {
+  const { client } = await setup(t, [() => notLeader(null), () => notLeader(null)], { opDeadlineMs: 300 });
+  const o = await client.get('k');
+  t.equal(o.status, 'fail');
+  t.equal(o.status === 'fail' && o.error.code, 'not_leader');
+});
+
+t.test('no node reachable: fail (nothing left the client)', async (t) => {
+  const client = new KvClient({ ...fast, opDeadlineMs: 400, endpoints: [await deadEndpoint(), await deadEndpoint()] });
+  t.teardown(() => client.close());
+  const o = await client.put('k', 'v');
+  t.equal(o.status, 'fail');
+  t.match(o.status === 'fail' && o.error.message, /could not open a session/);
+});
+
+t.test('connection lost after sending a write: retried elsewhere with the SAME seq', async (t) => {
+  const good = leaderScript();
+  const { client, nodes } = await setup(t, [(req) => (req.op === 'put' ? { drop: true } : good(req)), good]);
+  t.strictSame(await client.put('k', 'v'), { status: 'ok', prev: null });
+  const sent = [...writes(nodes[0]!), ...writes(nodes[1]!)];
+  t.equal(sent.length, 2, 'one lost attempt, one retry');
+  t.strictSame(sent.map((r) => ('session' in r ? r.session : null)), [{ clientId: 'c1', seq: 1 }, { clientId: 'c1', seq: 1 }]);
+  t.strictSame(await client.put('k', 'w'), { status: 'ok', prev: 'v' });
+  t.equal(client.currentSession?.seq, 2, 'the next operation moves on to seq 2');
+});
+
+t.test('connection lost after sending, and never an answer: indeterminate', async (t) => {
+  const good = leaderScript();
+  const { client } = await setup(t, [(req) => (req.op === 'put' ? { drop: true } : good(req))], { opDeadlineMs: 500 });
+  const o = await client.put('k', 'v');
+  t.equal(o.status, 'indeterminate');
+});
+
+t.test('a node that answers after the deadline: indeterminate, within the deadline', async (t) => {
+  const good = leaderScript();
+  const { client } = await setup(t, [(req) => (req.op === 'put' ? { silent: true } : good(req))], { opDeadlineMs: 400, attemptMsMax: 1000 });
+  const started = performance.now();
+  const o = await client.put('k', 'v');
+  const took = performance.now() - started;
+  t.equal(o.status, 'indeterminate');
+  t.ok(took >= 390 && took < 900, `ended at the deadline (${Math.round(took)} ms)`);
+});
+
+t.test('a read that never gets an answer: indeterminate', async (t) => {
+  const { client } = await setup(t, [() => ({ silent: true })], { opDeadlineMs: 300 });
+  t.equal((await client.get('k')).status, 'indeterminate');
+});
+
+t.test('cas_mismatch: fail with the current value, not retried', async (t) => {
+  const store = new Map([['k', 'x']]);
+  const { client, nodes } = await setup(t, [leaderScript(store)]);
+  t.strictSame(await client.cas('k', 'a', 'b'), { status: 'fail', error: { code: 'cas_mismatch', message: 'no match', current: 'x' } });
+  t.equal(writes(nodes[0]!).length, 1);
+});
+
+t.test('cas_mismatch after a lost attempt, with a session: still a definite fail', async (t) => {
+  const store = new Map([['k', 'x']]);
+  const good = leaderScript(store);
+  let dropped = false;
+  const { client } = await setup(t, [
+    (req) => {
+      if (req.op === 'cas' && !dropped) {
+        dropped = true;
+        return { drop: true };
+      }
+      return good(req);
+    },
+  ]);
+  const o = await client.cas('k', 'a', 'b');
+  t.equal(o.status, 'fail');
+});
+
+t.test('timeout from the node (proposed, fate unknown): retried with the same seq, then ok', async (t) => {
+  const good = leaderScript();
+  let n = 0;
+  const { client, nodes } = await setup(t, [
+    (req) => (req.op === 'put' && n++ === 0 ? { reply: { ok: false, error: { code: 'timeout', message: 'commit wait' } } } : good(req)),
+  ]);
+  t.strictSame(await client.put('k', 'v'), { status: 'ok', prev: null });
+  t.strictSame(writes(nodes[0]!).map((r) => ('session' in r ? r.session?.seq : 0)), [1, 1]);
+});
+
+t.test('overloaded then ok: retried, ok', async (t) => {
+  const good = leaderScript();
+  let n = 0;
+  const { client } = await setup(t, [(req) => (req.op === 'get' && n++ < 2 ? { reply: { ok: false, error: { code: 'overloaded', message: 'busy' } } } : good(req))]);
+  t.strictSame(await client.get('k'), { status: 'ok', value: null });
+});
+
+t.test('garbage reply after sending: the connection is dropped and the write retried with the same seq', async (t) => {
+  const good = leaderScript();
+  let n = 0;
+  const { client, nodes } = await setup(t, [(req) => (req.op === 'put' && n++ === 0 ? { raw: '{"v":1,"id":' } : good(req))]);
+  t.strictSame(await client.put('k', 'v'), { status: 'ok', prev: null });
+  t.strictSame(writes(nodes[0]!).map((r) => ('session' in r ? r.session?.seq : 0)), [1, 1]);
+});
+
+t.test('only garbage replies: indeterminate', async (t) => {
+  const good = leaderScript();
+  const { client } = await setup(t, [(req) => (req.op === 'put' ? { raw: '{"v":1,"id":1,"ok":"yes"}' } : good(req))], { opDeadlineMs: 300 });
+  t.equal((await client.put('k', 'v')).status, 'indeterminate');
+});
+
+t.test('an ok without the fields the op needs counts as garbage, not as ok', async (t) => {
+  const good = leaderScript();
+  const { client } = await setup(t, [(req) => (req.op === 'put' ? { reply: { ok: true } } : good(req))], { opDeadlineMs: 300 });
+  t.equal((await client.put('k', 'v')).status, 'indeterminate');
+});
+
+t.test('session_expired on a first attempt: a new session is opened and the write goes through once', async (t) => {
+  const good = leaderScript();
+  let expired = false;
+  const { client, nodes } = await setup(t, [
+    (req) => {
+      if (req.op === 'put' && !expired) {
+        expired = true;
+        return { reply: { ok: false, error: { code: 'session_expired', message: 'gone' } } };
+      }
+      return good(req);
+    },
+  ]);
+  t.strictSame(await client.put('k', 'v'), { status: 'ok', prev: null });
+  t.strictSame(writes(nodes[0]!).map((r) => ('session' in r ? r.session : null)), [{ clientId: 'c1', seq: 1 }, { clientId: 'c2', seq: 1 }]);
+});
+
+t.test('session_expired after an attempt of unknown fate: indeterminate, and the next write opens a new session', async (t) => {
+  const good = leaderScript();
+  let n = 0;
+  const { client } = await setup(t, [
+    (req) => {
+      if (req.op === 'put' && n === 0) return n++, { drop: true };
+      if (req.op === 'put' && n === 1) return n++, { reply: { ok: false, error: { code: 'session_expired', message: 'gone' } } };
+      return good(req);
+    },
+  ]);
+  t.equal((await client.put('k', 'v')).status, 'indeterminate');
+  t.equal(client.currentSession, null);
+  t.equal((await client.put('k', 'w')).status, 'ok');
+  t.equal(client.currentSession?.clientId, 'c2');
+});
+
+t.test('without sessions, a write lost after sending is not retried: indeterminate, sent once', async (t) => {
+  const { client, nodes } = await setup(t, [() => ({ drop: true }), leaderScript()], { sessions: false });
+  t.equal((await client.put('k', 'v')).status, 'indeterminate');
+  t.equal(nodes[0]!.requests.length + nodes[1]!.requests.length, 1);
+  t.notOk('session' in nodes[0]!.requests[0]!);
+});
+
+t.test('writes are serialized: one in flight per session', async (t) => {
+  let inflight = 0;
+  let peak = 0;
+  const good = leaderScript();
+  // A node that answers each write 20 ms later; peak counts overlapping writes.
+  const { WebSocketServer } = await import('ws');
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => wss.once('listening', r));
+  t.teardown(() => new Promise<void>((r) => (wss.clients.forEach((c) => c.terminate()), wss.close(() => r()))));
+  wss.on('connection', (ws) =>
+    ws.on('message', (d) => {
+      const req = JSON.parse(String(d)) as ClientRequest;
+      if (req.op !== 'register') peak = Math.max(peak, ++inflight);
+      setTimeout(() => {
+        if (req.op !== 'register') inflight--;
+        const a = good(req) as { reply: object };
+        ws.send(JSON.stringify({ v: 1, id: req.id, ...a.reply }));
+      }, 20);
+    }),
+  );
+  const client = new KvClient({ ...fast, endpoints: [`127.0.0.1:${(wss.address() as { port: number }).port}`] });
+  t.teardown(() => client.close());
+  const outs = await Promise.all([client.put('a', '1'), client.put('b', '2'), client.cas('a', '1', '3')]);
+  t.strictSame(outs.map((o) => o.status), ['ok', 'ok', 'ok']);
+  t.equal(peak, 1);
+  t.equal(client.currentSession?.seq, 3);
+});
+
+t.test('statusAll asks every endpoint', async (t) => {
+  const dead = await deadEndpoint();
+  const node = await fakeNode(leaderScript());
+  const client = new KvClient({ ...fast, endpoints: [node.endpoint, dead] });
+  t.teardown(async () => (client.close(), await node.close()));
+  const all = await client.statusAll();
+  t.equal(all.length, 2);
+  t.equal(all[0]!.ok && all[0]!.status.role, 'leader');
+  t.equal(all[1]!.ok, false);
+});
