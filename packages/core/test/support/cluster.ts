@@ -1,4 +1,4 @@
-import { MemoryStorage, RaftNode, seededRng, type Entry, type Message, type NodeId, type RaftConfig, type Ready } from '../../src/index.js';
+import { MemoryStorage, RaftNode, seededRng, type Entry, type Message, type NodeId, type RaftConfig, type Ready, type Snapshot } from '../../src/index.js';
 
 export interface ClusterOptions {
   readonly size: number;
@@ -6,6 +6,19 @@ export interface ClusterOptions {
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
   readonly config?: Partial<Omit<RaftConfig, 'id' | 'storage' | 'rng'>>;
+}
+
+/** What happened to a message, for tests that print or check the traffic. */
+export type MessageFate = 'deliver' | 'drop';
+
+/** Hooks for tests that print what the cluster does (interaction tests) or check it (properties). */
+export interface ClusterObserver {
+  /** A message left the network: delivered to its node, or dropped (partition, crash, test). */
+  message?(m: Message, fate: MessageFate): void;
+  /** A node's role or leader changed (from a Ready's softState). */
+  role?(id: NodeId, role: string, leader: NodeId, term: number): void;
+  /** A node handed a ReadIndex result to the application. */
+  read?(id: NodeId, index: number, context: string): void;
 }
 
 /**
@@ -22,7 +35,10 @@ export class TestCluster {
   /** Links that drop every message: "from->to". */
   readonly cut = new Set<string>();
   readonly down = new Set<NodeId>();
+  observer: ClusterObserver = {};
   private readonly restartCounts = new Map<NodeId, number>();
+  /** Snapshot messages the network lost: their senders are told (reportSnapshot), as a transport would. */
+  private lostSnapshots: Message[] = [];
 
   constructor(readonly options: ClusterOptions) {
     const voters = Array.from({ length: options.size }, (_, i) => i + 1);
@@ -75,29 +91,55 @@ export class TestCluster {
       this.handle(id, node.ready());
       node.advance();
     }
+    this.reportLostSnapshots();
     return any;
+  }
+
+  private reportLostSnapshots(): void {
+    while (this.lostSnapshots.length > 0) {
+      const m = this.lostSnapshots.shift()!;
+      if (this.down.has(m.from)) continue;
+      this.node(m.from).reportSnapshot(m.to, false);
+      this.processReady(m.from);
+    }
   }
 
   private handle(id: NodeId, rd: Ready): void {
     const storage = this.storages.get(id)!;
+    if (rd.softState) {
+      const status = this.node(id).status();
+      this.observer.role?.(id, rd.softState.role, rd.softState.leader, status.term);
+    }
     this.enqueue(rd.messages);
     if (rd.snapshot) {
       storage.applySnapshot(rd.snapshot);
+      // The state machine is replaced by the snapshot's: here, the entries it had applied.
+      this.applied.set(id, decodeAppliedState(rd.snapshot.data));
     }
     storage.append(rd.entries);
     if (rd.hardState) storage.setHardState(rd.hardState);
     this.enqueue(rd.messagesAfterPersist);
     this.applied.get(id)!.push(...rd.committedEntries);
     for (const rs of rd.readStates) {
-      this.readResults.get(id)!.push({ index: rs.index, context: new TextDecoder().decode(rs.context) });
+      const context = new TextDecoder().decode(rs.context);
+      this.readResults.get(id)!.push({ index: rs.index, context });
+      this.observer.read?.(id, rs.index, context);
     }
   }
 
   private enqueue(messages: readonly Message[]): void {
     for (const m of messages) {
-      if (this.cut.has(`${m.from}->${m.to}`) || this.down.has(m.to)) continue;
+      if (this.cut.has(`${m.from}->${m.to}`) || this.down.has(m.to)) {
+        this.lose(m);
+        continue;
+      }
       this.inFlight.push(m);
     }
+  }
+
+  private lose(m: Message): void {
+    this.observer.message?.(m, 'drop');
+    if (m.type === 'snapshot') this.lostSnapshots.push(m);
   }
 
   processAllReady(): boolean {
@@ -111,10 +153,59 @@ export class TestCluster {
     const [m] = this.inFlight.splice(position, 1);
     if (!m) throw new Error(`no message at ${position}`);
     if (!this.down.has(m.to) && !this.cut.has(`${m.from}->${m.to}`)) {
+      this.observer.message?.(m, 'deliver');
       this.node(m.to).step(m);
       this.processReady(m.to);
+      if (m.type === 'snapshot' && !this.down.has(m.from)) {
+        // The transport finished sending it: the leader may resume appends.
+        this.node(m.from).reportSnapshot(m.to, true);
+        this.processReady(m.from);
+      }
+    } else {
+      this.lose(m);
+      this.reportLostSnapshots();
     }
     return m;
+  }
+
+  /** Drops one message (by position in inFlight); returns it. */
+  dropAt(position: number): Message {
+    const [m] = this.inFlight.splice(position, 1);
+    if (!m) throw new Error(`no message at ${position}`);
+    this.lose(m);
+    this.reportLostSnapshots();
+    return m;
+  }
+
+  /** The network delivers a message twice: a copy waits at the end of inFlight. */
+  duplicateAt(position: number): Message {
+    const m = this.inFlight[position];
+    if (!m) throw new Error(`no message at ${position}`);
+    this.inFlight.push(m);
+    return m;
+  }
+
+  /** Reorders: the message at `position` now arrives after all others. */
+  moveToEnd(position: number): Message {
+    const [m] = this.inFlight.splice(position, 1);
+    if (!m) throw new Error(`no message at ${position}`);
+    this.inFlight.push(m);
+    return m;
+  }
+
+  /**
+   * The application snapshots its state at `index` (applied already) and compacts the log up to
+   * it, as a real node does to bound its log: a follower behind it then needs InstallSnapshot.
+   */
+  compact(id: NodeId, index: number): Snapshot {
+    const node = this.node(id);
+    const status = node.status();
+    if (index > status.applied) throw new Error(`node ${id} applied only ${status.applied}, cannot snapshot at ${index}`);
+    const state = this.applied.get(id)!.filter((e) => e.index <= index);
+    const storage = this.storages.get(id)!;
+    const snapshot = storage.createSnapshot(index, status.conf, encodeAppliedState(state));
+    storage.compact(index);
+    return snapshot;
   }
 
   /** Delivers messages until none are left (bounded): the network is perfect meanwhile. */
@@ -154,14 +245,19 @@ export class TestCluster {
   /** Crash: the node loses everything but its storage (what it persisted), and its in-flight messages. */
   crash(id: NodeId): void {
     this.down.add(id);
+    const lost = this.inFlight.filter((m) => m.to === id || m.from === id);
     this.inFlight = this.inFlight.filter((m) => m.to !== id && m.from !== id);
+    for (const m of lost) this.lose(m);
+    this.lostSnapshots = this.lostSnapshots.filter((m) => m.from !== id);
+    this.reportLostSnapshots();
   }
 
   /** Restart from storage; the state machine replays from scratch, so applied restarts at the snapshot. */
   restart(id: NodeId): void {
     this.down.delete(id);
     this.restartCounts.set(id, (this.restartCounts.get(id) ?? 0) + 1);
-    this.applied.set(id, []);
+    // The state machine restarts from the latest snapshot and replays the log after it.
+    this.applied.set(id, decodeAppliedState(this.storages.get(id)!.snapshot().data));
     this.nodes.set(id, this.newNode(id, 0));
   }
 
@@ -184,6 +280,20 @@ export class TestCluster {
     this.node(id).campaign();
     this.stabilize();
   }
+}
+
+/**
+ * The test state machine is the list of applied entries, so a snapshot carries that list: a node
+ * that installs one (or restarts from one) still knows what was applied at every index.
+ */
+export function encodeAppliedState(entries: readonly Entry[]): Uint8Array {
+  return bytes(JSON.stringify(entries.map((e) => [e.index, e.term, e.type, text(e.data)])));
+}
+
+export function decodeAppliedState(data: Uint8Array): Entry[] {
+  if (data.length === 0) return [];
+  const rows = JSON.parse(text(data)) as [number, number, Entry['type'], string][];
+  return rows.map(([index, term, type, payload]) => ({ index, term, type, data: bytes(payload) }));
 }
 
 export function bytes(text: string): Uint8Array {
