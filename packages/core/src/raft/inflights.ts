@@ -50,6 +50,11 @@ export class Inflights {
     }
   }
 
+  /** Frees the oldest append (a heartbeat answer says the follower is alive while the window is stuck). */
+  freeFirstOne(): void {
+    if (this.count > 0) this.freeLE(this.lastIndexes[this.head]!);
+  }
+
   full(): boolean {
     return this.count >= this.countMax || (this.bytesMax > 0 && this.bytes >= this.bytesMax);
   }

@@ -55,6 +55,9 @@ function handleAppendAck(r: Raft, m: Message, progress: Progress): void {
 function handleHeartbeatResponse(r: Raft, m: Message, progress: Progress): void {
   progress.recentActive = true;
   progress.probeSent = false;
+  // A full window whose appends were all lost never drains by acknowledgements: free a slot so
+  // that the next append goes out, and its answer (a rejection, usually) resynchronizes us.
+  if (progress.state === 'replicate' && progress.inflights.full()) progress.inflights.freeFirstOne();
   if (progress.match < r.log.lastIndex()) r.sendAppend(m.from);
   if (m.context === null) return;
   const acks = r.readOnly.recvAck(m.from, m.context);
