@@ -1,0 +1,242 @@
+import type { KvResult, KvSession, NodeId } from '@kvapp/core';
+import type { HistoryRecorder, HistoryValue } from './history.js';
+import type { ClientReply, RequestOp } from './protocol.js';
+import type { SimRng } from './rng.js';
+
+export interface ClientOptions {
+  /** Index of this client, 0-based; also its first process number. */
+  readonly index: number;
+  readonly endpoint: number;
+  readonly nodeIds: readonly NodeId[];
+  readonly keys: readonly string[];
+  readonly readPct: number;
+  readonly casPct: number;
+  readonly thinkMsMax: number;
+  /** One attempt (one request to one node) waits this long for an answer. */
+  readonly attemptTimeoutMs: number;
+  /** Pause before retrying after a refusal (no leader known, queue full). */
+  readonly retryBackoffMs: number;
+}
+
+/** What the client needs from the world around it. */
+export interface ClientWorld {
+  send(client: number, node: NodeId, requestId: number, op: RequestOp): void;
+  newRequestId(): number;
+  /** A fresh process number: a process that saw `info` is retired forever. */
+  newProcess(): number;
+  readonly history: HistoryRecorder;
+}
+
+type OpKind = 'read' | 'write' | 'cas';
+
+interface Operation {
+  readonly f: OpKind | 'register';
+  readonly key: string;
+  readonly invokeValue: HistoryValue;
+  readonly request: RequestOp;
+  readonly startMs: number;
+  /** The op gives up (records info) at this time. */
+  readonly deadlineMs: number;
+  /** Requests of every attempt: a late answer to an earlier attempt is as good as any. */
+  readonly requestIds: Set<number>;
+  node: NodeId;
+  /** When the current attempt times out, or when the next attempt is due (waiting=true). */
+  attemptEndMs: number;
+  waiting: boolean;
+}
+
+/**
+ * A simulated client process: one operation at a time, read/write/cas on a few keys, with a
+ * session (thesis §6.3) so that retrying a write is safe. It finds the leader by following
+ * not-leader hints, retries on timeouts, and gives up at the op's deadline (recording `info`
+ * and retiring its process number).
+ */
+export class SimClient {
+  process: number;
+  private session: KvSession | null = null;
+  private op: Operation | null = null;
+  private nextOpMs = 0;
+  private leaderGuess: NodeId;
+  private valueCounter = 0;
+  private readonly lastSeen = new Map<string, string | null>();
+  opsStarted = 0;
+  /** Ops to start before going idle; the simulation raises it for the liveness phase. */
+  opsBudget = 0;
+  /** Ops started at or after this time must complete definitely (liveness phase); Infinity: none. */
+  mustCompleteFromMs = Number.POSITIVE_INFINITY;
+  opTimeoutMs = 0;
+  /** Operations that ended in info although they had to complete. */
+  livenessMisses = 0;
+
+  constructor(
+    readonly options: ClientOptions,
+    private readonly rng: SimRng,
+    private readonly world: ClientWorld,
+  ) {
+    this.process = options.index;
+    this.leaderGuess = rng.pick(options.nodeIds);
+  }
+
+  get busy(): boolean {
+    return this.op !== null;
+  }
+
+  get idle(): boolean {
+    return this.op === null && this.opsStarted >= this.opsBudget;
+  }
+
+  act(nowMs: number): void {
+    const op = this.op;
+    if (op === null) {
+      if (nowMs >= this.nextOpMs && this.opsStarted < this.opsBudget) this.begin(nowMs);
+      return;
+    }
+    if (nowMs >= op.deadlineMs) {
+      this.giveUp(nowMs, op);
+      return;
+    }
+    if (nowMs < op.attemptEndMs) return;
+    if (!op.waiting) op.node = this.nextNode(op.node); // timed out: try someone else
+    this.attempt(nowMs, op);
+  }
+
+  onReply(nowMs: number, reply: ClientReply): void {
+    const op = this.op;
+    if (op === null || !op.requestIds.has(reply.requestId)) return; // an answer for an op given up on
+    const outcome = reply.outcome;
+    switch (outcome.type) {
+      case 'not-leader':
+        if (outcome.leader !== 0 && outcome.leader !== op.node) {
+          op.node = outcome.leader;
+          this.leaderGuess = outcome.leader;
+          this.attempt(nowMs, op);
+        } else {
+          op.node = this.nextNode(op.node);
+          this.backOff(nowMs, op);
+        }
+        return;
+      case 'retry':
+        this.backOff(nowMs, op);
+        return;
+      case 'read':
+        this.leaderGuess = op.node;
+        this.lastSeen.set(op.key, outcome.value);
+        this.complete(nowMs, op, 'ok', outcome.value);
+        return;
+      case 'applied':
+        this.leaderGuess = op.node;
+        this.applied(nowMs, op, outcome.result);
+        return;
+    }
+  }
+
+  private applied(nowMs: number, op: Operation, result: KvResult): void {
+    if (op.f === 'register') {
+      if (result.type !== 'registered') throw new Error(`register answered ${result.type}`);
+      this.session = { clientId: result.clientId, seq: 0 };
+      this.op = null;
+      return;
+    }
+    switch (result.type) {
+      case 'ok': {
+        const written = op.request.kind === 'write' || op.request.kind === 'cas' ? op.request.value : null;
+        this.lastSeen.set(op.key, written);
+        this.complete(nowMs, op, 'ok', op.invokeValue);
+        return;
+      }
+      case 'cas-mismatch':
+        this.lastSeen.set(op.key, result.current);
+        this.complete(nowMs, op, 'fail', op.invokeValue, 'cas-mismatch');
+        return;
+      case 'rejected':
+        this.complete(nowMs, op, 'fail', op.invokeValue, result.code);
+        return;
+      case 'session-expired':
+      case 'stale-seq':
+      case 'registered':
+        // The state machine cannot vouch for an earlier attempt of this op: outcome unknown.
+        this.session = null;
+        this.complete(nowMs, op, 'info', op.invokeValue, result.type);
+        return;
+    }
+  }
+
+  private begin(nowMs: number): void {
+    if (this.session === null) {
+      this.start(nowMs, { f: 'register', key: '', invokeValue: null, request: { kind: 'register' } });
+      return;
+    }
+    const key = this.rng.pick(this.options.keys);
+    const roll = this.rng.nextInt(100);
+    this.opsStarted++;
+    if (roll < this.options.readPct) {
+      this.start(nowMs, { f: 'read', key, invokeValue: null, request: { kind: 'read', key } });
+      return;
+    }
+    const value = `${this.options.index}-${++this.valueCounter}`;
+    this.session = { clientId: this.session.clientId, seq: this.session.seq + 1 };
+    if (roll < this.options.readPct + this.options.casPct) {
+      const seen = this.lastSeen.get(key);
+      const expected = seen === undefined || this.rng.chance(20) ? null : seen;
+      this.start(nowMs, { f: 'cas', key, invokeValue: [expected, value], request: { kind: 'cas', key, expected, value, session: this.session } });
+    } else {
+      this.start(nowMs, { f: 'write', key, invokeValue: value, request: { kind: 'write', key, value, session: this.session } });
+    }
+  }
+
+  private start(nowMs: number, o: Pick<Operation, 'f' | 'key' | 'invokeValue' | 'request'>): void {
+    const op: Operation = {
+      ...o,
+      startMs: nowMs,
+      deadlineMs: nowMs + this.opTimeoutMs,
+      requestIds: new Set(),
+      node: this.leaderGuess,
+      attemptEndMs: nowMs,
+      waiting: false,
+    };
+    this.op = op;
+    if (op.f !== 'register') {
+      this.world.history.record(nowMs, { process: this.process, type: 'invoke', f: op.f, key: op.key, value: op.invokeValue });
+    }
+    this.attempt(nowMs, op);
+  }
+
+  private attempt(nowMs: number, op: Operation): void {
+    const requestId = this.world.newRequestId();
+    op.requestIds.add(requestId);
+    op.waiting = false;
+    op.attemptEndMs = nowMs + this.options.attemptTimeoutMs;
+    this.world.send(this.options.endpoint, op.node, requestId, op.request);
+  }
+
+  private backOff(nowMs: number, op: Operation): void {
+    op.waiting = true;
+    op.attemptEndMs = nowMs + this.options.retryBackoffMs;
+  }
+
+  private nextNode(node: NodeId): NodeId {
+    const ids = this.options.nodeIds;
+    return ids[(ids.indexOf(node) + 1) % ids.length]!;
+  }
+
+  private giveUp(nowMs: number, op: Operation): void {
+    if (op.f === 'register') {
+      this.op = null;
+      this.nextOpMs = nowMs;
+      return;
+    }
+    this.complete(nowMs, op, 'info', op.invokeValue, 'timeout');
+  }
+
+  private complete(nowMs: number, op: Operation, type: 'ok' | 'fail' | 'info', value: HistoryValue, error?: string): void {
+    if (op.f === 'register') throw new Error('register is not part of the history');
+    const event = { process: this.process, type, f: op.f, key: op.key, value };
+    this.world.history.record(nowMs, error === undefined ? event : { ...event, error });
+    if (type === 'info') {
+      if (op.startMs >= this.mustCompleteFromMs) this.livenessMisses++;
+      this.process = this.world.newProcess();
+    }
+    this.op = null;
+    this.nextOpMs = nowMs + this.rng.between(0, this.options.thinkMsMax);
+  }
+}

@@ -1,0 +1,28 @@
+export {
+  Simulation,
+  runSimulation,
+  plantedBugs,
+  livenessLimits,
+  type PlantedBug,
+  type SimOptions,
+  type SimResult,
+  type SimFailure,
+  type SimStats,
+  type HistoryCheck,
+  type HistoryVerdict,
+} from './simulation.js';
+export {
+  faultArbitrary,
+  scheduleArbitrary,
+  faultKinds,
+  profileFromSeed,
+  scheduleFromSeed,
+  checkSchedule,
+  scheduleLimits,
+  type Fault,
+  type FaultKind,
+  type NodeTarget,
+  type Profile,
+} from './schedule.js';
+export type { HistoryEvent, HistoryValue } from './history.js';
+export { InvariantViolation, type InvariantCode } from './invariants.js';

@@ -1,0 +1,180 @@
+import fc from 'fast-check';
+import { streamRng, type SimRng } from './rng.js';
+
+/** A node by number (taken modulo the cluster size, so any schedule fits any cluster), or whoever leads when the fault starts. */
+export type NodeTarget = number | 'leader';
+
+/**
+ * One timed fault. A schedule is a list of them: plain data, so fast-check can generate and
+ * shrink it and a failure prints as a test case. Every fault ends by itself; the liveness
+ * phase then heals whatever is left.
+ */
+export type Fault =
+  /** Cuts the links between `side` and the other nodes; oneWay: only side→others. */
+  | { readonly kind: 'partition'; readonly atMs: number; readonly durationMs: number; readonly side: readonly NodeTarget[]; readonly oneWay: boolean }
+  /** kill -9; midWrite: the crash waits for the node's next fsync and strikes between write and sync (and may tear it). */
+  | { readonly kind: 'crash'; readonly atMs: number; readonly node: NodeTarget; readonly downMs: number; readonly midWrite: boolean }
+  /** SIGSTOP: no ticks, no messages handled (they queue), then SIGCONT. */
+  | { readonly kind: 'pause'; readonly atMs: number; readonly node: NodeTarget; readonly durationMs: number }
+  /** The node's clock runs at one tick per periodMs (base: tickMs): fast, slow, or 0 = stalled. */
+  | { readonly kind: 'clock'; readonly atMs: number; readonly node: NodeTarget; readonly durationMs: number; readonly periodMs: number }
+  /** A bad network for a while: loss, duplicates and long delays (which reorder). */
+  | {
+      readonly kind: 'network';
+      readonly atMs: number;
+      readonly durationMs: number;
+      readonly dropPct: number;
+      readonly duplicatePct: number;
+      readonly delayMsMax: number;
+    }
+  /** The leader is asked to hand leadership to `node`. */
+  | { readonly kind: 'transfer'; readonly atMs: number; readonly node: NodeTarget };
+
+export type FaultKind = Fault['kind'];
+export const faultKinds: readonly FaultKind[] = ['partition', 'crash', 'pause', 'clock', 'network', 'transfer'];
+
+/** Everything about a run that comes from its seed (swarm testing: each seed its own mix). */
+export interface Profile {
+  readonly clusterSize: number;
+  readonly clients: number;
+  readonly keys: number;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly dropPct: number;
+  readonly duplicatePct: number;
+  readonly delayMsMax: number;
+  /** Small: one entry per append, so old-term entries are acknowledged apart from new ones. */
+  readonly messageBytesMax: number;
+  readonly inflightAppendsMax: number;
+  readonly compactEveryEntries: number;
+  readonly faultPhaseMs: number;
+  readonly opsPerClient: number;
+  readonly readPct: number;
+  readonly casPct: number;
+  readonly thinkMsMax: number;
+  readonly attemptTimeoutMs: number;
+  readonly opTimeoutMs: number;
+  readonly faultKinds: readonly FaultKind[];
+  readonly faultCount: number;
+}
+
+/** Bounds on schedules, whoever makes them. */
+export const scheduleLimits = {
+  faultsMax: 24,
+  faultPhaseMsMax: 3000,
+  faultDurationMsMax: 1500,
+  clockPeriodMsMax: 60,
+} as const;
+
+const streamProfile = 1;
+const streamSchedule = 2;
+
+export function profileFromSeed(seed: number): Profile {
+  const rng = streamRng(seed, streamProfile);
+  const kinds = faultKinds.filter(() => rng.chance(60));
+  const readPct = rng.between(20, 60);
+  return {
+    clusterSize: rng.between(3, 5),
+    clients: rng.between(2, 5),
+    keys: rng.between(1, 3),
+    tickMs: 10,
+    electionTicks: 10,
+    heartbeatTicks: rng.between(1, 3),
+    dropPct: rng.chance(40) ? 0 : rng.between(1, 10),
+    duplicatePct: rng.chance(50) ? 0 : rng.between(1, 10),
+    delayMsMax: rng.pick([1, 3, 8, 15]),
+    messageBytesMax: rng.chance(50) ? 1 : 1024 * 1024,
+    inflightAppendsMax: rng.pick([1, 4, 256]),
+    compactEveryEntries: rng.chance(50) ? 0 : rng.between(5, 40),
+    faultPhaseMs: rng.between(800, 2000),
+    opsPerClient: rng.between(8, 25),
+    readPct,
+    casPct: rng.between(10, 100 - readPct),
+    thinkMsMax: rng.pick([0, 10, 40]),
+    attemptTimeoutMs: rng.pick([40, 100, 200]),
+    opTimeoutMs: rng.pick([300, 600, 1200]),
+    faultKinds: kinds.length > 0 ? kinds : [rng.pick(faultKinds)],
+    faultCount: rng.between(0, 10),
+  };
+}
+
+/** The schedule a seed runs when none is given. */
+export function scheduleFromSeed(seed: number, profile: Profile): Fault[] {
+  const rng = streamRng(seed, streamSchedule);
+  const faults: Fault[] = [];
+  for (let i = 0; i < profile.faultCount; i++) {
+    faults.push(randomFault(rng, rng.pick(profile.faultKinds), profile.faultPhaseMs));
+  }
+  return faults.sort((a, b) => a.atMs - b.atMs);
+}
+
+function target(rng: SimRng): NodeTarget {
+  return rng.chance(35) ? 'leader' : rng.between(1, 5);
+}
+
+function randomFault(rng: SimRng, kind: FaultKind, phaseMs: number): Fault {
+  const atMs = rng.between(0, phaseMs - 1);
+  const durationMs = rng.between(20, 800);
+  switch (kind) {
+    case 'partition': {
+      const side = [target(rng)];
+      if (rng.chance(40)) side.push(rng.between(1, 5));
+      return { kind, atMs, durationMs, side, oneWay: rng.chance(30) };
+    }
+    case 'crash':
+      return { kind, atMs, node: target(rng), downMs: rng.between(0, 600), midWrite: rng.chance(50) };
+    case 'pause':
+      return { kind, atMs, node: target(rng), durationMs };
+    case 'clock':
+      return { kind, atMs, node: target(rng), durationMs, periodMs: rng.pick([0, 3, 5, 20, 40]) };
+    case 'network':
+      return { kind, atMs, durationMs, dropPct: rng.between(0, 60), duplicatePct: rng.between(0, 30), delayMsMax: rng.pick([20, 60, 150]) };
+    case 'transfer':
+      return { kind, atMs, node: target(rng) };
+  }
+}
+
+// ---- fast-check ------------------------------------------------------------------------------
+
+const atMs = fc.integer({ min: 0, max: scheduleLimits.faultPhaseMsMax - 1 });
+const durationMs = fc.integer({ min: 0, max: scheduleLimits.faultDurationMsMax });
+const node: fc.Arbitrary<NodeTarget> = fc.oneof(fc.constant<'leader'>('leader'), fc.integer({ min: 1, max: 5 }));
+const opts = { noNullPrototype: true } as const;
+
+export const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
+  fc.record({ kind: fc.constant('partition'), atMs, durationMs, side: fc.array(node, { minLength: 1, maxLength: 2 }), oneWay: fc.boolean() }, opts),
+  fc.record({ kind: fc.constant('crash'), atMs, node, downMs: durationMs, midWrite: fc.boolean() }, opts),
+  fc.record({ kind: fc.constant('pause'), atMs, node, durationMs }, opts),
+  fc.record(
+    { kind: fc.constant('clock'), atMs, node, durationMs, periodMs: fc.integer({ min: 0, max: scheduleLimits.clockPeriodMsMax }) },
+    opts,
+  ),
+  fc.record(
+    {
+      kind: fc.constant('network'),
+      atMs,
+      durationMs,
+      dropPct: fc.integer({ min: 0, max: 80 }),
+      duplicatePct: fc.integer({ min: 0, max: 50 }),
+      delayMsMax: fc.integer({ min: 1, max: 200 }),
+    },
+    opts,
+  ),
+  fc.record({ kind: fc.constant('transfer'), atMs, node }, opts),
+) as fc.Arbitrary<Fault>;
+
+export const scheduleArbitrary: fc.Arbitrary<Fault[]> = fc.array(faultArbitrary, { maxLength: 12 });
+
+/** Rejects schedules outside the limits (e.g. hand-written in --schedule). */
+export function checkSchedule(faults: readonly Fault[]): string | null {
+  if (!Array.isArray(faults)) return 'a schedule is a JSON array of faults';
+  if (faults.length > scheduleLimits.faultsMax) return `at most ${scheduleLimits.faultsMax} faults`;
+  for (const [i, f] of faults.entries()) {
+    if (!faultKinds.includes(f.kind)) return `fault ${i}: unknown kind ${String(f.kind)}`;
+    if (!Number.isSafeInteger(f.atMs) || f.atMs < 0 || f.atMs >= scheduleLimits.faultPhaseMsMax) return `fault ${i}: atMs out of range`;
+    const duration = 'durationMs' in f ? f.durationMs : 'downMs' in f ? f.downMs : 0;
+    if (!Number.isSafeInteger(duration) || duration < 0 || duration > scheduleLimits.faultDurationMsMax) return `fault ${i}: duration out of range`;
+  }
+  return null;
+}

@@ -1,0 +1,510 @@
+import type { NodeId, UnsafeSwitches } from '@kvapp/core';
+import { SimClient } from './client.js';
+import { VirtualClock } from './clock.js';
+import { HistoryRecorder, type HistoryEvent } from './history.js';
+import { InvariantViolation, Invariants } from './invariants.js';
+import { CLIENT_ENDPOINT_BASE, VirtualNetwork, type Envelope, type LinkConditions } from './network.js';
+import { SimNode } from './node.js';
+import type { RequestOp } from './protocol.js';
+import { streamRng } from './rng.js';
+import { checkSchedule, profileFromSeed, scheduleFromSeed, type Fault, type NodeTarget, type Profile } from './schedule.js';
+
+/** The planted bugs: each breaks one rule, to prove the simulator notices. Off unless asked for. */
+export const plantedBugs = [
+  'commit-old-term-entries',
+  'forget-vote-on-restart',
+  'append-without-prev-check',
+  'read-index-without-quorum',
+  'vote-without-log-check',
+] as const;
+export type PlantedBug = (typeof plantedBugs)[number];
+
+/** A history checker's answer, as @kvapp/checker gives it. */
+export interface HistoryVerdict {
+  readonly valid: boolean | 'unknown';
+  readonly [detail: string]: unknown;
+}
+export type HistoryCheck = (events: readonly HistoryEvent[]) => HistoryVerdict | Promise<HistoryVerdict>;
+
+export interface SimOptions {
+  readonly seed: number;
+  /** The fault schedule; by default the seed makes one. */
+  readonly schedule?: readonly Fault[];
+  readonly bugs?: readonly PlantedBug[];
+  /** Checks the history at the end; null skips it (the invariants still run). */
+  readonly checkHistory: HistoryCheck | null;
+}
+
+export type SimFailure =
+  | { readonly kind: 'invariant'; readonly code: string; readonly message: string; readonly atMs: number }
+  | { readonly kind: 'liveness'; readonly message: string; readonly atMs: number }
+  | { readonly kind: 'history'; readonly message: string; readonly verdict: HistoryVerdict };
+
+export interface SimStats {
+  simulatedMs: number;
+  steps: number;
+  ops: number;
+  ok: number;
+  fail: number;
+  info: number;
+  messages: number;
+  crashes: number;
+  leaderTerms: number;
+  committed: number;
+  invariantChecks: number;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly schedule: readonly Fault[];
+  readonly bugs: readonly PlantedBug[];
+  readonly profile: Profile;
+  readonly failure: SimFailure | null;
+  /** 'unknown' when the checker timed out; null when no check ran. */
+  readonly historyValid: boolean | 'unknown' | null;
+  readonly history: readonly HistoryEvent[];
+  readonly stats: SimStats;
+  /** Faults as they struck, and leader changes: what happened, for a failure report. */
+  readonly timeline: readonly string[];
+}
+
+/** Bounds of the liveness phase, in simulated ms after everything is healed. */
+export const livenessLimits = {
+  leaderMsMax: 2000,
+  completeMsMax: 6000,
+  opsPerClient: 2,
+} as const;
+
+/** Bounds that keep a run finite whatever the schedule. */
+const networkInFlightMax = 20_000;
+const inboxMax = 2_000;
+const timelineMax = 400;
+const midWriteWaitMs = 50;
+
+interface ActiveFault {
+  readonly endMs: number;
+  readonly end: () => void;
+}
+
+/**
+ * One run: real core nodes with the KV state machine on a virtual network, clock and disk,
+ * clients recording a history. A fault phase plays the schedule on top of the seed's background
+ * noise; then everything heals and a liveness phase demands a leader and completed operations;
+ * then the history goes to the checker. The Raft invariants are checked after every step.
+ */
+export class Simulation {
+  readonly profile: Profile;
+  readonly schedule: readonly Fault[];
+  readonly bugs: readonly PlantedBug[];
+  private readonly clock: VirtualClock;
+  private readonly network: VirtualNetwork;
+  private readonly nodes = new Map<NodeId, SimNode>();
+  private readonly clients: SimClient[] = [];
+  private readonly invariants = new Invariants();
+  private readonly history = new HistoryRecorder();
+  private readonly inboxes = new Map<NodeId, Envelope[]>();
+  private readonly active: ActiveFault[] = [];
+  private readonly networkFaults: LinkConditions[] = [];
+  private readonly timeline: string[] = [];
+  private readonly ids: NodeId[];
+  private nowMs = 0;
+  private steps = 0;
+  private requestIdNext = 1;
+  private processNext: number;
+  private lastLeader: NodeId = 0;
+
+  constructor(readonly options: SimOptions) {
+    const seed = options.seed;
+    assertSeed(seed);
+    this.profile = profileFromSeed(seed);
+    this.schedule = options.schedule ?? scheduleFromSeed(seed, this.profile);
+    const bad = checkSchedule(this.schedule);
+    if (bad !== null) throw new RangeError(`bad schedule: ${bad}`);
+    this.bugs = options.bugs ?? [];
+    const p = this.profile;
+    this.ids = Array.from({ length: p.clusterSize }, (_, i) => i + 1);
+    this.clock = new VirtualClock(this.ids, p.tickMs);
+    const base: LinkConditions = { dropPct: p.dropPct, duplicatePct: p.duplicatePct, delayMsMin: 1, delayMsMax: p.delayMsMax };
+    this.network = new VirtualNetwork(streamRng(seed, 3), base, networkInFlightMax);
+    const unsafe = unsafeSwitches(this.bugs);
+    for (const id of this.ids) {
+      const node = new SimNode(
+        {
+          id,
+          voters: this.ids,
+          seed,
+          electionTicks: p.electionTicks,
+          heartbeatTicks: p.heartbeatTicks,
+          messageBytesMax: p.messageBytesMax,
+          inflightAppendsMax: p.inflightAppendsMax,
+          compactEveryEntries: p.compactEveryEntries,
+          unsafe,
+          forgetVoteOnRestart: this.bugs.includes('forget-vote-on-restart'),
+        },
+        this.nodeHooks(),
+        streamRng(seed, 10 + id),
+      );
+      this.nodes.set(id, node);
+      this.invariants.register(node);
+      this.inboxes.set(id, []);
+    }
+    const keys = Array.from({ length: p.keys }, (_, i) => `k${i}`);
+    const world = {
+      send: (client: number, node: NodeId, requestId: number, op: RequestOp) =>
+        this.network.send({ from: client, to: node, payload: { kind: 'request', request: { requestId, op } } }, this.nowMs),
+      newRequestId: () => this.requestIdNext++,
+      newProcess: () => this.processNext++,
+      history: this.history,
+    };
+    for (let i = 0; i < p.clients; i++) {
+      const client = new SimClient(
+        {
+          index: i,
+          endpoint: CLIENT_ENDPOINT_BASE + i,
+          nodeIds: this.ids,
+          keys,
+          readPct: p.readPct,
+          casPct: p.casPct,
+          thinkMsMax: p.thinkMsMax,
+          attemptTimeoutMs: p.attemptTimeoutMs,
+          retryBackoffMs: 10,
+        },
+        streamRng(seed, 100 + i),
+        world,
+      );
+      client.opsBudget = p.opsPerClient;
+      client.opTimeoutMs = p.opTimeoutMs;
+      this.clients.push(client);
+    }
+    this.processNext = p.clients;
+  }
+
+  private nodeHooks() {
+    return {
+      transmit: (envelope: Envelope) => this.network.send(envelope, this.nowMs),
+      entriesPersisted: (node: SimNode, entries: Parameters<Invariants['entriesPersisted']>[1]) =>
+        this.invariants.entriesPersisted(node, entries),
+      entryApplied: (node: SimNode, entry: Parameters<Invariants['entryApplied']>[1]) => this.invariants.entryApplied(node, entry),
+      stepped: (node: SimNode) => this.invariants.stepped(node),
+      localMs: (node: SimNode) => this.clock.local(node.id),
+      nowMs: () => this.nowMs,
+    };
+  }
+
+  async run(): Promise<SimResult> {
+    let failure: SimFailure | null = null;
+    try {
+      failure = this.faultPhase() ?? this.livenessPhase();
+    } catch (error) {
+      if (!(error instanceof InvariantViolation)) throw error;
+      failure = { kind: 'invariant', code: error.code, message: error.message, atMs: this.nowMs };
+      this.note(`invariant violated: ${error.message}`);
+    }
+    let historyValid: boolean | 'unknown' | null = null;
+    if (failure === null && this.options.checkHistory !== null) {
+      const verdict = await this.options.checkHistory(this.history.events);
+      historyValid = verdict.valid;
+      if (verdict.valid === false) failure = { kind: 'history', message: 'the history is not linearizable', verdict };
+    }
+    return {
+      seed: this.options.seed,
+      schedule: this.schedule,
+      bugs: this.bugs,
+      profile: this.profile,
+      failure,
+      historyValid,
+      history: this.history.events,
+      stats: this.stats(),
+      timeline: this.timeline,
+    };
+  }
+
+  // ---- phases ------------------------------------------------------------------------------
+
+  private faultPhase(): SimFailure | null {
+    const byStart = [...this.schedule].sort((a, b) => a.atMs - b.atMs);
+    const endMs = Math.max(this.profile.faultPhaseMs, ...byStart.map((f) => f.atMs + 1));
+    let next = 0;
+    for (; this.nowMs < endMs; this.nowMs++) {
+      while (next < byStart.length && byStart[next]!.atMs === this.nowMs) this.strike(byStart[next++]!);
+      this.endFaults(false);
+      this.step();
+    }
+    return null;
+  }
+
+  private livenessPhase(): SimFailure | null {
+    this.heal();
+    const healMs = this.nowMs;
+    for (const client of this.clients) {
+      client.opsBudget = client.opsStarted + livenessLimits.opsPerClient;
+      client.mustCompleteFromMs = healMs;
+      client.opTimeoutMs = livenessLimits.completeMsMax;
+    }
+    let leaderAt: number | null = null;
+    for (; this.nowMs < healMs + livenessLimits.completeMsMax; this.nowMs++) {
+      this.step();
+      if (leaderAt === null && this.currentLeader() !== 0) leaderAt = this.nowMs;
+      if (leaderAt === null && this.nowMs - healMs >= livenessLimits.leaderMsMax) {
+        return { kind: 'liveness', message: `no leader within ${livenessLimits.leaderMsMax} ms of healing`, atMs: this.nowMs };
+      }
+      if (leaderAt !== null && this.clients.every((c) => c.idle)) break;
+    }
+    const misses = this.clients.reduce((n, c) => n + c.livenessMisses, 0);
+    if (misses > 0) return { kind: 'liveness', message: `${misses} operations after healing did not complete`, atMs: this.nowMs };
+    const busy = this.clients.filter((c) => !c.idle).length;
+    if (busy > 0) {
+      return { kind: 'liveness', message: `${busy} clients still busy ${livenessLimits.completeMsMax} ms after healing`, atMs: this.nowMs };
+    }
+    return null;
+  }
+
+  /** One millisecond: deliver what is due, tick the clocks, let clients act. */
+  private step(): void {
+    this.steps++;
+    for (const node of this.nodes.values()) {
+      if (!node.up && node.restartAtMs !== null && node.restartAtMs <= this.nowMs) {
+        node.restart();
+        this.note(`node ${node.id} restarts`);
+      }
+    }
+    for (const envelope of this.network.take(this.nowMs)) this.deliver(envelope);
+    for (const id of this.ids) {
+      if (this.clock.advance(id)) this.nodes.get(id)!.tick();
+    }
+    for (const client of this.clients) client.act(this.nowMs);
+    this.watchLeader();
+  }
+
+  private deliver(envelope: Envelope): void {
+    if (envelope.to >= CLIENT_ENDPOINT_BASE) {
+      const payload = envelope.payload;
+      if (payload.kind === 'reply') this.clients[envelope.to - CLIENT_ENDPOINT_BASE]!.onReply(this.nowMs, payload.reply);
+      return;
+    }
+    const node = this.nodes.get(envelope.to)!;
+    if (!node.up) return;
+    if (node.paused) {
+      const inbox = this.inboxes.get(node.id)!;
+      if (inbox.length < inboxMax) inbox.push(envelope);
+      return;
+    }
+    const payload = envelope.payload;
+    if (payload.kind === 'raft') node.receiveMessage(payload.message);
+    else if (payload.kind === 'request') node.receiveRequest(envelope.from, payload.request);
+  }
+
+  // ---- faults ------------------------------------------------------------------------------
+
+  private strike(fault: Fault): void {
+    switch (fault.kind) {
+      case 'partition':
+        return this.partition(fault);
+      case 'crash':
+        return this.crash(fault);
+      case 'pause': {
+        const node = this.resolve(fault.node);
+        if (node === null || !node.up || node.paused) return;
+        node.paused = true;
+        this.note(`node ${node.id} paused for ${fault.durationMs} ms`);
+        return this.until(fault.durationMs, () => this.resume(node));
+      }
+      case 'clock': {
+        const node = this.resolve(fault.node);
+        if (node === null) return;
+        this.clock.setPeriod(node.id, fault.periodMs);
+        this.note(`node ${node.id} clock ticks every ${fault.periodMs} ms for ${fault.durationMs} ms`);
+        return this.until(fault.durationMs, () => this.clock.resetPeriod(node.id));
+      }
+      case 'network': {
+        const c: LinkConditions = { dropPct: fault.dropPct, duplicatePct: fault.duplicatePct, delayMsMin: 1, delayMsMax: Math.max(1, fault.delayMsMax) };
+        this.networkFaults.push(c);
+        this.updateConditions();
+        this.note(`network: drop ${c.dropPct}% dup ${c.duplicatePct}% delay <= ${c.delayMsMax} ms for ${fault.durationMs} ms`);
+        return this.until(fault.durationMs, () => {
+          this.networkFaults.splice(this.networkFaults.indexOf(c), 1);
+          this.updateConditions();
+        });
+      }
+      case 'transfer': {
+        const leader = this.nodes.get(this.currentLeader());
+        const to = this.resolve(fault.node);
+        if (!leader || to === null || to === leader) return;
+        this.note(`leader ${leader.id} asked to transfer to ${to.id}`);
+        leader.transferLeadership(to.id);
+        return;
+      }
+    }
+  }
+
+  private partition(fault: Extract<Fault, { kind: 'partition' }>): void {
+    const side = new Set<NodeId>();
+    for (const t of fault.side) {
+      const node = this.resolve(t);
+      if (node !== null) side.add(node.id);
+    }
+    const rest = this.ids.filter((id) => !side.has(id));
+    if (side.size === 0 || rest.length === 0) return;
+    const links: [NodeId, NodeId][] = [];
+    for (const a of side) {
+      for (const b of rest) {
+        links.push([a, b]);
+        if (!fault.oneWay) links.push([b, a]);
+      }
+    }
+    for (const [a, b] of links) this.network.cut(a, b);
+    this.note(`partition ${[...side].join(',')} ${fault.oneWay ? '->' : '<->'} ${rest.join(',')} for ${fault.durationMs} ms`);
+    this.until(fault.durationMs, () => {
+      for (const [a, b] of links) this.network.heal(a, b);
+    });
+  }
+
+  private crash(fault: Extract<Fault, { kind: 'crash' }>): void {
+    const node = this.resolve(fault.node);
+    if (node === null || !node.up) return;
+    if (!fault.midWrite) {
+      this.crashNow(node, fault.downMs);
+      return;
+    }
+    node.crashAtSync = { downMs: fault.downMs, tear: true };
+    this.note(`node ${node.id} will crash at its next fsync`);
+    // A node that writes nothing for a while is crashed plainly.
+    this.until(midWriteWaitMs, () => {
+      if (node.up && node.crashAtSync !== null) this.crashNow(node, fault.downMs);
+    });
+  }
+
+  private crashNow(node: SimNode, downMs: number): void {
+    this.inboxes.set(node.id, []);
+    node.crash(this.nowMs + downMs, true);
+    this.note(`node ${node.id} crashed for ${downMs} ms`);
+  }
+
+  private resume(node: SimNode): void {
+    if (!node.paused) return;
+    node.paused = false;
+    const inbox = this.inboxes.get(node.id)!;
+    this.inboxes.set(node.id, []);
+    this.note(`node ${node.id} resumes with ${inbox.length} messages queued`);
+    for (const envelope of inbox) this.deliver(envelope);
+  }
+
+  private until(durationMs: number, end: () => void): void {
+    this.active.push({ endMs: this.nowMs + durationMs, end });
+  }
+
+  private endFaults(all: boolean): void {
+    for (let i = 0; i < this.active.length; ) {
+      const fault = this.active[i]!;
+      if (all || fault.endMs <= this.nowMs) {
+        this.active.splice(i, 1);
+        fault.end();
+      } else i++;
+    }
+  }
+
+  private heal(): void {
+    this.endFaults(true);
+    this.network.healAll();
+    this.networkFaults.length = 0;
+    this.network.conditions = { dropPct: 0, duplicatePct: 0, delayMsMin: 1, delayMsMax: Math.min(this.profile.delayMsMax, 5) };
+    for (const node of this.nodes.values()) {
+      this.clock.resetPeriod(node.id);
+      node.crashAtSync = null;
+      if (node.paused) this.resume(node);
+      if (!node.up) node.restartAtMs = this.nowMs;
+    }
+    this.note('healed: network whole, clocks normal, every node up');
+  }
+
+  private updateConditions(): void {
+    const b = this.network.base;
+    let c = b;
+    for (const f of this.networkFaults) {
+      c = {
+        dropPct: Math.max(c.dropPct, f.dropPct),
+        duplicatePct: Math.max(c.duplicatePct, f.duplicatePct),
+        delayMsMin: 1,
+        delayMsMax: Math.max(c.delayMsMax, f.delayMsMax),
+      };
+    }
+    this.network.conditions = c;
+  }
+
+  private resolve(target: NodeTarget): SimNode | null {
+    if (target === 'leader') return this.nodes.get(this.currentLeader()) ?? null;
+    return this.nodes.get(((Math.abs(Math.trunc(target)) + this.ids.length - 1) % this.ids.length) + 1) ?? null;
+  }
+
+  /** The up leader with the highest term (0: none). */
+  private currentLeader(): NodeId {
+    let best: NodeId = 0;
+    let bestTerm = -1;
+    for (const node of this.nodes.values()) {
+      const status = node.status();
+      if (status !== null && status.role === 'leader' && status.term > bestTerm) {
+        best = node.id;
+        bestTerm = status.term;
+      }
+    }
+    return best;
+  }
+
+  private watchLeader(): void {
+    if (this.steps % 10 !== 0) return;
+    const leader = this.currentLeader();
+    if (leader !== this.lastLeader) {
+      this.lastLeader = leader;
+      const term = this.nodes.get(leader)?.status()?.term ?? 0;
+      this.note(leader === 0 ? 'no leader' : `leader ${leader} (term ${term})`);
+    }
+  }
+
+  private note(text: string): void {
+    if (this.timeline.length < timelineMax) this.timeline.push(`${this.nowMs}ms ${text}`);
+  }
+
+  private stats(): SimStats {
+    let ok = 0;
+    let fail = 0;
+    let info = 0;
+    for (const e of this.history.events) {
+      if (e.type === 'ok') ok++;
+      else if (e.type === 'fail') fail++;
+      else if (e.type === 'info') info++;
+    }
+    let crashes = 0;
+    for (const node of this.nodes.values()) crashes += node.crashes;
+    const summary = this.invariants.summary();
+    return {
+      simulatedMs: this.nowMs,
+      steps: this.steps,
+      ops: ok + fail + info,
+      ok,
+      fail,
+      info,
+      messages: this.network.stats.sent,
+      crashes,
+      leaderTerms: summary.terms,
+      committed: summary.committed,
+      invariantChecks: this.invariants.checks,
+    };
+  }
+}
+
+function unsafeSwitches(bugs: readonly PlantedBug[]): UnsafeSwitches {
+  return {
+    commitOldTermEntries: bugs.includes('commit-old-term-entries'),
+    appendWithoutPrevCheck: bugs.includes('append-without-prev-check'),
+    readIndexWithoutQuorum: bugs.includes('read-index-without-quorum'),
+    voteWithoutLogCheck: bugs.includes('vote-without-log-check'),
+  };
+}
+
+function assertSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw new RangeError(`seed must be an integer in [0, 2^32), got ${seed}`);
+}
+
+export async function runSimulation(options: SimOptions): Promise<SimResult> {
+  return new Simulation(options).run();
+}
