@@ -1,0 +1,2 @@
+export * from './proxy/link-proxy.js';
+export * from './proxy/proxy-set.js';

@@ -1,0 +1,193 @@
+import t from 'tap';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { LinkProxy } from '../../src/proxy/link-proxy.js';
+import { connectClient, dialUntilClosed, startServer, waitFor } from '../support/net.js';
+
+type Teardown = { teardown(fn: () => Promise<void> | void): void };
+
+async function setup(t: Teardown, opts: { echo?: boolean; read?: boolean; bufferedBytesMax?: number } = {}) {
+  const server = await startServer({ echo: opts.echo ?? true, ...(opts.read === undefined ? {} : { read: opts.read }) });
+  const proxy = await LinkProxy.start({
+    name: 'a->b',
+    targetHost: '127.0.0.1',
+    targetPort: server.port,
+    ...(opts.bufferedBytesMax === undefined ? {} : { bufferedBytesMax: opts.bufferedBytesMax }),
+  });
+  t.teardown(async () => {
+    await proxy.close();
+    await server.close();
+  });
+  return { server, proxy };
+}
+
+t.test('pass forwards both ways and counts bytes', async (t) => {
+  const { proxy } = await setup(t);
+  t.match(proxy.address, /^127\.0\.0\.1:\d+$/);
+  const c = await connectClient(proxy.port);
+  c.socket.write('hello');
+  await waitFor('echo', () => c.received().toString() === 'hello');
+  t.equal(proxy.counters.bytesForwardedToTarget, 5);
+  t.equal(proxy.counters.bytesForwardedFromTarget, 5);
+  t.equal(proxy.counters.connectionsAccepted, 1);
+  t.equal(proxy.counters.connectionsOpen, 1);
+  c.socket.end();
+  await waitFor('connection gone', () => proxy.openConnections === 0);
+  t.ok(c.closed());
+});
+
+t.test('delay holds each chunk at least ms and keeps order under jitter', async (t) => {
+  const { proxy, server } = await setup(t, { echo: false });
+  proxy.setMode({ kind: 'delay', ms: 60, jitterMs: 40 });
+  const c = await connectClient(proxy.port);
+  const sentAt = performance.now();
+  c.socket.write('first;');
+  await waitFor('first chunk', () => server.received().length > 0);
+  // 20 ms minimum: 60 ± 40. performance.now() granularity is far finer than that.
+  t.ok(performance.now() - sentAt >= 19, `arrived after ${performance.now() - sentAt} ms`);
+  let expected = 'first;';
+  for (let i = 0; i < 40; i++) {
+    const piece = `m${i};`;
+    expected += piece;
+    c.socket.write(piece);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await waitFor('all chunks', () => server.received().length === expected.length);
+  t.equal(server.received().toString(), expected, 'bytes arrive in the order they were sent');
+  c.socket.destroy();
+});
+
+t.test('changing delay to pass keeps queued bytes ahead of new ones', async (t) => {
+  const { proxy, server } = await setup(t, { echo: false });
+  proxy.setMode({ kind: 'delay', ms: 150, jitterMs: 0 });
+  const c = await connectClient(proxy.port);
+  c.socket.write('old;');
+  await waitFor('held', () => proxy.counters.bytesBuffered === 4);
+  proxy.setMode({ kind: 'pass' });
+  c.socket.write('new;');
+  await waitFor('both', () => server.received().length === 8);
+  t.equal(server.received().toString(), 'old;new;');
+  c.socket.destroy();
+});
+
+t.test('blackhole holds bytes without closing; heal delivers them', async (t) => {
+  const { proxy, server } = await setup(t, { echo: true });
+  const c = await connectClient(proxy.port);
+  c.socket.write('before;');
+  await waitFor('echo before', () => c.received().toString() === 'before;');
+  proxy.setMode({ kind: 'blackhole' });
+  c.socket.write('during;');
+  await waitFor('held', () => proxy.counters.bytesBuffered === 7);
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(server.received().toString(), 'before;', 'nothing reached the target');
+  t.notOk(c.closed(), 'the connection stays open');
+  proxy.heal();
+  await waitFor('echo after heal', () => c.received().toString() === 'before;during;');
+  t.equal(proxy.counters.bytesDropped, 0);
+  t.equal(proxy.counters.bytesBuffered, 0);
+  c.socket.destroy();
+});
+
+t.test('blackhole is bounded: past the limit bytes drop and heal resets the connection', async (t) => {
+  const { proxy, server } = await setup(t, { echo: false, bufferedBytesMax: 1000 });
+  const c = await connectClient(proxy.port);
+  proxy.setMode({ kind: 'blackhole' });
+  c.socket.write(Buffer.alloc(800, 1));
+  await waitFor('first held', () => proxy.counters.bytesBuffered === 800);
+  c.socket.write(Buffer.alloc(800, 2));
+  await waitFor('second dropped', () => proxy.counters.bytesDropped === 800);
+  t.equal(proxy.counters.bytesBuffered, 800, 'held bytes stay within the bound');
+  proxy.heal();
+  await waitFor('client sees the reset', () => c.closed());
+  t.equal(proxy.counters.connectionsReset, 1);
+  t.equal(server.received().length, 0, 'a stream with a hole is never delivered');
+  t.equal(proxy.counters.bytesBuffered, 0);
+});
+
+t.test('reset destroys open connections and refuses new ones until healed', async (t) => {
+  const { proxy, server } = await setup(t, { echo: true });
+  const c = await connectClient(proxy.port);
+  c.socket.write('x');
+  await waitFor('echo', () => c.received().length === 1);
+  proxy.setMode({ kind: 'reset' });
+  await waitFor('existing closed', () => c.closed());
+  t.match(c.error(), { code: 'ECONNRESET' }, 'the dialer sees a reset');
+  await waitFor('target side closed', () => server.sockets.size === 0);
+  await dialUntilClosed(proxy.port);
+  t.equal(proxy.counters.connectionsRefused, 1);
+  proxy.heal();
+  const ok = await connectClient(proxy.port);
+  ok.socket.write('y');
+  await waitFor('echo after heal', () => ok.received().toString() === 'y');
+  ok.socket.destroy();
+});
+
+t.test('a dead target looks like a refused connection', async (t) => {
+  const server = await startServer();
+  const port = server.port;
+  await server.close();
+  const proxy = await LinkProxy.start({ targetHost: '127.0.0.1', targetPort: port });
+  t.teardown(() => proxy.close());
+  await dialUntilClosed(proxy.port);
+  await waitFor('refusal counted', () => proxy.counters.connectionsRefused === 1);
+  t.equal(proxy.openConnections, 0);
+});
+
+t.test('pass back-pressures a sender whose receiver does not read: buffers stay bounded', async (t) => {
+  const bound = 64 * 1024;
+  const { proxy } = await setup(t, { read: false, bufferedBytesMax: bound });
+  const c = await connectClient(proxy.port);
+  let maxBuffered = 0;
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  // Write far more than kernel buffers plus the bound can hold.
+  for (let i = 0; i < 200; i++) c.socket.write(chunk);
+  const deadline = Date.now() + 1500;
+  while (Date.now() < deadline) {
+    maxBuffered = Math.max(maxBuffered, proxy.counters.bytesBuffered);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  t.ok(maxBuffered <= bound + chunk.length, `proxy held at most ${maxBuffered} bytes`);
+  t.ok(proxy.counters.bytesForwardedToTarget < 200 * chunk.length, 'not everything went through');
+  t.equal(proxy.counters.bytesDropped, 0, 'pass never drops');
+  c.socket.destroy();
+});
+
+t.test('FIN travels through and half-close works', async (t) => {
+  const { proxy, server } = await setup(t, { echo: false });
+  const c = await connectClient(proxy.port);
+  c.socket.end('bye');
+  await waitFor('data and FIN at target', () => server.received().toString() === 'bye' && server.sockets.size === 0);
+  await waitFor('proxy forgot the connection', () => proxy.openConnections === 0);
+  t.pass('closed cleanly');
+});
+
+t.test('close() destroys every socket and stops listening', async (t) => {
+  const server = await startServer({ echo: true });
+  t.teardown(() => server.close());
+  const proxy = await LinkProxy.start({ targetHost: '127.0.0.1', targetPort: server.port });
+  const a = await connectClient(proxy.port);
+  const b = await connectClient(proxy.port);
+  a.socket.write('a');
+  await waitFor('echo', () => a.received().length === 1);
+  proxy.setMode({ kind: 'blackhole' });
+  b.socket.write('held');
+  await proxy.close();
+  await waitFor('clients closed', () => a.closed() && b.closed());
+  await waitFor('target sockets closed', () => server.sockets.size === 0);
+  t.equal(proxy.counters.bytesBuffered, 0);
+  const err = await new Promise<NodeJS.ErrnoException>((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port: proxy.port });
+    s.on('error', resolve);
+    s.on('connect', () => resolve(Object.assign(new Error('connected'), { code: 'CONNECTED' })));
+  });
+  t.equal(err.code, 'ECONNREFUSED');
+  await proxy.close();
+  t.throws(() => proxy.setMode({ kind: 'pass' }), 'a closed link cannot change mode');
+});
+
+t.test('invalid delays are programmer errors', async (t) => {
+  const { proxy } = await setup(t);
+  t.throws(() => proxy.setMode({ kind: 'delay', ms: -1, jitterMs: 0 }));
+  t.throws(() => proxy.setMode({ kind: 'delay', ms: 1, jitterMs: Number.NaN }));
+  t.equal(proxy.mode.kind, 'pass');
+});
