@@ -1,0 +1,178 @@
+import WebSocket from 'ws';
+import type { Logger } from 'pino';
+import type { NodeId } from '@kvapp/core';
+import { backoffMs } from './backoff.js';
+import { dialHandshake, type HandshakeIdentity } from './handshake.js';
+import type { TransportLimits } from './limits.js';
+import type { PeerStats } from './stats.js';
+import type { HostPort, TlsFiles } from './tls.js';
+
+export interface PeerLinkOptions {
+  readonly me: HandshakeIdentity;
+  readonly peer: NodeId;
+  readonly address: HostPort;
+  readonly limits: TransportLimits;
+  readonly logger: Logger;
+  readonly random: () => number;
+  readonly tls: TlsFiles | null;
+  /** Shared with the transport's stats; this link updates its outbound half. */
+  readonly stats: PeerStats;
+}
+
+type State = 'waiting' | 'connecting' | 'open' | 'closed';
+
+/**
+ * The one connection this node dials to one peer, and the only one it sends that peer Raft
+ * messages on: every network link thus has one direction. Messages wait in a bounded queue while
+ * the link is down or the socket is backed up; when the queue is full new messages are dropped
+ * (Raft retransmits), so memory stays bounded whatever the peer does.
+ */
+export class PeerLink {
+  private state: State = 'waiting';
+  private ws: WebSocket | null = null;
+  private readonly queue: Uint8Array[] = [];
+  private queueBytes = 0;
+  /** Bytes given to ws.send whose callback has not run yet. */
+  private unflushedBytes = 0;
+  private failures = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private readonly log: Logger;
+
+  constructor(private readonly o: PeerLinkOptions) {
+    this.log = o.logger.child({ peer: o.peer, link: 'out' });
+    this.connect();
+  }
+
+  get address(): HostPort {
+    return this.o.address;
+  }
+
+  /** Never throws. Returns false when the message was dropped. */
+  send(frame: Uint8Array): boolean {
+    if (this.state === 'closed') return false;
+    if (this.queue.length === 0 && this.canWrite()) {
+      this.write(frame);
+      return true;
+    }
+    const l = this.o.limits;
+    if (this.queue.length >= l.sendQueueMessagesMax || this.queueBytes + frame.length > l.sendQueueBytesMax) {
+      this.o.stats.queueDrops++;
+      return false;
+    }
+    this.queue.push(frame);
+    this.queueBytes += frame.length;
+    this.o.stats.queueLength = this.queue.length;
+    return true;
+  }
+
+  close(): void {
+    this.state = 'closed';
+    this.o.stats.connected = false;
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.stopPing();
+    this.ws?.terminate();
+    this.ws = null;
+    this.queue.length = 0;
+    this.queueBytes = 0;
+    this.o.stats.queueLength = 0;
+  }
+
+  private canWrite(): boolean {
+    return this.state === 'open' && this.unflushedBytes < this.o.limits.sendBufferBytesMax;
+  }
+
+  private write(frame: Uint8Array): void {
+    const ws = this.ws!;
+    this.unflushedBytes += frame.length;
+    this.o.stats.messagesSent++;
+    this.o.stats.bytesSent += frame.length;
+    ws.send(frame, { binary: true }, () => {
+      // Only the current socket's bytes count; a dead socket's callbacks arrive after reset.
+      if (this.ws === ws) {
+        this.unflushedBytes -= frame.length;
+        this.drain();
+      }
+    });
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0 && this.canWrite()) {
+      const frame = this.queue.shift()!;
+      this.queueBytes -= frame.length;
+      this.write(frame);
+    }
+    this.o.stats.queueLength = this.queue.length;
+  }
+
+  private connect(): void {
+    if (this.state === 'closed') return;
+    this.state = 'connecting';
+    const { host, port } = this.o.address;
+    const l = this.o.limits;
+    const tls = this.o.tls;
+    const ws = new WebSocket(`${tls ? 'wss' : 'ws'}://${host}:${port}/`, {
+      maxPayload: l.frameBytesMax,
+      perMessageDeflate: false,
+      handshakeTimeout: l.handshakeMsMax,
+      ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: true } : {}),
+    });
+    this.ws = ws;
+    this.unflushedBytes = 0;
+    ws.on('error', (err) => this.log.debug({ err: err.message }, 'peer connection error'));
+    ws.once('close', () => this.onClose(ws));
+    ws.once('open', () => {
+      dialHandshake(ws, this.o.me, this.o.peer, l.handshakeMsMax).then(
+        () => this.onOpen(ws),
+        (err: Error & { closeCode?: number }) => this.log.warn({ code: err.closeCode, err: err.message }, 'peer handshake failed'),
+      );
+    });
+  }
+
+  private onOpen(ws: WebSocket): void {
+    if (this.ws !== ws || this.state !== 'connecting') return;
+    this.state = 'open';
+    this.failures = 0;
+    this.o.stats.connected = true;
+    this.o.stats.connects++;
+    this.log.info('peer link open');
+    // The acceptor never speaks after its welcome; anything it sends is a broken peer.
+    ws.on('message', () => ws.terminate());
+    this.startPing(ws);
+    this.drain();
+  }
+
+  private onClose(ws: WebSocket): void {
+    if (this.ws !== ws) return;
+    this.stopPing();
+    this.ws = null;
+    this.o.stats.connected = false;
+    if (this.state === 'closed') return;
+    if (this.state === 'open') this.log.info('peer link closed');
+    this.state = 'waiting';
+    const delay = backoffMs(this.failures++, this.o.limits.reconnectMsMin, this.o.limits.reconnectMsMax, this.o.random);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private startPing(ws: WebSocket): void {
+    let alive = true;
+    ws.on('pong', () => (alive = true));
+    this.pingTimer = setInterval(() => {
+      if (!alive) {
+        this.log.warn('peer did not answer a ping, closing the link');
+        ws.terminate();
+        return;
+      }
+      alive = false;
+      ws.ping();
+    }, this.o.limits.pingIntervalMs);
+  }
+
+  private stopPing(): void {
+    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+  }
+}

@@ -1,0 +1,165 @@
+import t from 'tap';
+import { WebSocketServer } from 'ws';
+import { CLOSE, answerChallenge, makeChallenge } from '../../src/transport/handshake.js';
+import { capturingLogger, closed, fastLimits, message, nextFrame, rawSocket, startNode, until } from './support.js';
+
+const peersOf = (...entries: Array<[number, { host: string; port: number }]>) => new Map(entries);
+
+t.test('handshake accepted: messages flow A→B, payload bytes intact, counters move', async (t) => {
+  const b = await startNode(t, 2);
+  const a = await startNode(t, 1, peersOf([2, b.address]));
+  const data = new Uint8Array([1, 2, 3, 250]);
+  a.transport.send(message(1, 2, { entries: [{ term: 1, index: 1, type: 'normal', data }] }));
+  await until(() => b.received.length === 1, 3000, 'delivery');
+  t.strictSame([...b.received[0]!.entries[0]!.data], [1, 2, 3, 250]);
+  const sa = a.transport.stats();
+  const sb = b.transport.stats();
+  t.equal(sa.peers.get(2)!.messagesSent, 1);
+  t.equal(sb.peers.get(1)!.messagesReceived, 1);
+  t.equal(sb.peers.get(1)!.bytesReceived, sa.peers.get(2)!.bytesSent);
+  t.equal(sb.handshakesAccepted, 1);
+  t.equal(sa.peers.get(2)!.connected, true);
+});
+
+t.test('links have one direction: B has no route to A over the connection A dialed', async (t) => {
+  // B knows no peers: it can receive from A (A's dialed link) but never send back on it.
+  const b = await startNode(t, 2);
+  const a = await startNode(t, 1, peersOf([2, b.address]));
+  a.transport.send(message(1, 2));
+  await until(() => b.received.length === 1, 3000, 'A→B');
+  b.transport.send(message(2, 1));
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(a.received.length, 0, 'nothing reached A');
+  t.equal(b.transport.stats().messagesUnroutable, 1, 'B had no link of its own to A');
+  // Once B dials A itself, B→A works, on B's connection.
+  b.transport.setPeers(peersOf([1, a.address]));
+  b.transport.send(message(2, 1));
+  await until(() => a.received.length === 1, 3000, 'B→A');
+  t.equal(a.transport.stats().handshakesAccepted, 1, "A accepted B's own connection");
+  t.equal(b.transport.stats().peers.get(1)!.messagesSent, 1);
+  t.equal(a.transport.stats().peers.get(2)!.messagesSent, 1, "A's link to B carried only A's message");
+});
+
+t.test('wrong secret: rejected before any Raft message is read, and logged', async (t) => {
+  const cap = capturingLogger();
+  const b = await startNode(t, 2, new Map(), { logger: cap.logger });
+  const intruder = await startNode(t, 3, peersOf([2, b.address]), { secret: 'wrong' });
+  intruder.transport.send(message(3, 2));
+  await until(() => b.transport.stats().handshakesRejected >= 1, 3000, 'rejection');
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(b.received.length, 0, 'no message delivered');
+  t.equal(b.transport.stats().handshakesAccepted, 0);
+  t.equal(intruder.transport.stats().peers.get(2)!.connected, false);
+  const line = cap.lines.find((l) => l['msg'] === 'peer handshake rejected');
+  t.equal(line?.['closeCode'], CLOSE.badProof, 'logged with the stable close code');
+});
+
+t.test('wrong cluster id: rejected and logged', async (t) => {
+  const cap = capturingLogger();
+  const b = await startNode(t, 2, new Map(), { logger: cap.logger });
+  const stranger = await startNode(t, 1, peersOf([2, b.address]), { clusterId: 'other-cluster' });
+  stranger.transport.send(message(1, 2));
+  await until(() => b.transport.stats().handshakesRejected >= 1, 3000, 'rejection');
+  t.equal(b.received.length, 0);
+  t.equal(cap.lines.find((l) => l['msg'] === 'peer handshake rejected')?.['closeCode'], CLOSE.wrongCluster);
+});
+
+t.test('a correct proof for the wrong node id is refused', async (t) => {
+  const b = await startNode(t, 2);
+  const ws = await rawSocket(b.address.port);
+  const challenge = await nextFrame(ws);
+  // The dialer means node 5, but reached node 2: answerChallenge itself refuses.
+  t.throws(() => answerChallenge({ clusterId: 'test-cluster', nodeId: 1, secret: 'sesame' }, 5, challenge));
+  const forged = makeChallenge({ clusterId: 'test-cluster', nodeId: 2, secret: 'sesame' });
+  // Answering a challenge the acceptor never sent (its own nonce differs) is a bad proof.
+  ws.send(answerChallenge({ clusterId: 'test-cluster', nodeId: 1, secret: 'sesame' }, 2, forged.frame).frame);
+  t.equal(await closed(ws), CLOSE.badProof);
+});
+
+t.test('a silent connection is closed at the handshake deadline', async (t) => {
+  const b = await startNode(t, 2, new Map(), { limits: { ...fastLimits, handshakeMsMax: 100 } });
+  const ws = await rawSocket(b.address.port);
+  t.equal(await closed(ws), CLOSE.handshakeTimeout);
+  t.equal(b.transport.stats().handshakesRejected, 1);
+});
+
+t.test('bounded queue: messages to a down peer drop past the bound, and the count is observable', async (t) => {
+  const b = await startNode(t, 2);
+  const port = b.address.port;
+  await b.transport.close(); // the peer is down
+  const a = await startNode(t, 1, peersOf([2, { host: '127.0.0.1', port }]), { limits: { ...fastLimits, sendQueueMessagesMax: 5 } });
+  for (let i = 1; i <= 12; i++) a.transport.send(message(1, 2, { index: i }));
+  const s = a.transport.stats().peers.get(2)!;
+  t.equal(s.queueDrops, 7);
+  t.equal(s.queueLength, 5);
+  t.equal(s.messagesSent, 0);
+  // The peer comes back on its port: the queued (oldest) messages are delivered, in order.
+  const b2 = await startNode(t, 2, new Map(), { listen: { host: '127.0.0.1', port } });
+  await until(() => b2.received.length === 5, 3000, 'queued messages');
+  t.strictSame(b2.received.map((m) => m.index), [1, 2, 3, 4, 5]);
+});
+
+t.test('reconnects after the peer restarts', async (t) => {
+  const b = await startNode(t, 2);
+  const port = b.address.port;
+  const a = await startNode(t, 1, peersOf([2, b.address]));
+  a.transport.send(message(1, 2, { index: 1 }));
+  await until(() => b.received.length === 1, 3000, 'first delivery');
+  await b.transport.close();
+  await until(() => !a.transport.stats().peers.get(2)!.connected, 3000, 'link down');
+  const b2 = await startNode(t, 2, new Map(), { listen: { host: '127.0.0.1', port } });
+  await until(() => a.transport.stats().peers.get(2)!.connected, 3000, 'link up again');
+  a.transport.send(message(1, 2, { index: 2 }));
+  await until(() => b2.received.length === 1, 3000, 'delivery after restart');
+  t.equal(b2.received[0]!.index, 2);
+  t.equal(a.transport.stats().peers.get(2)!.connects, 2);
+});
+
+t.test('heartbeats close a connection whose peer stopped answering pings', async (t) => {
+  // A fake acceptor that completes the handshake but never answers pings (autoPong off).
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
+  await new Promise<void>((r) => wss.once('listening', r));
+  t.teardown(() => new Promise<void>((r) => (wss.clients.forEach((c) => c.terminate()), wss.close(() => r()))));
+  let connections = 0;
+  wss.on('connection', async (ws) => {
+    connections++;
+    const { acceptHandshake } = await import('../../src/transport/handshake.js');
+    await acceptHandshake(ws, { clusterId: 'test-cluster', nodeId: 2, secret: 'sesame' }, 1000).catch(() => undefined);
+  });
+  const port = (wss.address() as { port: number }).port;
+  const a = await startNode(t, 1, peersOf([2, { host: '127.0.0.1', port }]), { limits: { ...fastLimits, pingIntervalMs: 50 } });
+  await until(() => a.transport.stats().peers.get(2)!.connects >= 1, 3000, 'first link');
+  await until(() => a.transport.stats().peers.get(2)!.connects >= 2, 3000, 'dead link closed and redialed');
+  t.ok(connections >= 2, 'the dead link was replaced by a new connection');
+});
+
+t.test('a frame above frameBytesMax is never sent, and one received closes the connection', async (t) => {
+  const b = await startNode(t, 2, new Map(), { limits: { ...fastLimits, frameBytesMax: 1024 } });
+  const a = await startNode(t, 1, peersOf([2, b.address]), { limits: { ...fastLimits, frameBytesMax: 1024 } });
+  a.transport.send(message(1, 2, { entries: [{ term: 1, index: 1, type: 'normal', data: new Uint8Array(2000) }] }));
+  t.equal(a.transport.stats().messagesOversize, 1);
+  // A sender with a larger limit: the receiver's maxPayload refuses it.
+  const big = await startNode(t, 3, peersOf([2, b.address]));
+  big.transport.send(message(3, 2, { entries: [{ term: 1, index: 1, type: 'normal', data: new Uint8Array(2000) }] }));
+  await until(() => b.transport.stats().framesRejected >= 1, 3000, 'oversized frame refused');
+  t.equal(b.received.length, 0);
+  // Sent on the dying link, a message may be lost (Raft would retransmit): keep sending.
+  for (let i = 0; i < 100 && b.received.length === 0; i++) {
+    big.transport.send(message(3, 2, { index: 7 }));
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  t.equal(b.received[0]!.index, 7);
+});
+
+t.test('a message claiming another sender closes the connection', async (t) => {
+  const b = await startNode(t, 2);
+  const a = await startNode(t, 1, peersOf([2, b.address]));
+  a.transport.send(message(1, 2, { index: 1 }));
+  await until(() => b.received.length === 1, 3000, 'first');
+  // Reach into the link to send a frame from "node 9" on node 1's authenticated connection.
+  const { encodeMessage } = await import('../../src/transport/codec.js');
+  const link = (a.transport as unknown as { links: Map<number, { send(f: Uint8Array): boolean }> }).links.get(2)!;
+  link.send(encodeMessage(message(9, 2)));
+  await until(() => b.transport.stats().framesRejected === 1, 3000, 'spoofed sender refused');
+  t.equal(b.received.length, 1);
+});
