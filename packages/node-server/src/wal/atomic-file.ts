@@ -1,0 +1,40 @@
+import { open, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Makes a directory's entries (created, renamed, removed files) durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Creates `dir/name` with exactly `bytes`, all or nothing across a crash: write a temp file,
+ * fsync it, rename it over the name, fsync the directory. A crash leaves either no file, the
+ * whole file, or a `.tmp` that the next start removes. Returns the number of fsyncs done.
+ */
+export async function writeFileAtomic(dir: string, name: string, bytes: Uint8Array): Promise<number> {
+  const tmp = join(dir, `${name}.tmp`);
+  const fh = await open(tmp, 'w');
+  try {
+    await writeAll(fh, bytes, 0);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, join(dir, name));
+  await fsyncDir(dir);
+  return 2;
+}
+
+/** fs write may write less than asked; loop until it is all down. */
+export async function writeAll(fh: import('node:fs/promises').FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
+}
