@@ -1,7 +1,9 @@
 import t from 'tap';
+import fc from 'fast-check';
+import { connect } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { CLOSE, answerChallenge, makeChallenge } from '../../src/transport/handshake.js';
-import { capturingLogger, closed, fastLimits, message, nextFrame, rawSocket, startNode, until } from './support.js';
+import { capturingLogger, closed, fastLimits, fcSeed, message, nextFrame, rawSocket, startNode, until } from './support.js';
 
 const peersOf = (...entries: Array<[number, { host: string; port: number }]>) => new Map(entries);
 
@@ -163,3 +165,64 @@ t.test('a message claiming another sender closes the connection', async (t) => {
   await until(() => b.transport.stats().framesRejected === 1, 3000, 'spoofed sender refused');
   t.equal(b.received.length, 1);
 });
+
+t.test('fast-check: garbage handshakes, frames and bytes on the peer port leave it serving', async (t) => {
+  const b = await startNode(t, 2);
+  const port = b.address.port;
+  const seed = fcSeed();
+  t.comment(`fast-check seed ${seed} (replay with FC_SEED=${seed})`);
+  const { Packr } = await import('msgpackr');
+  const packr = new Packr({ useRecords: false });
+  const { answerChallenge } = await import('../../src/transport/handshake.js');
+  const anyValue = fc.oneof(fc.string(), fc.integer(), fc.uint8Array({ maxLength: 40 }), fc.constant(null), fc.boolean());
+  // Handshake-shaped frames with random fields, and random bytes.
+  const fakeAuth = fc
+    .tuple(fc.constantFrom('kvapp-peer', 'x'), fc.constantFrom(1, 2), fc.constantFrom('auth', 'challenge', 'welcome'), fc.array(anyValue, { maxLength: 6 }))
+    .map(([m, v, k, rest]) => packr.pack([m, v, k, ...rest]));
+  const frame = fc.oneof(fakeAuth, fc.uint8Array({ maxLength: 200 }), fc.string().map((s) => Buffer.from(s)));
+  const attack = fc.oneof(
+    fc.record({ tcp: fc.uint8Array({ minLength: 1, maxLength: 300 }) }),
+    fc.record({ preHandshake: fc.array(frame, { minLength: 1, maxLength: 3 }), text: fc.boolean() }),
+    fc.record({ postHandshake: fc.array(frame, { minLength: 1, maxLength: 3 }) }),
+  );
+  let error: unknown = null;
+  try {
+    await fc.assert(
+      fc.asyncProperty(attack, async (a) => {
+        if ('tcp' in a) return rawTcp(port, a.tcp);
+        const ws = await rawSocket(port);
+        if ('preHandshake' in a) {
+          for (const f of a.preHandshake) if (ws.readyState === ws.OPEN) ws.send(a.text ? f.toString('latin1') : f);
+        } else {
+          // A member that knows the secret, then misbehaves: only its connection may suffer.
+          const challenge = await nextFrame(ws);
+          ws.send(answerChallenge({ clusterId: 'test-cluster', nodeId: 3, secret: 'sesame' }, 2, challenge).frame);
+          await nextFrame(ws);
+          for (const f of a.postHandshake) if (ws.readyState === ws.OPEN) ws.send(f);
+        }
+        await new Promise((r) => setTimeout(r, 2));
+        ws.terminate();
+      }),
+      { seed, numRuns: 60 },
+    );
+  } catch (e) {
+    error = e;
+  }
+  t.equal(error, null, 'no run failed');
+  const a = await startNode(t, 1, peersOf([2, b.address]));
+  a.transport.send(message(1, 2, { index: 42 }));
+  await until(() => b.received.some((m) => m.from === 1 && m.index === 42), 3000, 'a valid peer after the garbage');
+  t.ok(b.received.every((m) => m.from === 1 || m.from === 3), 'only authenticated senders were ever delivered');
+  t.ok(b.transport.stats().handshakesRejected + b.transport.stats().framesRejected > 0, 'garbage was counted');
+});
+
+function rawTcp(port: number, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1', () => {
+      sock.write(bytes);
+      setTimeout(() => sock.destroy(), 2);
+    });
+    sock.on('error', () => undefined);
+    sock.on('close', () => resolve());
+  });
+}

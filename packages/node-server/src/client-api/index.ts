@@ -1,0 +1,9 @@
+export {
+  ClientServer,
+  CLIENT_CLOSE,
+  CLIENT_SERVER_LIMITS_DEFAULT,
+  type ClientHandler,
+  type ClientServerLimits,
+  type ClientServerOptions,
+  type ClientServerStats,
+} from './client-server.js';
