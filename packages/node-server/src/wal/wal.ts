@@ -76,7 +76,7 @@ export interface WalRecovered {
 export interface WalStats {
   /** save()/saveSnapshotMarker() calls made durable. */
   saves: number;
-  /** Group commits: each is one write (two with the mid-record failpoint) and one fsync. */
+  /** Group commits: each is one write (two with the mid-record failpoint) and one fsync (none if no save in it asked for sync). */
   batches: number;
   /** Every fsync, of segments and of the directory (rollover and release fsync too). */
   fsyncs: number;
@@ -102,6 +102,7 @@ interface PendingSave {
   readonly hardState: HardState | null;
   readonly marker: SnapshotMarker | null;
   readonly entryIndexMax: number;
+  readonly sync: boolean;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
 }
@@ -125,6 +126,7 @@ export class Wal {
   private flushing: Promise<void> | null = null;
   private state: 'open' | 'closing' | 'closed' | 'failed' = 'open';
   private failure: WalError | null = null;
+  private closing: Promise<void> | null = null;
   private durableHardState: HardState | null;
   private durableMarker: SnapshotMarker | null;
   /** As of every accepted save (durable or not): what the next save is checked against. */
@@ -226,8 +228,12 @@ export class Wal {
    * contiguous; the first may be at or below the last saved index (a Raft log truncation: the
    * saved suffix from there on is replaced) but not beyond last+1, nor at or below the snapshot
    * marker. Violations are programmer errors and throw synchronously.
+   *
+   * `sync: false` (for a change of the commit index alone, which Raft can recompute) resolves
+   * once written, without waiting for an fsync; the next synced save makes it durable too. A
+   * batch is fsynced if any save in it asks for it.
    */
-  save(hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
+  save(hardState: HardState | null, entries: readonly Entry[], options: { readonly sync?: boolean } = {}): Promise<void> {
     const refused = this.refusal();
     if (refused !== null) return Promise.reject(refused);
     this.checkEntries(entries);
@@ -236,7 +242,7 @@ export class Wal {
     for (const e of entries) records.push({ type: RecordType.entry, payload: encodeEntry(e) });
     const last = entries.at(-1);
     if (last !== undefined) this.acceptedLastIndex = last.index;
-    return this.enqueue(records, hardState, null, last?.index ?? 0);
+    return this.enqueue(records, hardState, null, last?.index ?? 0, options.sync ?? true);
   }
 
   /**
@@ -250,7 +256,7 @@ export class Wal {
     this.acceptedMarkerIndex = marker.index;
     this.acceptedLastIndex = Math.max(this.acceptedLastIndex, marker.index);
     const records = [{ type: RecordType.snapshotMarker, payload: encodeSnapshotMarker(marker) }];
-    return this.enqueue(records, null, marker, 0);
+    return this.enqueue(records, null, marker, 0, true);
   }
 
   /**
@@ -278,12 +284,17 @@ export class Wal {
   }
 
   /** Waits for pending saves, then closes. Later calls are refused with WAL_CLOSED. */
-  async close(): Promise<void> {
-    if (this.state === 'closed' || this.state === 'closing') return;
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     if (this.state === 'open') {
       this.state = 'closing';
       while (this.flushing !== null) await this.flushing;
     }
+    // A failed WAL closed its file when it failed.
     if (this.state !== 'failed') await this.fh.close();
     this.state = 'closed';
   }
@@ -304,14 +315,20 @@ export class Wal {
     }
   }
 
-  private enqueue(records: PayloadRecord[], hardState: HardState | null, marker: SnapshotMarker | null, entryIndexMax: number): Promise<void> {
+  private enqueue(
+    records: PayloadRecord[],
+    hardState: HardState | null,
+    marker: SnapshotMarker | null,
+    entryIndexMax: number,
+    sync: boolean,
+  ): Promise<void> {
     let bytes = 0;
     for (const r of records) {
       assert(r.payload.length <= this.opts.recordBytesMax, `record of ${r.payload.length} bytes exceeds recordBytesMax`);
       bytes += FRAME_HEADER_BYTES + r.payload.length;
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ records, bytes, hardState, marker, entryIndexMax, resolve, reject });
+      this.pending.push({ records, bytes, hardState, marker, entryIndexMax, sync, resolve, reject });
       // Starting on a later microtask lets every save of the current tick join the first batch.
       this.flushing ??= Promise.resolve().then(() => this.flushLoop());
     });
@@ -367,9 +384,11 @@ export class Wal {
     }
     this.size += bytes;
     this.counters.bytesWritten += bytes;
-    await this.opts.failpoints?.['wal-before-fsync']?.();
-    await this.fh.datasync();
-    this.counters.fsyncs++;
+    if (batch.some((p) => p.sync)) {
+      await this.opts.failpoints?.['wal-before-fsync']?.();
+      await this.fh.datasync();
+      this.counters.fsyncs++;
+    }
     this.counters.batches++;
     this.counters.saves += batch.length;
     const active = this.segments.at(-1)!;

@@ -90,6 +90,20 @@ t.test('group commit: saves issued while an fsync is in progress are coalesced i
   t.equal((await reopen(dir)).entries.length, 21);
 });
 
+t.test('sync: false writes without an fsync unless a synced save shares the batch', async (t) => {
+  const dir = tmpDir(t);
+  const { wal } = await Wal.open(dir);
+  const base = wal.stats().fsyncs;
+  await wal.save(hs(1, 1, 0), [e(1)]);
+  t.equal(wal.stats().fsyncs - base, 1);
+  await wal.save(hs(1, 1, 1), [], { sync: false });
+  t.equal(wal.stats().fsyncs - base, 1, 'commit-only change: no fsync');
+  await Promise.all([wal.save(hs(1, 1, 1), [], { sync: false }), wal.save(null, [e(2)])]);
+  t.equal(wal.stats().fsyncs - base, 2, 'a mixed batch is fsynced');
+  await wal.close();
+  t.strictSame((await reopen(dir)).hardState, hs(1, 1, 1));
+});
+
 t.test('group commit respects batchBytesMax', async (t) => {
   const dir = tmpDir(t);
   const { wal } = await Wal.open(dir, { batchBytesMax: 3 * entryRecordBytes() });
@@ -306,7 +320,9 @@ t.test('after close, calls are refused with WAL_CLOSED; close waits for pending 
   const dir = tmpDir(t);
   const { wal } = await Wal.open(dir);
   const pending = wal.save(null, [e(1)]);
-  await wal.close();
+  const closes = [wal.close(), wal.close()];
+  await Promise.all(closes);
+  t.equal(wal.stats().saves, 1, 'both closes waited for the pending save');
   await pending;
   await t.rejects(wal.save(null, [e(2)]), { code: 'WAL_CLOSED' });
   await t.rejects(wal.releaseTo(0), { code: 'WAL_CLOSED' });
