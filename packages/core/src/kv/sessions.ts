@@ -1,4 +1,4 @@
-import { assert } from './assert.js';
+import { assert } from '../assert.js';
 import type { KvSession } from './command.js';
 import type { KvResult } from './result.js';
 

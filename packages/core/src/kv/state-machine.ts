@@ -1,5 +1,5 @@
 import type { Entry } from '../raft/types.js';
-import { assert } from './assert.js';
+import { assert } from '../assert.js';
 import { utf8Length } from './bytes.js';
 import { decodeCommand, KvCommandError, type KvCommand } from './command.js';
 import { checkKvOptions, kvOptionsDefault, type KvOptions } from './options.js';
