@@ -88,10 +88,13 @@ export class VirtualDisk {
   }
 
   /**
-   * Log compaction: the snapshot file is written and synced, then the WAL is trimmed, so it
-   * takes effect on both views at once. `index` must be applied and durable.
+   * Log compaction: the WAL is synced, the snapshot file is written and synced, then the WAL is
+   * trimmed, so it takes effect on both views at once. `index` must be applied and durable.
    */
   compact(index: number, conf: ConfState, data: Uint8Array): boolean {
+    // Like etcd saving a snapshot, this fsyncs the WAL first: a durable snapshot must never be
+    // newer than the durable commit index (the core refuses to start from such a disk).
+    this.sync();
     if (index <= this.durable.snapshot().meta.index || index > this.durable.lastIndex()) return false;
     if (this.durable.term(index) !== this.liveStorage.term(index)) return false;
     for (const storage of [this.durable, this.liveStorage]) {

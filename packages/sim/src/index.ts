@@ -26,3 +26,6 @@ export {
 } from './schedule.js';
 export type { HistoryEvent, HistoryValue } from './history.js';
 export { InvariantViolation, type InvariantCode } from './invariants.js';
+export { shrinkSchedule, shrinkRunsMax, type ShrinkResult } from './shrink.js';
+export { replayCommand, replayTest, describeFailure } from './report.js';
+export { checkLinearizable, historyCheckMsMax } from './history-check.js';

@@ -77,8 +77,8 @@ export class SimNode {
   paused = false;
   /** When a crashed node comes back; null while up. */
   restartAtMs: number | null = null;
-  /** Crash at the next fsync, after the writes and before the sync (a crash mid-write). */
-  crashAtSync: { downMs: number; tear: boolean } | null = null;
+  /** An armed failpoint: crash at the next fsync (before it), or right after the next granted vote. */
+  crashArmed: { moment: 'mid-write' | 'after-vote'; downMs: number } | null = null;
   incarnation = 0;
   crashes = 0;
   private readonly conf: ConfState;
@@ -129,7 +129,7 @@ export class SimNode {
   crash(downUntilMs: number, tear: boolean): void {
     if (!this.up) return;
     this.raft = null;
-    this.crashAtSync = null;
+    this.crashArmed = null;
     this.paused = false;
     this.crashes++;
     this.disk.crash(this.crashRng, tear);
@@ -245,16 +245,14 @@ export class SimNode {
     if (rd.hardState) this.disk.write({ kind: 'hard-state', hardState: rd.hardState });
     // A real server fsyncs a received snapshot too, before acknowledging it.
     if (rd.mustSync || rd.snapshot) {
-      if (this.crashAtSync) {
-        const { downMs, tear } = this.crashAtSync;
-        this.crash(this.hooks.nowMs() + downMs, tear);
-        this.hooks.stepped(this);
-        return false;
-      }
+      if (this.crashArmed?.moment === 'mid-write') return this.failpoint(this.crashArmed.downMs);
       this.disk.sync();
     }
     if (rd.entries.length > 0) this.hooks.entriesPersisted(this, rd.entries);
     this.send(rd.messagesAfterPersist);
+    if (this.crashArmed?.moment === 'after-vote' && rd.messagesAfterPersist.some((m) => m.type === 'vote-resp' && !m.reject)) {
+      return this.failpoint(this.crashArmed.downMs);
+    }
     if (rd.snapshot) this.sm = KvStateMachine.restore(rd.snapshot.data);
     for (const entry of rd.committedEntries) this.apply(entry);
     for (const rs of rd.readStates) {
@@ -263,6 +261,12 @@ export class SimNode {
     }
     this.serveReads();
     return true;
+  }
+
+  private failpoint(downMs: number): false {
+    this.crash(this.hooks.nowMs() + downMs, true);
+    this.hooks.stepped(this);
+    return false;
   }
 
   private afterAdvance(rd: Ready): void {

@@ -12,8 +12,12 @@ export type NodeTarget = number | 'leader';
 export type Fault =
   /** Cuts the links between `side` and the other nodes; oneWay: only side→others. */
   | { readonly kind: 'partition'; readonly atMs: number; readonly durationMs: number; readonly side: readonly NodeTarget[]; readonly oneWay: boolean }
-  /** kill -9; midWrite: the crash waits for the node's next fsync and strikes between write and sync (and may tear it). */
-  | { readonly kind: 'crash'; readonly atMs: number; readonly node: NodeTarget; readonly downMs: number; readonly midWrite: boolean }
+  /**
+   * kill -9, at a moment: 'now'; 'mid-write' (failpoint: at the node's next fsync, after the
+   * writes and before the sync, which may tear them); 'after-vote' (failpoint: right after the
+   * node has persisted and sent its next granted vote).
+   */
+  | { readonly kind: 'crash'; readonly atMs: number; readonly node: NodeTarget; readonly downMs: number; readonly moment: CrashMoment }
   /** SIGSTOP: no ticks, no messages handled (they queue), then SIGCONT. */
   | { readonly kind: 'pause'; readonly atMs: number; readonly node: NodeTarget; readonly durationMs: number }
   /** The node's clock runs at one tick per periodMs (base: tickMs): fast, slow, or 0 = stalled. */
@@ -30,6 +34,7 @@ export type Fault =
   /** The leader is asked to hand leadership to `node`. */
   | { readonly kind: 'transfer'; readonly atMs: number; readonly node: NodeTarget };
 
+export type CrashMoment = 'now' | 'mid-write' | 'after-vote';
 export type FaultKind = Fault['kind'];
 export const faultKinds: readonly FaultKind[] = ['partition', 'crash', 'pause', 'clock', 'network', 'transfer'];
 
@@ -95,7 +100,7 @@ export function profileFromSeed(seed: number): Profile {
     attemptTimeoutMs: rng.pick([40, 100, 200]),
     opTimeoutMs: rng.pick([300, 600, 1200]),
     faultKinds: kinds.length > 0 ? kinds : [rng.pick(faultKinds)],
-    faultCount: rng.between(0, 10),
+    faultCount: rng.chance(50) ? rng.between(0, 8) : rng.between(8, 20),
   };
 }
 
@@ -104,7 +109,15 @@ export function scheduleFromSeed(seed: number, profile: Profile): Fault[] {
   const rng = streamRng(seed, streamSchedule);
   const faults: Fault[] = [];
   for (let i = 0; i < profile.faultCount; i++) {
-    faults.push(randomFault(rng, rng.pick(profile.faultKinds), profile.faultPhaseMs));
+    const fault = randomFault(rng, rng.pick(profile.faultKinds), profile.faultPhaseMs);
+    faults.push(fault);
+    if (fault.kind === 'partition' && rng.chance(30)) {
+      // A stale leader: cut off, and its clock slow or stalled (a GC pause), so CheckQuorum
+      // deposes it late while its clients still reach it.
+      const durationMs = rng.between(300, 900);
+      faults[faults.length - 1] = { ...fault, side: ['leader'], oneWay: false, durationMs };
+      faults.push({ kind: 'clock', atMs: fault.atMs, node: 'leader', durationMs: durationMs + rng.between(0, 300), periodMs: rng.pick([0, 40]) });
+    }
   }
   return faults.sort((a, b) => a.atMs - b.atMs);
 }
@@ -113,9 +126,14 @@ function target(rng: SimRng): NodeTarget {
   return rng.chance(35) ? 'leader' : rng.between(1, 5);
 }
 
+/** Short faults make leaders churn (divergent logs, split votes); long ones make nodes fall behind. */
+function randomDuration(rng: SimRng): number {
+  return rng.chance(50) ? rng.between(0, 60) : rng.between(20, 800);
+}
+
 function randomFault(rng: SimRng, kind: FaultKind, phaseMs: number): Fault {
   const atMs = rng.between(0, phaseMs - 1);
-  const durationMs = rng.between(20, 800);
+  const durationMs = randomDuration(rng);
   switch (kind) {
     case 'partition': {
       const side = [target(rng)];
@@ -123,7 +141,7 @@ function randomFault(rng: SimRng, kind: FaultKind, phaseMs: number): Fault {
       return { kind, atMs, durationMs, side, oneWay: rng.chance(30) };
     }
     case 'crash':
-      return { kind, atMs, node: target(rng), downMs: rng.between(0, 600), midWrite: rng.chance(50) };
+      return { kind, atMs, node: target(rng), downMs: randomDuration(rng), moment: rng.pick(['now', 'mid-write', 'after-vote'] as const) };
     case 'pause':
       return { kind, atMs, node: target(rng), durationMs };
     case 'clock':
@@ -144,7 +162,7 @@ const opts = { noNullPrototype: true } as const;
 
 export const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
   fc.record({ kind: fc.constant('partition'), atMs, durationMs, side: fc.array(node, { minLength: 1, maxLength: 2 }), oneWay: fc.boolean() }, opts),
-  fc.record({ kind: fc.constant('crash'), atMs, node, downMs: durationMs, midWrite: fc.boolean() }, opts),
+  fc.record({ kind: fc.constant('crash'), atMs, node, downMs: durationMs, moment: fc.constantFrom<CrashMoment>('now', 'mid-write', 'after-vote') }, opts),
   fc.record({ kind: fc.constant('pause'), atMs, node, durationMs }, opts),
   fc.record(
     { kind: fc.constant('clock'), atMs, node, durationMs, periodMs: fc.integer({ min: 0, max: scheduleLimits.clockPeriodMsMax }) },

@@ -2,6 +2,7 @@ import type { NodeId, UnsafeSwitches } from '@kvapp/core';
 import { SimClient } from './client.js';
 import { VirtualClock } from './clock.js';
 import { HistoryRecorder, type HistoryEvent } from './history.js';
+import { checkLinearizable } from './history-check.js';
 import { InvariantViolation, Invariants } from './invariants.js';
 import { CLIENT_ENDPOINT_BASE, VirtualNetwork, type Envelope, type LinkConditions } from './network.js';
 import { SimNode } from './node.js';
@@ -31,8 +32,8 @@ export interface SimOptions {
   /** The fault schedule; by default the seed makes one. */
   readonly schedule?: readonly Fault[];
   readonly bugs?: readonly PlantedBug[];
-  /** Checks the history at the end; null skips it (the invariants still run). */
-  readonly checkHistory: HistoryCheck | null;
+  /** Checks the history at the end (default: @kvapp/checker); null skips it (the invariants still run). */
+  readonly checkHistory?: HistoryCheck | null;
 }
 
 export type SimFailure =
@@ -80,6 +81,7 @@ const networkInFlightMax = 20_000;
 const inboxMax = 2_000;
 const timelineMax = 400;
 const midWriteWaitMs = 50;
+const afterVoteWaitMs = 1000;
 
 interface ActiveFault {
   readonly endMs: number;
@@ -201,8 +203,9 @@ export class Simulation {
       this.note(`invariant violated: ${error.message}`);
     }
     let historyValid: boolean | 'unknown' | null = null;
-    if (failure === null && this.options.checkHistory !== null) {
-      const verdict = await this.options.checkHistory(this.history.events);
+    const check = this.options.checkHistory === undefined ? checkLinearizable : this.options.checkHistory;
+    if (failure === null && check !== null) {
+      const verdict = await check(this.history.events);
       historyValid = verdict.valid;
       if (verdict.valid === false) failure = { kind: 'history', message: 'the history is not linearizable', verdict };
     }
@@ -362,15 +365,16 @@ export class Simulation {
   private crash(fault: Extract<Fault, { kind: 'crash' }>): void {
     const node = this.resolve(fault.node);
     if (node === null || !node.up) return;
-    if (!fault.midWrite) {
+    if (fault.moment === 'now') {
       this.crashNow(node, fault.downMs);
       return;
     }
-    node.crashAtSync = { downMs: fault.downMs, tear: true };
-    this.note(`node ${node.id} will crash at its next fsync`);
-    // A node that writes nothing for a while is crashed plainly.
-    this.until(midWriteWaitMs, () => {
-      if (node.up && node.crashAtSync !== null) this.crashNow(node, fault.downMs);
+    const armed = { moment: fault.moment, downMs: fault.downMs };
+    node.crashArmed = armed;
+    this.note(`node ${node.id} armed to crash ${fault.moment}`);
+    // A failpoint that is not reached in time is disarmed.
+    this.until(fault.moment === 'mid-write' ? midWriteWaitMs : afterVoteWaitMs, () => {
+      if (node.crashArmed === armed) node.crashArmed = null;
     });
   }
 
@@ -410,7 +414,7 @@ export class Simulation {
     this.network.conditions = { dropPct: 0, duplicatePct: 0, delayMsMin: 1, delayMsMax: Math.min(this.profile.delayMsMax, 5) };
     for (const node of this.nodes.values()) {
       this.clock.resetPeriod(node.id);
-      node.crashAtSync = null;
+      node.crashArmed = null;
       if (node.paused) this.resume(node);
       if (!node.up) node.restartAtMs = this.nowMs;
     }
