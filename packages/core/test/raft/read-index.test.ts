@@ -1,0 +1,66 @@
+import t from 'tap';
+import { RaftError } from '../../src/index.js';
+import { TestCluster, bytes } from '../support/cluster.js';
+
+function errorCode(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof RaftError ? error.code : `not a RaftError: ${String(error)}`;
+  }
+  return undefined;
+}
+
+t.test('ReadIndex is refused with READ_NOT_READY until the leader commits an entry of its term', async (t) => {
+  const c = new TestCluster({ size: 3, seed: 1 });
+  c.node(1).campaign();
+  c.processReady(1);
+  // Deliver only until node 1 wins: its empty entry of term 1 is not committed yet.
+  while (c.node(1).status().role !== 'leader') c.deliverAt(0);
+  t.equal(errorCode(() => c.node(1).readIndex(bytes('early'))), 'READ_NOT_READY');
+  c.stabilize();
+  t.equal(errorCode(() => c.node(1).readIndex(bytes('r1'))), undefined, 'accepted once the empty entry committed');
+  c.processReady(1);
+  t.same(c.readResults.get(1), [], 'not answered before a quorum confirms the leadership');
+  c.stabilize();
+  t.same(c.readResults.get(1), [{ index: 1, context: 'r1' }], 'answered with the commit index after the heartbeat round');
+});
+
+t.test('a follower read is forwarded to the leader and answered with its commit index', async (t) => {
+  const c = new TestCluster({ size: 3, seed: 1 });
+  c.elect(1);
+  c.node(1).propose(bytes('a'));
+  c.stabilize();
+  c.node(2).readIndex(bytes('f1'));
+  c.stabilize();
+  t.same(c.readResults.get(2), [{ index: 2, context: 'f1' }]);
+});
+
+t.test('a leader cut off from the majority answers no read (and readIndexWithoutQuorum would)', async (t) => {
+  for (const unsafe of [false, true]) {
+    const c = new TestCluster({ size: 3, seed: 1, config: { unsafe: { readIndexWithoutQuorum: unsafe } } });
+    c.elect(1);
+    c.partition([1], [2, 3]);
+    // The majority elects a new leader that commits a write the old leader never sees.
+    for (let i = 0; i < 40 && c.leader() !== 2 && c.leader() !== 3; i++) {
+      c.tick(2);
+      c.tick(3);
+      c.stabilize();
+    }
+    const newLeader = c.node(2).status().role === 'leader' ? 2 : 3;
+    t.equal(c.node(newLeader).status().role, 'leader', 'the majority elected a new leader');
+    c.node(newLeader).propose(bytes('w'));
+    c.stabilize();
+    const written = c.node(newLeader).status().commit;
+    // The old leader was not ticked, so it still believes it leads (CheckQuorum has not run).
+    t.equal(c.node(1).status().role, 'leader', 'node 1 still believes it leads');
+    c.node(1).readIndex(bytes('stale?'));
+    c.stabilize();
+    const reads = c.readResults.get(1)!;
+    if (unsafe) {
+      t.ok(reads.length === 1 && reads[0]!.index < written, `the unsafe switch serves a stale read: index ${reads[0]?.index} < ${written}`);
+    } else {
+      t.same(reads, [], 'no read is served without a quorum');
+    }
+  }
+});
