@@ -1,0 +1,50 @@
+import t from 'tap';
+import { FailpointError, Failpoints, type FailpointEffects } from '../../src/failpoints/failpoints.js';
+
+function fake(randomValue = 0): FailpointEffects & { log: string[] } {
+  const log: string[] = [];
+  return {
+    log,
+    crash: () => log.push('crash'),
+    exit: (code) => log.push(`exit ${code}`),
+    sleep: async (ms) => void log.push(`sleep ${ms}`),
+    random: () => randomValue,
+  };
+}
+
+t.test('nothing is armed without a spec', async (t) => {
+  const effects = fake();
+  const fp = new Failpoints(undefined, effects);
+  t.equal(fp.active, false);
+  await fp.hit('wal-before-fsync');
+  t.same(effects.log, []);
+});
+
+t.test('a stall sleeps and a crash never returns', async (t) => {
+  const effects = fake();
+  const fp = new Failpoints('before-apply=stall:250,wal-before-fsync=crash', effects);
+  await fp.hit('before-apply');
+  t.same(effects.log, ['sleep 250']);
+  let returned = false;
+  void fp.hit('wal-before-fsync').then(() => (returned = true));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.same(effects.log, ['sleep 250', 'crash']);
+  t.equal(returned, false, 'the path that hit a crash failpoint does not continue');
+});
+
+t.test('a probability fires only when the dice say so', async (t) => {
+  const high = fake(0.9);
+  await new Failpoints('wal-after-fsync=exit:3@30%', high).hit('wal-after-fsync');
+  t.same(high.log, [], '0.9 >= 0.3: not fired');
+  const low = fake(0.1);
+  void new Failpoints('wal-after-fsync=exit:3@30%', low).hit('wal-after-fsync');
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  t.same(low.log, ['exit 3']);
+});
+
+t.test('bad specs are refused with the reason', async (t) => {
+  t.throws(() => new Failpoints('nope=crash'), FailpointError);
+  t.throws(() => new Failpoints('before-apply=explode'), FailpointError);
+  t.throws(() => new Failpoints('before-apply=crash@0%'), FailpointError);
+  t.same(new Failpoints('before-apply=crash@50%').describe(), ['before-apply=crash@50%']);
+});
