@@ -87,11 +87,14 @@ export function handleSnapshot(r: Raft, m: Message): void {
     return;
   }
   if (r.log.matchTerm(index, term)) {
-    // We already have the snapshot's last entry: the log matches up to it, just commit.
+    // We already have the snapshot's last entry: the log matches up to it, just commit. Answer
+    // `index`, not our last index: entries after it may be a deposed leader's, and the leader
+    // would count them as its own.
     r.log.commitTo(index);
-  } else {
-    r.log.restore(snapshot);
-    r.tracker.applyConf(conf, r.log.lastIndex() + 1);
+    r.send(message('append-resp', r.id, m.from, r.term, { index }));
+    return;
   }
+  r.log.restore(snapshot);
+  r.tracker.applyConf(conf, r.log.lastIndex() + 1);
   r.send(message('append-resp', r.id, m.from, r.term, { index: r.log.lastIndex() }));
 }

@@ -1,0 +1,58 @@
+import t from 'tap';
+import { MemoryStorage, RaftNode, seededRng, type Entry, type Message } from '../../src/index.js';
+import { TestCluster, bytes, text } from '../support/cluster.js';
+
+const commands = (c: TestCluster, id: number): string[] => c.applied.get(id)!.filter((e) => e.data.length > 0).map((e) => text(e.data));
+
+t.test('a follower behind a compacted log catches up by InstallSnapshot, then by appends', async (t) => {
+  const c = new TestCluster({ size: 3, seed: 1 });
+  c.elect(1);
+  c.crash(3);
+  for (let i = 0; i < 10; i++) c.node(1).propose(bytes(`c${i}`));
+  c.stabilize();
+  c.compact(1, c.node(1).status().applied);
+  t.equal(c.storages.get(1)!.firstIndex(), 12, 'the leader dropped its log up to 11');
+  c.restart(3);
+  const types: string[] = [];
+  c.observer = { message: (m) => (m.to === 3 ? types.push(m.type) : undefined) };
+  for (let i = 0; i < 3; i++) {
+    c.tick(1);
+    c.stabilize();
+  }
+  t.ok(types.includes('snapshot'), 'node 3 was sent the snapshot');
+  c.node(1).propose(bytes('after'));
+  c.stabilize();
+  const status3 = c.node(3).status();
+  t.equal(status3.commit, 12);
+  t.equal(status3.applied, 12);
+  t.equal(c.storages.get(3)!.snapshot().meta.index, 11, 'node 3 installed it');
+  t.same(commands(c, 3), commands(c, 1), 'and its state machine matches the leader');
+});
+
+/**
+ * A follower whose log matches the snapshot's last entry keeps its log and only commits. Its
+ * answer must not claim more than it knows matches: entries after the snapshot index may be
+ * from a deposed leader. (etcd answers with its commit index here for the same reason.)
+ */
+t.test('a snapshot a follower already covers is acknowledged only up to the snapshot index', async (t) => {
+  const voters = [1, 2, 3];
+  const storage = new MemoryStorage({ voters, learners: [], votersOutgoing: [] });
+  const entry = (index: number, term: number): Entry => ({ index, term, type: 'normal', data: bytes(`${index}@${term}`) });
+  // Entries 1..3 of term 1 (3 committed), then 4@1 from a leader that was deposed before it committed.
+  storage.append([entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)]);
+  storage.setHardState({ term: 1, vote: 1, commit: 2 });
+  const node = new RaftNode({ id: 3, storage, rng: seededRng(1), electionTicks: 10, heartbeatTicks: 1 });
+  // Leader 2 of term 2 has 1..3@1, then entries of its own term, and compacted up to 3.
+  const snapshot: Message = {
+    type: 'snapshot', from: 2, to: 3, term: 2, logTerm: 0, index: 0, entries: [], commit: 0, reject: false,
+    rejectHint: 0, hintTerm: 0, context: null,
+    snapshot: { meta: { index: 3, term: 1, conf: { voters, learners: [], votersOutgoing: [] } }, data: new Uint8Array(0) },
+  };
+  node.step(snapshot);
+  const rd = node.ready();
+  const answers = [...rd.messages, ...rd.messagesAfterPersist].filter((m) => m.type === 'append-resp');
+  t.equal(answers.length, 1);
+  t.equal(answers[0]!.index, 3, 'acknowledges 3, not its last index 4 (4@1 is not the leader\'s entry 4)');
+  t.notOk(answers[0]!.reject);
+  node.advance();
+});
