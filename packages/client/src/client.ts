@@ -39,6 +39,13 @@ class AttemptFailed extends Error {
   }
 }
 
+/** The operation's deadline passed; p-retry rejects with this (unwrapped from AbortError). */
+class DeadlineReached extends Error {
+  constructor() {
+    super('deadline');
+  }
+}
+
 /** Per-operation facts accumulated over attempts. */
 interface OpState {
   /** Some attempt left and its fate is unknown: from then on, `fail` is no longer provable without a session. */
@@ -174,17 +181,21 @@ export class KvClient {
     });
   }
 
-  /** Runs attempts with p-retry until one returns a Step, the deadline passes, or retries run out. */
+  /**
+   * Runs attempts with p-retry until one returns a Step, the deadline passes, or retries run out.
+   * A Step an attempt returned is kept here, not trusted to p-retry's return path, so that no
+   * answer that arrived can be lost to a deadline check racing with it.
+   */
   private async retry(deadline: number, state: OpState, attempt: (timeoutMs: number) => Promise<Step>): Promise<Step> {
-    const controller = new AbortController();
     const remaining = () => deadline - performance.now();
-    const timer = setTimeout(() => controller.abort(new AbortError('deadline')), Math.max(0, remaining()));
+    let final: Step | null = null;
     try {
       return await pRetry(
-        () => {
+        async () => {
           const left = remaining();
-          if (left <= 0 || this.closed) throw new AbortError('deadline');
-          return attempt(Math.min(this.o.attemptMsMax, left));
+          if (left <= 0 || this.closed) throw new AbortError(new DeadlineReached());
+          final = await attempt(Math.min(this.o.attemptMsMax, left));
+          return final;
         },
         {
           retries: this.o.retriesMax,
@@ -192,15 +203,15 @@ export class KvClient {
           maxTimeout: this.o.backoffMsMax,
           factor: 2,
           randomize: true,
-          signal: controller.signal,
+          // Caps each backoff sleep at the time left, so the deadline holds.
+          maxRetryTime: Math.max(1, remaining()),
           shouldRetry: ({ error }) => error instanceof AttemptFailed,
         },
       );
     } catch (err) {
-      if (!(err instanceof AttemptFailed) && !(err instanceof AbortError) && !isAbort(err)) throw err;
+      if (final !== null) return final;
+      if (!(err instanceof AttemptFailed) && !(err instanceof DeadlineReached)) throw err;
       return { done: this.giveUp(state) };
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -334,10 +345,6 @@ function describe(r: AttemptResult): string {
     case 'response':
       return r.response.ok ? 'ok' : `${r.response.error.code}: ${r.response.error.message}`;
   }
-}
-
-function isAbort(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
