@@ -48,6 +48,10 @@ export interface DriverOptions {
   readonly onFatal: (error: unknown) => void;
   /** Called after each applied entry; for metrics and tests. */
   readonly onApplied?: (entry: Entry) => void;
+  /** Awaited before each entry is applied (the 'before-apply' failpoint); leave unset otherwise. */
+  readonly beforeApply?: (entry: Entry) => Promise<void>;
+  /** Awaited after each advance(), on the loop: the place for compaction, which must not race a persist. */
+  readonly afterAdvance?: () => Promise<void>;
 }
 
 interface PendingProposal {
@@ -135,6 +139,11 @@ export class RaftDriver {
     });
   }
 
+  /** The applied state machine as bytes, for a snapshot at `index`. Call on the loop (afterAdvance). */
+  snapshotState(): { index: number; data: Uint8Array } {
+    return { index: this.kv.appliedIndex, data: this.kv.snapshot() };
+  }
+
   /** Reads this node's applied state as it is: may be stale, never waits for a quorum. */
   readLocal(key: string): string | null {
     return this.kv.read(key);
@@ -206,11 +215,15 @@ export class RaftDriver {
       }
       this.options.send(rd.messagesAfterPersist);
       if (rd.snapshot) this.installSnapshot(rd.snapshot);
-      for (const entry of rd.committedEntries) this.apply(entry);
+      for (const entry of rd.committedEntries) {
+        if (this.options.beforeApply) await this.options.beforeApply(entry);
+        this.apply(entry);
+      }
       for (const readState of rd.readStates) this.readConfirmed(readState);
       this.serveReads();
       this.raft.advance();
       if (rd.softState && rd.softState.role !== 'leader') this.failReadsNotLeader();
+      if (this.options.afterAdvance) await this.options.afterAdvance();
     }
   }
 

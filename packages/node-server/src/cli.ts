@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { pino } from 'pino';
+import { ConfigError } from './config/config-error.js';
+import { loadConfig, USAGE } from './config/load-config.js';
+import { FailpointError } from './failpoints/failpoints.js';
+import { startNode } from './node/start-node.js';
+
+/** How long a SIGTERM/SIGINT shutdown may take before the process exits anyway. */
+const SHUTDOWN_MS_MAX = 10_000;
+
+async function main(): Promise<number> {
+  let loaded;
+  try {
+    loaded = loadConfig({ argv: process.argv.slice(2), env: process.env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`kvapp-node: ${error.message}\n\nRun kvapp-node --help for the options.\n`);
+    return 2;
+  }
+  if (loaded.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const config = loaded.config;
+  const logger = pino({ level: config.logLevel });
+  let node;
+  try {
+    node = await startNode(config, { logger, ...(process.env['KVAPP_FAILPOINTS'] ? { failpoints: process.env['KVAPP_FAILPOINTS'] } : {}), onFatal: () => process.exit(1) });
+  } catch (error) {
+    const err = error as Error & { code?: string; file?: string | null; offset?: number | null };
+    if (error instanceof FailpointError) {
+      process.stderr.write(`kvapp-node: KVAPP_FAILPOINTS: ${error.message}\n`);
+      return 2;
+    }
+    logger.fatal({ code: err.code, file: err.file, offset: err.offset, err: err.message }, 'cannot start');
+    process.stderr.write(`kvapp-node: cannot start: ${err.message}\n`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      setTimeout(() => {
+        logger.error('shutdown took too long; exiting');
+        process.exit(1);
+      }, SHUTDOWN_MS_MAX).unref();
+      void node.stop().then(resolve);
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`kvapp-node: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,124 @@
+import type { KvResult, NodeId } from '@kvapp/core';
+import type { ClientRequest, ClientResult, ErrorCode } from '@kvapp/client/protocol';
+import { DriverError } from './driver-error.js';
+import type { RaftDriver } from './raft-driver.js';
+
+export interface ClientHandlerOptions {
+  readonly driver: RaftDriver;
+  /** The client address ('host:port') to name in a redirect to `id`, or null if unknown. */
+  readonly clientAddressOf: (id: NodeId) => string | null;
+  /** TEST ONLY: answer reads from local state on any node, skipping ReadIndex (a planted bug). */
+  readonly unsafeLocalReads: boolean;
+  /** Counts each request's op and result code. */
+  readonly count?: (op: string, result: string) => void;
+}
+
+/** Maps the client protocol onto the driver: the node's whole client-facing behaviour. */
+export function createClientHandler(o: ClientHandlerOptions): (request: ClientRequest) => Promise<ClientResult> {
+  const fail = (code: ErrorCode, message: string, extra: { leader?: string | null; current?: string | null } = {}): ClientResult => ({
+    ok: false,
+    error: { code, message, ...extra },
+  });
+
+  const notLeader = (): ClientResult | null => {
+    const status = o.driver.status();
+    if (status.role === 'leader') return null;
+    const leader = status.lead === 0 ? null : o.clientAddressOf(status.lead);
+    return fail('not_leader', status.lead === 0 ? 'no leader is known right now' : `node ${status.lead} is the leader`, { leader });
+  };
+
+  const fromDriverError = (error: unknown): ClientResult => {
+    if (!(error instanceof DriverError)) throw error;
+    switch (error.code) {
+      case 'NOT_LEADER':
+        return fail('not_leader', error.message, { leader: error.leader === 0 ? null : o.clientAddressOf(error.leader) });
+      case 'OVERLOADED':
+        return fail('overloaded', error.message);
+      case 'PROPOSAL_DROPPED':
+        return fail('unavailable', error.message);
+      case 'BAD_REQUEST':
+        return fail('bad_request', error.message);
+      case 'TIMEOUT':
+      case 'STOPPED':
+      case 'OUTCOME_UNKNOWN':
+        return fail('timeout', error.message);
+    }
+  };
+
+  const fromKvResult = (result: KvResult): ClientResult => {
+    switch (result.type) {
+      case 'ok':
+        return { ok: true, prev: result.value };
+      case 'registered':
+        return { ok: true, clientId: result.clientId };
+      case 'cas-mismatch':
+        return fail('cas_mismatch', 'the current value is not the expected one', { current: result.current });
+      case 'session-expired':
+        return fail('session_expired', 'the session is unknown or expired; register a new one');
+      case 'stale-seq':
+        return fail('stale_seq', `seq is below the session's last (${result.lastSeq})`);
+      case 'rejected':
+        return fail('rejected', `${result.code}: ${result.message}`);
+    }
+  };
+
+  const handle = async (request: ClientRequest): Promise<ClientResult> => {
+    switch (request.op) {
+      case 'status': {
+        const s = o.driver.status();
+        return {
+          ok: true,
+          status: {
+            nodeId: s.id,
+            role: s.role,
+            term: s.term,
+            leader: s.lead === 0 ? null : o.clientAddressOf(s.lead),
+            commitIndex: s.commit,
+            appliedIndex: o.driver.appliedIndex,
+          },
+        };
+      }
+      case 'get': {
+        if (request.read === 'serializable' || o.unsafeLocalReads) return { ok: true, value: o.driver.readLocal(request.key) };
+        const redirect = notLeader();
+        if (redirect) return redirect;
+        try {
+          return { ok: true, value: await o.driver.readLinearizable(request.key) };
+        } catch (error) {
+          return fromDriverError(error);
+        }
+      }
+      case 'register':
+      case 'put':
+      case 'delete':
+      case 'cas': {
+        const redirect = notLeader();
+        if (redirect) return redirect;
+        try {
+          return fromKvResult(await o.driver.execute(toCommand(request)));
+        } catch (error) {
+          return fromDriverError(error);
+        }
+      }
+    }
+  };
+
+  return async (request) => {
+    const result = await handle(request);
+    o.count?.(request.op, result.ok ? 'ok' : result.error.code);
+    return result;
+  };
+}
+
+function toCommand(request: Extract<ClientRequest, { op: 'register' | 'put' | 'delete' | 'cas' }>): Parameters<RaftDriver['execute']>[0] {
+  if (request.op === 'register') return { kind: 'register' };
+  const session = request.session ?? null;
+  switch (request.op) {
+    case 'put':
+      return { kind: 'put', key: request.key, value: request.value, session };
+    case 'delete':
+      return { kind: 'delete', key: request.key, session };
+    case 'cas':
+      return { kind: 'cas', key: request.key, expected: request.expected, value: request.value, session };
+  }
+}
