@@ -122,7 +122,10 @@ export class Invariants {
       throw new InvariantViolation('APPLIED_REGRESSED', `node ${node.id} applied went from ${marks.applied} to ${node.sm.appliedIndex} without a crash`);
     }
     if (status.role === 'leader') this.checkLeader(node, status.term, marks);
-    if (status.commit > marks.commit) this.recordCommitted(node, marks.commit + 1, status.commit, status.term);
+    if (status.commit > marks.commit) {
+      this.recordCommitted(node, marks.commit + 1, status.commit, status.term);
+      this.checkCommitStable(node, status.commit);
+    }
     marks.commit = status.commit;
     marks.applied = node.sm.appliedIndex;
   }
@@ -175,10 +178,61 @@ export class Invariants {
     }
   }
 
+  /**
+   * Leader completeness, looking ahead: once an entry is committed, no node that lacks it may
+   * hold a log at least as up to date (§5.4.1) as the logs of a quorum — such a node could win
+   * the next election without the entry. In correct Raft this cannot happen (every quorum
+   * meets the replicas of the entry, and none of them would vote for it); an entry committed
+   * by counting old-term replicas (Figure 8) breaks it at the moment of the commit.
+   */
+  private checkCommitStable(node: SimNode, commit: number): void {
+    if (commit < node.disk.live.firstIndex()) return;
+    const [entry] = node.raft!.entries(commit, commit + 1);
+    if (entry === undefined) return;
+    const logs = [...this.nodes.values()].map((n) => ({ id: n.id, storage: n.disk.live, last: lastOf(n) }));
+    const quorum = Math.floor(logs.length / 2) + 1;
+    for (const candidate of logs) {
+      if (commit < candidate.storage.firstIndex()) continue; // compacted: it has the entry
+      if (commit <= candidate.last.index && termAt(candidate.storage, commit) === entry.term) continue;
+      const voters = logs.filter((v) => upToDate(candidate.last, v.last)).length;
+      if (voters >= quorum) {
+        throw new InvariantViolation(
+          'LEADER_COMPLETENESS',
+          `node ${node.id} committed ${entryId(entry)}, but node ${candidate.id} lacks it and its log (last ${candidate.last.index}/${candidate.last.term}) is as up to date as ${voters} of ${logs.length} logs: it can win an election without it`,
+        );
+      }
+    }
+  }
+
   /** For reports: how many terms had a leader, entries committed. */
   summary(): { terms: number; committed: number } {
     return { terms: this.leaders.size, committed: this.committed.size };
   }
+}
+
+interface LogEnd {
+  readonly index: number;
+  readonly term: number;
+}
+
+/** The end of the log a node would campaign with (or vote by): after a crash, what its disk kept. */
+function lastOf(node: SimNode): LogEnd {
+  const storage = node.disk.live;
+  const index = storage.lastIndex();
+  return { index, term: termAt(storage, index) ?? 0 };
+}
+
+function termAt(storage: SimNode['disk']['live'], index: number): number | undefined {
+  try {
+    return storage.term(index);
+  } catch {
+    return undefined;
+  }
+}
+
+/** §5.4.1: would a voter with log `voter` grant a candidate with log `candidate`? */
+function upToDate(candidate: LogEnd, voter: LogEnd): boolean {
+  return candidate.term > voter.term || (candidate.term === voter.term && candidate.index >= voter.index);
 }
 
 function entryId(entry: Entry): string {

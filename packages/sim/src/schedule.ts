@@ -1,8 +1,12 @@
 import fc from 'fast-check';
 import { streamRng, type SimRng } from './rng.js';
 
-/** A node by number (taken modulo the cluster size, so any schedule fits any cluster), or whoever leads when the fault starts. */
-export type NodeTarget = number | 'leader';
+/**
+ * A node by number (taken modulo the cluster size, so any schedule fits any cluster), whoever
+ * leads when the fault starts, or (partitions only) the next node to win an election after the
+ * fault starts, struck the moment it wins: before its first appends arrive anywhere.
+ */
+export type NodeTarget = number | 'leader' | 'next-leader';
 
 /**
  * One timed fault. A schedule is a list of them: plain data, so fast-check can generate and
@@ -66,7 +70,7 @@ export interface Profile {
 
 /** Bounds on schedules, whoever makes them. */
 export const scheduleLimits = {
-  faultsMax: 24,
+  faultsMax: 40,
   faultPhaseMsMax: 3000,
   faultDurationMsMax: 1500,
   clockPeriodMsMax: 60,
@@ -111,7 +115,12 @@ export function scheduleFromSeed(seed: number, profile: Profile): Fault[] {
   for (let i = 0; i < profile.faultCount; i++) {
     const fault = randomFault(rng, rng.pick(profile.faultKinds), profile.faultPhaseMs);
     faults.push(fault);
-    if (fault.kind === 'partition' && rng.chance(30)) {
+    if (fault.kind === 'partition' && rng.chance(25)) {
+      // Figure 8: the leader is cut off with entries nobody else has, and so is its successor
+      // the moment it is elected; then they rejoin in turn, each with a log the other lacks.
+      faults[faults.length - 1] = { ...fault, side: ['leader'], oneWay: false, durationMs: rng.between(150, 400) };
+      faults.push({ kind: 'partition', atMs: fault.atMs, side: ['next-leader'], oneWay: false, durationMs: rng.between(150, 800) });
+    } else if (fault.kind === 'partition' && rng.chance(30)) {
       // A stale leader: cut off, and its clock slow or stalled (a GC pause), so CheckQuorum
       // deposes it late while its clients still reach it.
       const durationMs = rng.between(300, 900);
@@ -119,11 +128,33 @@ export function scheduleFromSeed(seed: number, profile: Profile): Fault[] {
       faults.push({ kind: 'clock', atMs: fault.atMs, node: 'leader', durationMs: durationMs + rng.between(0, 300), periodMs: rng.pick([0, 40]) });
     }
   }
-  return faults.sort((a, b) => a.atMs - b.atMs);
+  if (profile.faultKinds.includes('crash') && rng.chance(25)) faults.push(...electionStorm(rng, profile.faultPhaseMs));
+  return faults.slice(0, scheduleLimits.faultsMax).sort((a, b) => a.atMs - b.atMs);
+}
+
+/**
+ * Leader after leader is cut off; voters crash right after granting a vote and come straight
+ * back, while slow, duplicating links keep vote requests in flight: split votes meet restarts.
+ */
+function electionStorm(rng: SimRng, phaseMs: number): Fault[] {
+  const faults: Fault[] = [];
+  const rounds = rng.between(2, 4);
+  const gapMs = rng.between(300, 400);
+  const startMs = rng.between(0, Math.max(0, phaseMs - rounds * gapMs));
+  for (let i = 0; i < rounds; i++) {
+    const atMs = Math.min(startMs + i * gapMs, scheduleLimits.faultPhaseMsMax - 1);
+    faults.push({ kind: 'partition', atMs, durationMs: rng.between(150, 300), side: ['leader'], oneWay: false });
+    for (let n = rng.between(2, 3); n > 0; n--) {
+      faults.push({ kind: 'crash', atMs, node: rng.between(1, 5), downMs: rng.between(0, 3), moment: 'after-vote' });
+    }
+  }
+  const durationMs = Math.min(rounds * gapMs, scheduleLimits.faultDurationMsMax);
+  faults.push({ kind: 'network', atMs: startMs, durationMs, dropPct: 0, duplicatePct: rng.between(10, 30), delayMsMax: rng.between(15, 40) });
+  return faults;
 }
 
 function target(rng: SimRng): NodeTarget {
-  return rng.chance(35) ? 'leader' : rng.between(1, 5);
+  return rng.chance(35) ? 'leader' : rng.chance(10) ? 'next-leader' : rng.between(1, 5);
 }
 
 /** Short faults make leaders churn (divergent logs, split votes); long ones make nodes fall behind. */
@@ -157,7 +188,7 @@ function randomFault(rng: SimRng, kind: FaultKind, phaseMs: number): Fault {
 
 const atMs = fc.integer({ min: 0, max: scheduleLimits.faultPhaseMsMax - 1 });
 const durationMs = fc.integer({ min: 0, max: scheduleLimits.faultDurationMsMax });
-const node: fc.Arbitrary<NodeTarget> = fc.oneof(fc.constant<'leader'>('leader'), fc.integer({ min: 1, max: 5 }));
+const node: fc.Arbitrary<NodeTarget> = fc.oneof(fc.constantFrom<NodeTarget>('leader', 'next-leader'), fc.integer({ min: 1, max: 5 }));
 const opts = { noNullPrototype: true } as const;
 
 export const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(

@@ -82,6 +82,7 @@ const inboxMax = 2_000;
 const timelineMax = 400;
 const midWriteWaitMs = 50;
 const afterVoteWaitMs = 1000;
+const nextLeaderWaitMs = 1000;
 
 interface ActiveFault {
   readonly endMs: number;
@@ -108,6 +109,7 @@ export class Simulation {
   private readonly active: ActiveFault[] = [];
   private readonly networkFaults: LinkConditions[] = [];
   private readonly timeline: string[] = [];
+  private readonly nextLeaderPartitions: { fault: Extract<Fault, { kind: 'partition' }>; term: number }[] = [];
   private readonly ids: NodeId[];
   private nowMs = 0;
   private steps = 0;
@@ -187,7 +189,10 @@ export class Simulation {
       entriesPersisted: (node: SimNode, entries: Parameters<Invariants['entriesPersisted']>[1]) =>
         this.invariants.entriesPersisted(node, entries),
       entryApplied: (node: SimNode, entry: Parameters<Invariants['entryApplied']>[1]) => this.invariants.entryApplied(node, entry),
-      stepped: (node: SimNode) => this.invariants.stepped(node),
+      stepped: (node: SimNode) => {
+        this.invariants.stepped(node);
+        this.strikeNewLeader(node);
+      },
       localMs: (node: SimNode) => this.clock.local(node.id),
       nowMs: () => this.nowMs,
     };
@@ -341,6 +346,39 @@ export class Simulation {
   }
 
   private partition(fault: Extract<Fault, { kind: 'partition' }>): void {
+    if (fault.side.includes('next-leader')) {
+      const armed = { fault, term: this.highestTerm() };
+      this.nextLeaderPartitions.push(armed);
+      this.note(`armed: partition the next leader (after term ${armed.term})`);
+      this.until(nextLeaderWaitMs, () => {
+        const at = this.nextLeaderPartitions.indexOf(armed);
+        if (at >= 0) this.nextLeaderPartitions.splice(at, 1);
+      });
+      return;
+    }
+    this.cutOff(fault);
+  }
+
+  /** Called after every node step: strikes armed next-leader partitions at a newly elected leader. */
+  private strikeNewLeader(node: SimNode): void {
+    if (this.nextLeaderPartitions.length === 0) return;
+    const status = node.status();
+    if (status === null || status.role !== 'leader') return;
+    for (const armed of [...this.nextLeaderPartitions]) {
+      if (status.term <= armed.term) continue;
+      this.nextLeaderPartitions.splice(this.nextLeaderPartitions.indexOf(armed), 1);
+      const side = armed.fault.side.map((t) => (t === 'next-leader' ? node.id : t));
+      this.cutOff({ ...armed.fault, side });
+    }
+  }
+
+  private highestTerm(): number {
+    let term = 0;
+    for (const node of this.nodes.values()) term = Math.max(term, node.status()?.term ?? 0);
+    return term;
+  }
+
+  private cutOff(fault: Extract<Fault, { kind: 'partition' }>): void {
     const side = new Set<NodeId>();
     for (const t of fault.side) {
       const node = this.resolve(t);
@@ -409,6 +447,7 @@ export class Simulation {
 
   private heal(): void {
     this.endFaults(true);
+    this.nextLeaderPartitions.length = 0;
     this.network.healAll();
     this.networkFaults.length = 0;
     this.network.conditions = { dropPct: 0, duplicatePct: 0, delayMsMin: 1, delayMsMax: Math.min(this.profile.delayMsMax, 5) };
@@ -436,7 +475,7 @@ export class Simulation {
   }
 
   private resolve(target: NodeTarget): SimNode | null {
-    if (target === 'leader') return this.nodes.get(this.currentLeader()) ?? null;
+    if (target === 'leader' || target === 'next-leader') return this.nodes.get(this.currentLeader()) ?? null;
     return this.nodes.get(((Math.abs(Math.trunc(target)) + this.ids.length - 1) % this.ids.length) + 1) ?? null;
   }
 
