@@ -5,3 +5,6 @@ export { readProcStat } from './cluster/proc-stat.js';
 export type { ProcStat } from './cluster/proc-stat.js';
 export * from './cluster/layout.js';
 export * from './cluster/ports.js';
+export * from './history/run-clock.js';
+export * from './history/recorder.js';
+export * from './history/nemesis-log.js';
