@@ -8,3 +8,4 @@ export * from './cluster/ports.js';
 export * from './history/run-clock.js';
 export * from './history/recorder.js';
 export * from './history/nemesis-log.js';
+export * from './nemesis/partitions.js';
