@@ -1,0 +1,3 @@
+import { provePlantedBug } from './support/planted.js';
+
+provePlantedBug('commit-old-term-entries');
