@@ -157,7 +157,7 @@ function compile(key: string, source: readonly Operation[], work: readonly Work[
   });
   const model = kvModel(initial);
   if (!reduce) return { key, model, ops, source, values };
-  return { key, model, ops, source, values, groupPrev: groups(ops), hooks: uniqueValueHooks(ops, values.length, initial) };
+  return { key, model, ops, source, values, groupPrev: groups(ops), classOf: classes(ops), hooks: uniqueValueHooks(ops, values.length, initial) };
 }
 
 /** Indeterminate operations with the same input are interchangeable: chain them in call order. */
@@ -175,18 +175,41 @@ function groups(ops: readonly ModelOp<KvInput, KvOutput>[]): Int32Array {
   return groupPrev;
 }
 
+/** Finite state-changing operations with the same input and output form a class (see Partition.classOf). */
+function classes(ops: readonly ModelOp<KvInput, KvOutput>[]): Int32Array {
+  const classOf = new Int32Array(ops.length).fill(-1);
+  const members = new Map<string, number[]>();
+  ops.forEach((op, i) => {
+    if (op.output !== outOk || op.input.f === fRead) return;
+    const k = `${op.input.f},${op.input.a},${op.input.b}`;
+    let list = members.get(k);
+    if (!list) members.set(k, (list = []));
+    list.push(i);
+  });
+  let next = 0;
+  for (const list of members.values()) {
+    if (list.length < 2) continue;
+    for (const i of list) classOf[i] = next;
+    next++;
+  }
+  return classOf;
+}
+
 /**
  * Pruning that uses written values being unique, value by value (so it is sound when values repeat:
  * it simply does not apply to a repeated value):
  * - a value with at most one source (its one writer, or the initial absent state) never comes back
  *   once overwritten, so it may be overwritten only when no ok read or ok cas still needs it;
- * - an indeterminate operation that would write a value nobody observes is only ever useful to a
- *   mismatch that expects the current value, so without one pending it is not tried.
+ * - an indeterminate operation that would write a value no ok operation and no indeterminate cas
+ *   observes is only ever useful to a mismatch that expects the value it overwrites (while it holds,
+ *   nothing else can be linearized but mismatches and the next write), so without such a mismatch
+ *   pending it is not tried.
  */
 function uniqueValueHooks(ops: readonly ModelOp<KvInput, KvOutput>[], valueCount: number, initial: number): SearchHooks<number> {
   const sources = new Int32Array(valueCount);
   const needPending = new Int32Array(valueCount);
   const mismatchPending = new Int32Array(valueCount);
+  const observed = new Uint8Array(valueCount);
   sources[initial]!++;
   for (const op of ops) {
     const { f, a, b } = op.input;
@@ -194,6 +217,7 @@ function uniqueValueHooks(ops: readonly ModelOp<KvInput, KvOutput>[], valueCount
     if (f === fCas && op.output !== outMismatch) sources[b]!++;
     if (op.output === outOk && (f === fRead || f === fCas)) needPending[a]!++;
     if (op.output === outMismatch) mismatchPending[a]!++;
+    if (f !== fWrite && op.output !== outMismatch) observed[a] = 1;
   }
   const needs = (i: number): number => {
     const op = ops[i]!;
@@ -206,7 +230,7 @@ function uniqueValueHooks(ops: readonly ModelOp<KvInput, KvOutput>[], valueCount
         const pending = needPending[state]! - (needs(i) === state ? 1 : 0);
         if (pending > 0) return false;
       }
-      if (next === freshId && ops[i]!.output === outInfo && mismatchPending[state] === 0) return false;
+      if (ops[i]!.output === outInfo && observed[next] === 0 && mismatchPending[state] === 0) return false;
       return true;
     },
     linearized(i) {

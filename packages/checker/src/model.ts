@@ -41,6 +41,9 @@ export interface Partition<S, I, O> {
   /** Operations of `ops` that are interchangeable (same input and output, both indeterminate):
    * `groupPrev[i]` is the previous member of op i's group in call order, or -1. */
   readonly groupPrev?: Int32Array;
+  /** Finite operations with the same input and output (and so interchangeable up to their intervals)
+   * share a class id >= 0; -1 for the others. */
+  readonly classOf?: Int32Array;
 }
 
 /**

@@ -24,6 +24,8 @@ export interface SearchOptions {
   readonly cacheEntriesMax?: number;
   /** Ops of the partition that are interchangeable; see Partition.groupPrev. */
   readonly groupPrev?: Int32Array;
+  /** Finite ops with the same input and output share a class id (>= 0); see Partition.classOf. */
+  readonly classOf?: Int32Array;
   readonly hooks?: SearchHooks<unknown>;
   /** Turns the reductions off (the plain Wing & Gong + Lowe search), for cross-checking in tests. */
   readonly plain?: boolean;
@@ -52,28 +54,56 @@ export function search<S, I, O>(
   return new Search(model, ops, options).run();
 }
 
+/**
+ * Where to resume trying operations at a configuration: an entry of the list of finite operations
+ * (>= 1), or, once that list reached a return entry, the k-th indeterminate operation (encoded -1 - k).
+ * Indeterminate operations are tried last, so the memo first meets a configuration without them and
+ * then prunes the same configuration reached by using some.
+ */
+type Resume = number;
+
 class Search<S, I, O> {
   private readonly n: number;
   /** Sorted position → index into the caller's ops. */
   private readonly orig: Int32Array;
   private readonly sorted: ModelOp<I, O>[];
+  private readonly callAt: Float64Array;
+  private readonly retAt: Float64Array;
+  /** Scratch for building memo keys. */
+  private keyBuf = new Uint16Array(64);
   private readonly finite: Uint8Array;
   private readonly readOnly: Uint8Array;
+  /** Positions of the indeterminate operations, in call order. */
+  private readonly infoPos: Int32Array;
   private readonly groupPrev: Int32Array | undefined;
+  private readonly classOf: Int32Array | undefined;
+  /** Per class: the member chosen in the current configuration, valid when classStamp matches. */
+  private readonly classBest: Int32Array;
+  private readonly classStamp: Int32Array;
+  private configStamp = 1;
   private readonly hooks: SearchHooks<S> | undefined;
   private readonly plain: boolean;
-  // The doubly linked list of call and return entries; entry 0 is the head sentinel.
+  // The doubly linked list of call and return entries of finite operations; entry 0 is the head.
   private readonly entOp: Int32Array;
   private readonly entRet: Uint8Array;
+  private readonly entTime: Float64Array;
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
   private readonly callEntry: Int32Array;
   private readonly retEntry: Int32Array;
   private readonly lin: Uint8Array;
+  // The stack of linearized operations.
   private readonly stackOp: Int32Array;
   private readonly stackForced: Uint8Array;
+  private readonly stackResume: Int32Array;
   private readonly stackState: S[] = [];
   private depth = 0;
+  // The longest prefix: bestOrder[i] for i >= bestLazy is stored; below it, it is still stackOp[i].
+  private readonly bestOrder: Int32Array;
+  private bestLen = -1;
+  private bestLazy = 0;
+  private bestBlocker = -1;
+  private bestState: S | undefined;
   private frontier = 0;
   private finiteRemaining = 0;
   private infoUsed: number[] = [];
@@ -102,33 +132,51 @@ class Search<S, I, O> {
       }
       this.groupPrev = gp;
     }
+    let classes = 0;
+    if (options.classOf && !this.plain) {
+      const co = new Int32Array(n);
+      for (let pos = 0; pos < n; pos++) {
+        co[pos] = options.classOf[order[pos]!]!;
+        classes = Math.max(classes, co[pos]! + 1);
+      }
+      this.classOf = co;
+    }
+    this.classBest = new Int32Array(classes);
+    this.classStamp = new Int32Array(classes);
+    this.callAt = Float64Array.from(this.sorted, (op) => op.call);
+    this.retAt = Float64Array.from(this.sorted, (op) => op.ret);
     this.finite = new Uint8Array(n);
     this.readOnly = new Uint8Array(n);
     const events: { t: number; op: number; ret: boolean }[] = [];
+    const info: number[] = [];
     for (let pos = 0; pos < n; pos++) {
       const op = this.sorted[pos]!;
-      events.push({ t: op.call, op: pos, ret: false });
       if (Number.isFinite(op.ret)) {
         this.finite[pos] = 1;
         this.finiteRemaining++;
-        events.push({ t: op.ret, op: pos, ret: true });
+        events.push({ t: op.call, op: pos, ret: false }, { t: op.ret, op: pos, ret: true });
+      } else {
+        info.push(pos);
       }
       if (!this.plain && model.isReadOnly?.(op.input, op.output)) this.readOnly[pos] = 1;
     }
+    this.infoPos = Int32Array.from(info);
     // Ties: a return before a call at the same instant keeps real-time order strict.
     events.sort((a, b) => a.t - b.t || Number(b.ret) - Number(a.ret) || a.op - b.op);
     const entries = events.length;
     this.entOp = new Int32Array(entries + 1);
     this.entRet = new Uint8Array(entries + 1);
+    this.entTime = new Float64Array(entries + 1);
     this.next = new Int32Array(entries + 1);
     this.prev = new Int32Array(entries + 1);
-    this.callEntry = new Int32Array(n);
+    this.callEntry = new Int32Array(n).fill(-1);
     this.retEntry = new Int32Array(n).fill(-1);
     for (let k = 0; k < entries; k++) {
       const e = events[k]!;
       const idx = k + 1;
       this.entOp[idx] = e.op;
       this.entRet[idx] = e.ret ? 1 : 0;
+      this.entTime[idx] = e.t;
       if (e.ret) this.retEntry[e.op] = idx;
       else this.callEntry[e.op] = idx;
     }
@@ -139,6 +187,9 @@ class Search<S, I, O> {
     this.lin = new Uint8Array(n);
     this.stackOp = new Int32Array(n);
     this.stackForced = new Uint8Array(n);
+    this.stackResume = new Int32Array(n);
+    this.bestOrder = new Int32Array(n);
+    this.advanceFrontier();
   }
 
   run(): SearchResult<S> {
@@ -147,10 +198,7 @@ class Search<S, I, O> {
     const cacheMax = this.options.cacheEntriesMax ?? cacheEntriesMaxDefault;
     let state = model.init();
     let steps = 0;
-    let best: number[] = [];
-    let bestBlocker = -1;
-    let bestState = state;
-    let entry = -1;
+    let resume: Resume = 0;
     let fresh = true;
 
     for (;;) {
@@ -160,53 +208,82 @@ class Search<S, I, O> {
           return { verdict: 'ok', order: this.currentOrder(), blocker: -1, state, steps };
         }
         if ((++steps & (deadlineCheckSteps - 1)) === 0 && Date.now() > deadline) {
-          return this.unknown(best, bestBlocker, bestState, steps);
+          return this.finish('unknown', state, steps);
         }
         const forced = this.plain ? -1 : this.findForced(state);
         if (forced >= 0) {
-          this.push(forced, 1, state);
+          this.push(forced, 1, 0, state);
           if (this.seen(state, cacheMax)) {
-            state = this.pop();
+            this.pop();
             const back = this.backtrack();
-            if (back === undefined) return this.illegal(best, bestBlocker, bestState, steps);
-            state = back.state;
-            entry = back.entry;
+            if (back === undefined) return this.finish('illegal', state, steps);
+            state = back;
+            resume = this.stackResumeTop;
           } else {
             fresh = true;
           }
           continue;
         }
-        entry = this.next[0]!;
+        resume = this.next[0]!;
       }
-      if (entry < 0) throw new Error('search: ran off the list while finite operations remain');
-      if (this.entRet[entry] === 1) {
-        // An operation that must already be linearized is not: this configuration is dead.
-        if (this.depth > best.length || bestBlocker < 0) {
-          best = this.currentOrder();
-          bestBlocker = this.orig[this.entOp[entry]!]!;
-          bestState = state;
-        }
+      const { pos, at } = this.nextCandidate(resume);
+      if (pos < 0) {
+        // Nothing more to try here: some operation that must be linearized by now cannot be.
+        this.recordBest(at, state);
         const back = this.backtrack();
-        if (back === undefined) return this.illegal(best, bestBlocker, bestState, steps);
-        state = back.state;
-        entry = back.entry;
+        if (back === undefined) return this.finish('illegal', state, steps);
+        state = back;
+        resume = this.stackResumeTop;
         continue;
       }
-      const pos = this.entOp[entry]!;
+      const after = at < 0 ? at - 1 : this.next[at]!;
       const nextState = this.tryStep(pos, state);
       if (nextState === undefined) {
-        entry = this.next[entry]!;
+        resume = after;
         continue;
       }
-      this.push(pos, 0, state);
+      this.push(pos, 0, after, state);
       if (this.seen(nextState, cacheMax)) {
         state = this.pop();
-        entry = this.next[entry]!;
+        resume = after;
         continue;
       }
       state = nextState;
       fresh = true;
     }
+  }
+
+  /** Resume point of the branch frame that backtrack() returned to. */
+  private stackResumeTop: Resume = 0;
+
+  /**
+   * The next operation to try from `resume`: finite ones in list order up to the first return entry,
+   * then the indeterminate ones called before that return. `at` is the resume point of the candidate;
+   * when there is none, pos is -1 and `at` is the blocking return entry.
+   */
+  private nextCandidate(resume: Resume): { pos: number; at: number } {
+    let e = resume;
+    if (e >= 0) {
+      for (; e >= 0 && this.entRet[e] === 0; e = this.next[e]!) {
+        return { pos: this.entOp[e]!, at: e };
+      }
+      if (e < 0) throw new Error('search: ran off the list while finite operations remain');
+      e = -1; // start of the indeterminate ones
+    }
+    const blocking = this.firstReturn();
+    const limit = this.entTime[blocking]!;
+    for (let k = -1 - e; k < this.infoPos.length; k++) {
+      const pos = this.infoPos[k]!;
+      if (this.callAt[pos]! >= limit) break;
+      if (this.lin[pos] === 0) return { pos, at: -1 - k };
+    }
+    return { pos: -1, at: blocking };
+  }
+
+  private firstReturn(): number {
+    let e = this.next[0]!;
+    while (this.entRet[e] === 0) e = this.next[e]!;
+    return e;
   }
 
   /** The state after linearizing `pos` now, or undefined when that is illegal or pruned. */
@@ -217,6 +294,7 @@ class Search<S, I, O> {
     if (indeterminate && this.groupPrev && this.groupPrev[pos]! >= 0 && this.lin[this.groupPrev[pos]!] === 0) {
       return undefined;
     }
+    if (this.classOf && this.classOf[pos]! >= 0 && this.chosenOfClass(this.classOf[pos]!) !== pos) return undefined;
     const next = this.model.step(state, op.input, op.output);
     if (next === undefined) return undefined;
     if (!this.plain) {
@@ -224,6 +302,23 @@ class Search<S, I, O> {
       if (this.hooks && !this.hooks.allow(this.orig[pos]!, state, next)) return undefined;
     }
     return next;
+  }
+
+  /**
+   * Of the callable members of a class (identical finite operations), only the one that returns first
+   * is tried: a linearization that uses another one first can swap the two.
+   */
+  private chosenOfClass(c: number): number {
+    if (this.classStamp[c] === this.configStamp) return this.classBest[c]!;
+    let best = -1;
+    for (let e = this.next[0]!; e >= 0 && this.entRet[e] === 0; e = this.next[e]!) {
+      const pos = this.entOp[e]!;
+      if (this.classOf![pos] !== c) continue;
+      if (best < 0 || this.retAt[pos]! < this.retAt[best]!) best = pos;
+    }
+    this.classStamp[c] = this.configStamp;
+    this.classBest[c] = best;
+    return best;
   }
 
   /** A callable read-only operation that is legal in `state`, or -1. */
@@ -240,72 +335,88 @@ class Search<S, I, O> {
     return -1;
   }
 
-  private push(pos: number, forced: number, state: S): void {
+  private push(pos: number, forced: number, resume: Resume, state: S): void {
     this.stackOp[this.depth] = pos;
     this.stackForced[this.depth] = forced;
+    this.stackResume[this.depth] = resume;
     this.stackState[this.depth] = state;
     this.depth++;
+    this.configStamp++;
     this.lift(pos);
   }
 
   /** Undoes the top of the stack; returns the state before it. */
   private pop(): S {
     this.depth--;
-    const pos = this.stackOp[this.depth]!;
+    const d = this.depth;
+    if (d < this.bestLazy) {
+      // The best prefix still lives in the stack here: keep it before the stack changes.
+      this.bestOrder[d] = this.stackOp[d]!;
+      this.bestLazy = d;
+    }
+    const pos = this.stackOp[d]!;
+    this.configStamp++;
     this.unlift(pos);
-    return this.stackState[this.depth]!;
+    return this.stackState[d]!;
   }
 
-  /** Pops to the last branch point; returns where to resume, or undefined when the stack is empty. */
-  private backtrack(): { state: S; entry: number } | undefined {
+  /** Pops to the last branch point; returns its state (resume point in stackResumeTop), or undefined. */
+  private backtrack(): S | undefined {
     for (;;) {
       if (this.depth === 0) return undefined;
       const forced = this.stackForced[this.depth - 1] === 1;
-      const pos = this.stackOp[this.depth - 1]!;
+      const resume = this.stackResume[this.depth - 1]!;
       const state = this.pop();
-      if (!forced) return { state, entry: this.next[this.callEntry[pos]!]! };
+      if (!forced) {
+        this.stackResumeTop = resume;
+        return state;
+      }
     }
+  }
+
+  private recordBest(blockingEntry: number, state: S): void {
+    if (this.depth <= this.bestLen) return;
+    this.bestLen = this.depth;
+    this.bestLazy = this.depth;
+    this.bestBlocker = this.orig[this.entOp[blockingEntry]!]!;
+    this.bestState = state;
   }
 
   private lift(pos: number): void {
     const { next, prev } = this;
-    const c = this.callEntry[pos]!;
-    next[prev[c]!] = next[c]!;
-    if (next[c]! >= 0) prev[next[c]!] = prev[c]!;
-    const r = this.retEntry[pos]!;
-    if (r >= 0) {
+    if (this.finite[pos] === 1) {
+      const c = this.callEntry[pos]!;
+      next[prev[c]!] = next[c]!;
+      if (next[c]! >= 0) prev[next[c]!] = prev[c]!;
+      const r = this.retEntry[pos]!;
       next[prev[r]!] = next[r]!;
       if (next[r]! >= 0) prev[next[r]!] = prev[r]!;
-    }
-    this.lin[pos] = 1;
-    if (this.finite[pos] === 1) {
       this.finiteRemaining--;
-      if (pos === this.frontier) this.advanceFrontier();
     } else {
       this.infoUsed.push(pos);
     }
+    this.lin[pos] = 1;
+    if (pos === this.frontier) this.advanceFrontier();
     this.hooks?.linearized(this.orig[pos]!);
   }
 
   private unlift(pos: number): void {
     const { next, prev } = this;
-    // Reverse order of lift: the return entry was removed last.
-    const r = this.retEntry[pos]!;
-    if (r >= 0) {
+    if (this.finite[pos] === 1) {
+      // Reverse order of lift: the return entry was removed last.
+      const r = this.retEntry[pos]!;
       if (next[r]! >= 0) prev[next[r]!] = r;
       next[prev[r]!] = r;
-    }
-    const c = this.callEntry[pos]!;
-    if (next[c]! >= 0) prev[next[c]!] = c;
-    next[prev[c]!] = c;
-    this.lin[pos] = 0;
-    if (this.finite[pos] === 1) {
+      const c = this.callEntry[pos]!;
+      if (next[c]! >= 0) prev[next[c]!] = c;
+      next[prev[c]!] = c;
       this.finiteRemaining++;
       if (pos < this.frontier) this.frontier = pos;
     } else {
       const i = this.infoUsed.lastIndexOf(pos);
       this.infoUsed.splice(i, 1);
     }
+    this.lin[pos] = 0;
     this.hooks?.undone(this.orig[pos]!);
   }
 
@@ -317,7 +428,8 @@ class Search<S, I, O> {
 
   /**
    * Records the current configuration (after a step to `state`) in the memo; true when it, or one
-   * that dominates it, was visited before.
+   * that dominates it (same finite operations and state, a subset of the indeterminate ones), was
+   * visited before.
    */
   private seen(state: S, cacheMax: number): boolean {
     let key = this.finiteKey() + '|' + this.model.hash(state);
@@ -345,14 +457,38 @@ class Search<S, I, O> {
     return false;
   }
 
-  /** The set of finite operations linearized, as frontier + the linearized ones called before it returns. */
+  /**
+   * The set of finite operations linearized, as the frontier plus the offsets of the linearized ones
+   * called before it returns, packed into a string (16-bit units; larger numbers take three units).
+   */
   private finiteKey(): string {
     const f = this.frontier;
     if (f >= this.n) return 'all';
-    let key = String(f);
-    const limit = this.sorted[f]!.ret;
-    for (let j = f + 1; j < this.n && this.sorted[j]!.call <= limit; j++) {
-      if (this.lin[j] === 1 && this.finite[j] === 1) key += ',' + (j - f);
+    let buf = this.keyBuf;
+    let len = 0;
+    const put = (x: number): void => {
+      if (len + 3 > buf.length) {
+        const bigger = new Uint16Array(buf.length * 2);
+        bigger.set(buf);
+        buf = this.keyBuf = bigger;
+      }
+      if (x < 0xffff) buf[len++] = x;
+      else {
+        buf[len++] = 0xffff;
+        buf[len++] = x & 0xffff;
+        buf[len++] = x >>> 16;
+      }
+    };
+    put(f);
+    const limit = this.retAt[f]!;
+    const { callAt, lin, finite, n } = this;
+    for (let j = f + 1; j < n && callAt[j]! <= limit; j++) {
+      if (lin[j] === 1 && finite[j] === 1) put(j - f);
+    }
+    let key = '';
+    const chunk = 4096;
+    for (let i = 0; i < len; i += chunk) {
+      key += String.fromCharCode.apply(null, buf.subarray(i, Math.min(len, i + chunk)) as unknown as number[]);
     }
     return key;
   }
@@ -363,12 +499,13 @@ class Search<S, I, O> {
     return out;
   }
 
-  private illegal(best: number[], blocker: number, state: S, steps: number): SearchResult<S> {
-    return { verdict: 'illegal', order: best, blocker, state, steps };
-  }
-
-  private unknown(best: number[], blocker: number, state: S, steps: number): SearchResult<S> {
-    return { verdict: 'unknown', order: best, blocker, state, steps };
+  private finish(verdict: 'illegal' | 'unknown', state: S, steps: number): SearchResult<S> {
+    if (this.bestLen < 0) return { verdict, order: [], blocker: -1, state, steps };
+    for (let d = 0; d < this.bestLazy; d++) this.bestOrder[d] = this.stackOp[d]!;
+    this.bestLazy = 0;
+    const order: number[] = [];
+    for (let d = 0; d < this.bestLen; d++) order.push(this.orig[this.bestOrder[d]!]!);
+    return { verdict, order, blocker: this.bestBlocker, state: this.bestState as S, steps };
   }
 }
 
@@ -382,4 +519,3 @@ function isSubset(small: readonly number[], big: readonly number[]): boolean {
   }
   return true;
 }
-

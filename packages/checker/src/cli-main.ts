@@ -1,0 +1,99 @@
+import { writeFileSync } from 'node:fs';
+import { checkHistory, type CheckResult } from './check.js';
+import { HistoryError } from './history-error.js';
+import type { History } from './history.js';
+import { readHistoryFile } from './read-history.js';
+import { renderReport } from './report.js';
+import { describeOperation, show } from './witness.js';
+
+/** Exit codes of DESIGN.md. */
+export const exitLinearizable = 0;
+export const exitNotLinearizable = 1;
+export const exitUnknown = 2;
+export const exitUnreadable = 3;
+
+const usage = 'usage: kvapp-check <history.jsonl | history.jsonl.gz | -> [--json] [--timeout S] [--report out.html]';
+
+export interface CliArgs {
+  readonly path: string;
+  readonly json: boolean;
+  readonly timeoutMs?: number;
+  readonly report?: string;
+}
+
+export function parseArgs(argv: readonly string[]): CliArgs | string {
+  let path: string | undefined;
+  let json = false;
+  let timeoutMs: number | undefined;
+  let report: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--json') json = true;
+    else if (a === '--timeout' || a.startsWith('--timeout=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      const s = Number(v);
+      if (v === undefined || v === '' || !Number.isFinite(s) || s <= 0) return `--timeout needs a positive number of seconds, got ${JSON.stringify(v)}`;
+      timeoutMs = s * 1000;
+    } else if (a === '--report' || a.startsWith('--report=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (!v) return '--report needs a file name';
+      report = v;
+    } else if (a === '-' || !a.startsWith('-')) {
+      if (path !== undefined) return `more than one history given: ${path} and ${a}`;
+      path = a;
+    } else return `unknown option ${a}`;
+  }
+  if (path === undefined) return 'no history given';
+  return {
+    path,
+    json,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(report !== undefined ? { report } : {}),
+  };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const started = performance.now();
+  const args = parseArgs(argv);
+  if (typeof args === 'string') {
+    process.stderr.write(`kvapp-check: ${args}\n${usage}\n`);
+    return exitUnreadable;
+  }
+  let history: History;
+  try {
+    history = await readHistoryFile(args.path);
+  } catch (err) {
+    if (!(err instanceof HistoryError)) throw err;
+    process.stderr.write(`kvapp-check: ${args.path}: ${err.message} [${err.code}]\n`);
+    return exitUnreadable;
+  }
+  const result = await checkHistory(history, args.timeoutMs !== undefined ? { timeoutMs: args.timeoutMs } : {}, started);
+  if (args.report !== undefined) writeFileSync(args.report, renderReport(history, result, args.path));
+  const out = args.json
+    ? JSON.stringify({ valid: result.valid, ops: result.ops, keys: result.keys, ms: result.ms, failedKeys: result.failedKeys }) + '\n'
+    : human(result, history);
+  process.stdout.write(out);
+  return result.valid === true ? exitLinearizable : result.valid === false ? exitNotLinearizable : exitUnknown;
+}
+
+/** How many steps of a witness prefix the text output shows. */
+const prefixShownMax = 8;
+
+function human(r: CheckResult, history: History): string {
+  const head = `${r.ops} operations on ${r.keys} keys, checked in ${r.ms} ms`;
+  if (r.valid === true) return `linearizable: ${head}\n`;
+  if (r.valid === 'unknown') return `unknown (timed out): ${head}; unfinished keys: ${r.unknownKeys.map((k) => JSON.stringify(k)).join(', ')}\n`;
+  const byId = history.operations;
+  let text = `NOT linearizable: ${head}; failing keys: ${r.failedKeys.map((k) => JSON.stringify(k)).join(', ')}\n`;
+  for (const w of r.witnesses) {
+    text += `\n${w.message}\n`;
+    const from = Math.max(0, w.prefix.length - prefixShownMax);
+    if (from > 0) text += `  ... ${from} earlier steps\n`;
+    for (let i = from; i < w.prefix.length; i++) {
+      text += `  ${i + 1}. ${describeOperation(byId[w.prefix[i]!]!)}  ⇒ value ${show(w.valuesAfter[i]!)}\n`;
+    }
+    if (w.blocked !== null) text += `  ✗ ${describeOperation(byId[w.blocked]!)}\n`;
+  }
+  return text;
+}
+
