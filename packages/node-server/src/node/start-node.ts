@@ -148,10 +148,19 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
     return { healthy: s.lead !== 0 && applied >= s.commit, id: s.id, role: s.role, term: s.term, leader: s.lead, commit: s.commit, applied };
   };
   const lastPeerStats = new Map<NodeId, { messagesSent: number; bytesSent: number; messagesReceived: number; bytesReceived: number; queueDrops: number }>();
+  let lastPeerRejected = 0;
+  let lastClientRejected = 0;
   const refreshMetrics = (): void => {
     const s = driver.status();
     metrics.setRaftStatus({ term: s.term, role: s.role, commit: s.commit, applied: driver.appliedIndex });
     const stats = transport!.stats();
+    // Garbage on the ports must be visible to operators, not only in the logs.
+    const peerRejected = stats.framesRejected + stats.handshakesRejected;
+    metrics.peerFramesRejected.inc(peerRejected - lastPeerRejected);
+    lastPeerRejected = peerRejected;
+    const clientRejected = clients.stats().badRequests;
+    metrics.clientFramesRejected.inc(clientRejected - lastClientRejected);
+    lastClientRejected = clientRejected;
     for (const [peer, now] of stats.peers) {
       const before = lastPeerStats.get(peer) ?? { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, queueDrops: 0 };
       const labels = { peer: String(peer) };

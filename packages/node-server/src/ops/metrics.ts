@@ -56,6 +56,11 @@ export class NodeMetrics {
     labelNames: ['peer'] as const,
     registers: [this.registry],
   });
+  readonly clientFramesRejected = new Counter({
+    name: 'kvapp_client_frames_rejected_total',
+    help: 'Client frames refused before reaching a handler (undecodable, invalid request, too large)',
+    registers: [this.registry],
+  });
   readonly clientRequests = new Counter({
     name: 'kvapp_client_requests_total',
     help: 'Client requests by operation and result',
