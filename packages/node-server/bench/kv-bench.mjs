@@ -86,15 +86,22 @@ async function main() {
   const cluster = await startCluster(dataDir);
   const stopAll = () => cluster.stop();
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+  let idleCores = null;
   const samples = []; // { run, kind, workload|case, concurrency, opsPerSec, p50, p99, p999, ... }
   try {
     await cluster.waitLeader();
+    // What the cluster burns doing nothing (ticks, heartbeats, metrics), to read server CPU per op against.
+    await sleep(500);
+    const idle0 = cluster.cpuUs();
+    await sleep(2000);
+    idleCores = (cluster.cpuUs() - idle0) / 2e6;
+    console.log(`# idle 3-node cluster: ${idleCores.toFixed(3)} cores`);
     const echo = await startEcho();
     try {
       for (let run = 1; run <= o.runs; run++) {
         // Floors first in each run, so that they see the same machine as the figures after them.
-        samples.push({ run, kind: 'floor', case: 'fdatasync', concurrency: 1, ...(await fsyncFloor(dataDir, Math.min(2, o.durationS))) });
-        for (const c of o.concurrency) samples.push({ run, kind: 'floor', case: 'ws-rtt', concurrency: c, ...(await wsFloor(echo.port, c, o.warmupS, o.durationS)) });
+        samples.push({ run, kind: 'floor', case: 'fdatasync', concurrency: 1, ...(await fsyncFloor(dataDir, Math.min(1.5, o.durationS))) });
+        for (const c of o.concurrency) samples.push({ run, kind: 'floor', case: 'ws-rtt', concurrency: c, ...(await wsFloor(echo.port, c, Math.min(0.5, o.warmupS), Math.min(2, o.durationS))) });
         for (const workload of o.workloads) {
           for (const c of o.concurrency) {
             const s = await kvLoad(cluster, workload, c, o);
@@ -113,7 +120,7 @@ async function main() {
     if (!values['keep-data']) rmSync(dataDir, { recursive: true, force: true });
   }
 
-  const result = summarize(samples, o, started);
+  const result = { ...summarize(samples, o, started), idleClusterCores: idleCores };
   const out = values.out ?? join(benchDir, `kv-bench-${stamp}.json`);
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   console.log('');
@@ -149,7 +156,9 @@ async function startCluster(dataDir) {
       '--cluster-secret', 'kvapp-bench-secret',
       '--log-level', 'warn',
     ];
-    n.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    // KVAPP_BENCH_NODE_FLAGS: extra flags for the node processes' `node`, e.g. --cpu-prof.
+    const nodeFlags = (process.env.KVAPP_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    n.child = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
     const keep = (chunk) => (n.output = (n.output + chunk.toString()).slice(-10_000));
     n.child.stdout.on('data', keep);
     n.child.stderr.on('data', keep);
@@ -390,6 +399,7 @@ function fmt(x, digits = 2) {
 function table(r) {
   const lines = [];
   lines.push(`Medians of ${r.options.runs} runs, ${r.options.durationS}s each after ${r.options.warmupS}s warmup. Latency in ms. Load at start: ${r.uptimeAtStart}; at end: ${r.uptimeAtEnd}.`);
+  lines.push(`Server CPU is the three nodes' user+system time over the measured window, per operation; the idle cluster used ${fmt(r.idleClusterCores, 3)} cores.`);
   lines.push('');
   lines.push('| workload | clients | ops/s (runs) | p50 | p99 | p999 | p50 / ws RTT | p50 / fdatasync | ops/s / ws floor | server CPU µs/op | errors |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
