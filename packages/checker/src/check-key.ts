@@ -57,10 +57,8 @@ export function checkKey(key: string, ops: readonly Operation[], options: KeyChe
   const prefix = result.order.map((i) => part.ops[i]!.id);
   const blocked = result.blocker >= 0 ? part.ops[result.blocker]!.id : -1;
   const witness = buildWitness(key, byId, prefix, blocked);
-  if (!conflict || result.verdict === 'illegal') {
-    return { ...base, valid: false, decidedBy: conflict ? 'zones' : 'search', witness };
-  }
-  // Decided by the zones; the prefix is what the short search found.
+  if (!conflict) return { ...base, valid: false, decidedBy: 'search', witness };
+  // Decided by the zones; the prefix is what the (short) search found.
   const culprit = part.ops[conflict.culprit]!.id;
   const evidence = conflict.evidence.map((i) => describeOperation(byId.get(part.ops[i]!.id)!)).join('; ');
   const message = `key ${JSON.stringify(key)}: ${describeOperation(byId.get(culprit)!)} cannot be placed: ${conflict.reason}` +

@@ -10,3 +10,4 @@ export { partitionKv, type KvPartition } from './kv-partition.js';
 export { checkKey, type KeyResult, type KeyCheckOptions } from './check-key.js';
 export { checkFile, checkHistory, checkHistorySync, type CheckOptions, type CheckResult } from './check.js';
 export { describeOperation, type Witness } from './witness.js';
+export { renderReport } from './report.js';

@@ -114,8 +114,12 @@ function requireObservedWrites(work: readonly Work[], writers: Map<Value, Work[]
       if (!list || list.length !== 1) continue;
       const only = list[0]!;
       if (only.status !== 'info') continue;
+      // Its return entry goes just before the observer's: a 1/4096 step, so that a chain of such
+      // conversions never crosses the event before (event positions are integers).
+      const tightened = ret - 1 / 4096;
+      if (Math.ceil(tightened) !== Math.ceil(ret)) continue;
       only.status = 'ok';
-      only.ret = ret - 0.5;
+      only.ret = tightened;
       changed = true;
     }
   }

@@ -1,0 +1,77 @@
+import t from 'tap';
+const tap = t;
+import { gzipSync } from 'node:zlib';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HistoryError } from '../src/history-error.js';
+import { historyFromEvents, parseHistory, readHistoryFile } from '../src/read-history.js';
+
+const ev = (o: Record<string, unknown>): string => JSON.stringify({ time: 0, key: 'k', ...o });
+
+function rejects(t: typeof tap, text: string, code: string, line: number, pattern: RegExp): void {
+  try {
+    parseHistory(text);
+    t.fail(`expected ${code}`);
+  } catch (err) {
+    t.ok(err instanceof HistoryError, 'a HistoryError');
+    const e = err as HistoryError;
+    t.equal(e.code, code);
+    t.equal(e.line, line);
+    t.match(e.message, pattern);
+  }
+}
+
+t.test('pairs invocations with completions, in invocation order', async (t) => {
+  const h = parseHistory([
+    ev({ process: 1, type: 'invoke', f: 'write', value: 1 }),
+    ev({ process: 2, type: 'invoke', f: 'read', value: null }),
+    ev({ process: 2, type: 'ok', f: 'read', value: 1 }),
+    ev({ process: 1, type: 'info', f: 'write', value: null }),
+    ev({ process: 3, type: 'invoke', f: 'cas', value: [1, 2] }),
+    ev({ process: 3, type: 'fail', f: 'cas', value: [1, 2], error: 'cas-mismatch' }),
+    ev({ process: 4, type: 'invoke', f: 'cas', value: [null, 5] }),
+    '',
+  ].join('\n'));
+  t.equal(h.events.length, 7);
+  t.equal(h.operations.length, 4);
+  const [w, r, c, open] = h.operations;
+  t.match(w, { f: 'write', input: 1, status: 'info', call: 0, ret: Infinity, retLine: 4 });
+  t.match(r, { f: 'read', output: 1, status: 'ok', call: 1, ret: 2 });
+  t.match(c, { f: 'cas', status: 'mismatch', error: 'cas-mismatch' });
+  t.match(open, { status: 'info', ret: Infinity, retLine: null, retTime: null });
+});
+
+t.test('a fail other than cas-mismatch is kept as fail (the checker drops it)', async (t) => {
+  const h = parseHistory([
+    ev({ process: 1, type: 'invoke', f: 'cas', value: [1, 2] }),
+    ev({ process: 1, type: 'fail', f: 'cas', value: [1, 2], error: 'timeout' }),
+  ].join('\n'));
+  t.equal(h.operations[0]!.status, 'fail');
+});
+
+t.test('malformed input names the line and the reason', async (t) => {
+  rejects(t, `${ev({ process: 1, type: 'invoke', f: 'read' })}\n{oops`, 'HISTORY_BAD_JSON', 2, /line 2: bad JSON/);
+  rejects(t, ev({ process: 1, type: 'ok', f: 'read', value: 1 }), 'HISTORY_ORPHAN_COMPLETION', 1, /no invocation in flight/);
+  rejects(t, [ev({ process: 1, type: 'invoke', f: 'read' }), ev({ process: 1, type: 'invoke', f: 'write', value: 2 })].join('\n'),
+    'HISTORY_PROCESS_BUSY', 2, /still in flight/);
+  rejects(t, ev({ process: 1, type: 'invoke', f: 'delete' }), 'HISTORY_UNKNOWN_F', 1, /unknown f "delete"/);
+  rejects(t, ev({ process: 1, type: 'begin', f: 'read' }), 'HISTORY_UNKNOWN_TYPE', 1, /unknown type "begin"/);
+  rejects(t, [ev({ process: 1, type: 'invoke', f: 'read' }), ev({ process: 1, type: 'ok', f: 'write', value: 1 })].join('\n'),
+    'HISTORY_COMPLETION_MISMATCH', 2, /does not match/);
+  rejects(t, ev({ process: 1, type: 'invoke', f: 'write', value: 1.5 }), 'HISTORY_BAD_FIELD', 1, /string or an integer/);
+  rejects(t, ev({ process: 1, type: 'invoke', f: 'cas', value: [1] }), 'HISTORY_BAD_FIELD', 1, /\[expected, new\]/);
+  rejects(t, ev({ process: 1, type: 'invoke', f: 'read', time: 'x' }), 'HISTORY_BAD_FIELD', 1, /time must be a number/);
+  rejects(t, '[1,2]', 'HISTORY_BAD_FIELD', 1, /JSON object/);
+});
+
+t.test('reads plain and gzip files; raw event objects are validated too', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'checker-'));
+  const text = [ev({ process: 1, type: 'invoke', f: 'write', value: 'a' }), ev({ process: 1, type: 'ok', f: 'write', value: 'a' })].join('\n');
+  writeFileSync(join(dir, 'h.jsonl'), text);
+  writeFileSync(join(dir, 'h.jsonl.gz'), gzipSync(text));
+  t.equal((await readHistoryFile(join(dir, 'h.jsonl'))).operations.length, 1);
+  t.equal((await readHistoryFile(join(dir, 'h.jsonl.gz'))).operations[0]!.input, 'a');
+  await t.rejects(readHistoryFile(join(dir, 'missing.jsonl')), { code: 'HISTORY_UNREADABLE' });
+  t.throws(() => historyFromEvents([{ process: 1, type: 'ok', f: 'read', key: 'k', value: 1, time: 0 }]), { code: 'HISTORY_ORPHAN_COMPLETION' });
+});
