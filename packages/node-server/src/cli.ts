@@ -8,7 +8,31 @@ import { startNode } from './node/start-node.js';
 /** How long a SIGTERM/SIGINT shutdown may take before the process exits anyway. */
 const SHUTDOWN_MS_MAX = 10_000;
 
+/** How often a node started by the harness checks that the harness is still alive. */
+const PARENT_POLL_MS = 500;
+
+/**
+ * The harness passes its pid in KVAPP_PARENT_PID: exit when that process is gone, so a node
+ * never outlives a harness that was killed before it could clean up (see harness/README.md).
+ */
+function watchParent(): void {
+  const pid = Number(process.env['KVAPP_PARENT_PID']);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return;
+  const timer = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      // EPERM: it exists but is not ours to signal, so it is alive.
+      if ((error as NodeJS.ErrnoException).code === 'EPERM') return;
+      process.stderr.write(`kvapp-node: parent ${pid} is gone; exiting\n`);
+      process.exit(1);
+    }
+  }, PARENT_POLL_MS);
+  timer.unref();
+}
+
 async function main(): Promise<number> {
+  watchParent();
   let loaded;
   try {
     loaded = loadConfig({ argv: process.argv.slice(2), env: process.env });
