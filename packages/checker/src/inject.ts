@@ -5,8 +5,8 @@ import { seededRng } from './random.js';
  * Anomalies that make a generated history certainly not linearizable, placed late (after
  * `afterShare` of the operations by start time):
  * - stale-read: a read returns a value that was overwritten by a write that finished before it began;
- * - lost-write: an acknowledged write is never seen; a read that began after it finished sees the
- *   value before it;
+ * - lost-write: an acknowledged write is never seen; its readers, and the first read that began after
+ *   it finished, see the value of a write that had finished before it began;
  * - impossible-cas: a successful cas expects a value that was overwritten before it began.
  * Returns the index of the operation changed, or -1 when no place for the anomaly was found.
  */
@@ -72,18 +72,17 @@ function overwriteObservation(ops: SimOp[], i: number): boolean {
 
 function loseWrite(ops: SimOp[], i: number): boolean {
   const w = ops[i]!;
-  const writes = sureWrites(ops, w.key);
-  const at = writes.indexOf(w);
-  if (at < 0) return false;
-  const prev = at > 0 ? writes[at - 1]! : undefined;
-  if (prev && (prev.end === null || prev.end >= w.start)) return false;
+  // p: the value of the last sure write that ended before w began; w must come after it.
+  const before = sureWrites(ops, w.key).filter((o) => o !== w && o.end !== null && o.end < w.start);
+  const prev = before[before.length - 1];
   const p = prev ? written(prev) : null;
+  if (!prev && sureWrites(ops, w.key).some((o) => o.lin < w.lin && o !== w)) return false;
   const value = written(w);
   if (ops.some((o) => o.key === w.key && o.f === 'cas' && o.status === 'ok' && (o.input as [number | null, number])[0] === value)) return false;
-  // Any read of the lost value, or the first read on the key after the write finished, sees p instead.
   const readsAfter = ops.filter((o) => o.key === w.key && o.f === 'read' && o.status === 'ok' && o.start > w.end!);
   const first = readsAfter.sort((a, b) => a.start - b.start)[0];
   if (!first) return false;
+  // Nobody sees w: its readers, and the first read after it finished, see p instead.
   for (const o of ops) if (o.key === w.key && o.f === 'read' && o.status === 'ok' && o.output === value) o.output = p;
   first.output = p;
   return true;
