@@ -9,3 +9,8 @@ export * from './history/run-clock.js';
 export * from './history/recorder.js';
 export * from './history/nemesis-log.js';
 export * from './nemesis/partitions.js';
+export { writeRunReport, type RunReportOptions } from './report/write-run-report.js';
+export * from './run/index.js';
+export { Workload, keyName, type WorkloadOptions, type WorkloadCounters, type Pin } from './workload/workload.js';
+export { startFault, mixKinds, failpointSpecs, type ActiveFault, type FaultContext } from './nemesis/fault.js';
+export { runSchedule, type ScheduleOptions, type ScheduleSummary } from './nemesis/schedule.js';

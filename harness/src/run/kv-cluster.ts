@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { clusterLayout, formatHostPort } from '../cluster/layout.js';
+import type { ClusterLayout, NodePlan } from '../cluster/layout.js';
+import { reserveClusterPorts } from '../cluster/ports.js';
+import { ProcessSupervisor } from '../cluster/process-supervisor.js';
+import type { ManagedProcess } from '../cluster/process-supervisor.js';
+import { ProxySet } from '../proxy/proxy-set.js';
+
+/** What a node says on /health (packages/node-server, ops/http-server.ts). */
+export interface NodeHealth {
+  readonly healthy: boolean;
+  readonly role: string;
+  readonly term: number;
+  /** The leader's node id; 0 when unknown. */
+  readonly leader: number;
+  readonly commit: number;
+  readonly applied: number;
+}
+
+export interface KvClusterOptions {
+  /** The run folder: data/<id>, logs/<id>.log and the cluster secret go under it. */
+  readonly runDir: string;
+  readonly nodes: number;
+  readonly nodeArgs?: readonly string[];
+  readonly nodeEnv?: Readonly<Record<string, string>>;
+  /** Default: packages/node-server/dist/cli.js, resolved through @kvapp/node-server. */
+  readonly cliPath?: string;
+}
+
+const healthTimeoutMs = 500;
+
+/** The kvapp-node entry point: dist/cli.js next to the package's dist/index.js. */
+export function nodeCliPath(): string {
+  return fileURLToPath(new URL('./cli.js', import.meta.resolve('@kvapp/node-server')));
+}
+
+/**
+ * N kvapp-node processes on 127.0.0.1 with every link behind a harness proxy (layout.ts). The
+ * harness's own view — /health, who leads — goes straight to each node's http port, never through
+ * a proxy, so a partition never hides the cluster from the harness.
+ *
+ * A node may run as one of two programs: its normal command line, or the same with extra
+ * environment (failpoints armed). Each is its own ManagedProcess sharing the node's log file; at
+ * most one of them is alive.
+ */
+export class KvCluster {
+  readonly ids: readonly string[];
+  private readonly supervisor = new ProcessSupervisor({ stopDeadlineMs: 3000, stateTimeoutMs: 10_000 });
+  private readonly current = new Map<string, ManagedProcess>();
+  private variants = 0;
+  private closed = false;
+
+  private constructor(
+    readonly layout: ClusterLayout,
+    readonly proxies: ProxySet,
+    private readonly options: KvClusterOptions,
+    private readonly cliPath: string,
+  ) {
+    this.ids = layout.nodes.map((n) => n.id);
+  }
+
+  /** Reserves ports, starts every proxy and every node. On failure everything started is closed. */
+  static async start(options: KvClusterOptions): Promise<KvCluster> {
+    assert.ok(Number.isInteger(options.nodes) && options.nodes >= 1, `nodes must be a positive integer, got ${options.nodes}`);
+    // kvapp-node ids are positive integers.
+    const ids = Array.from({ length: options.nodes }, (_, i) => String(i + 1));
+    const ports = await reserveClusterPorts(ids);
+    mkdirSync(options.runDir, { recursive: true });
+    const clusterSecretFile = join(options.runDir, 'cluster-secret');
+    writeFileSync(clusterSecretFile, randomBytes(24).toString('hex'), { mode: 0o600 });
+    const layout = clusterLayout({ nodeIds: ids, ...ports, runDir: options.runDir, clusterSecretFile });
+    const proxies = new ProxySet();
+    const cluster = new KvCluster(layout, proxies, options, options.cliPath ?? nodeCliPath());
+    try {
+      for (const link of layout.links) await proxies.add(link.name, link.target.port, { listenPort: link.listen.port });
+      for (const node of layout.nodes) {
+        mkdirSync(node.dataDir, { recursive: true });
+        const p = cluster.supervisor.add(cluster.spec(node, {}, node.id));
+        cluster.current.set(node.id, p);
+      }
+      await Promise.all(ids.map((id) => cluster.process(id).start()));
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** The client proxies ("client-><id>"), as 'host:port'. */
+  clientEndpoints(): string[] {
+    return this.ids.map((id) => this.clientEndpoint(id));
+  }
+
+  clientEndpoint(id: string): string {
+    return formatHostPort(this.layout.clientAddresses[id]!);
+  }
+
+  node(id: string): NodePlan {
+    const n = this.layout.nodes.find((x) => x.id === id);
+    assert.ok(n !== undefined, `no node ${id}`);
+    return n;
+  }
+
+  process(id: string): ManagedProcess {
+    const p = this.current.get(id);
+    assert.ok(p !== undefined, `no node ${id}`);
+    return p;
+  }
+
+  /** /health of one node, straight to its http port; null when it does not answer. */
+  async health(id: string): Promise<NodeHealth | null> {
+    const http = this.node(id).httpListen;
+    try {
+      const response = await fetch(`http://${formatHostPort(http)}/health`, { signal: AbortSignal.timeout(healthTimeoutMs) });
+      const body = (await response.json()) as NodeHealth;
+      return body;
+    } catch {
+      return null;
+    }
+  }
+
+  async healthAll(): Promise<Map<string, NodeHealth | null>> {
+    const all = await Promise.all(this.ids.map(async (id) => [id, await this.health(id)] as const));
+    return new Map(all);
+  }
+
+  /** The node that says it leads in the highest term, or null. */
+  async leader(): Promise<string | null> {
+    let best: { id: string; term: number } | null = null;
+    for (const [id, h] of await this.healthAll()) {
+      if (h !== null && h.role === 'leader' && (best === null || h.term > best.term)) best = { id, term: h.term };
+    }
+    return best?.id ?? null;
+  }
+
+  /** Every node healthy (knows a leader, applied up to its commit) and all name the same leader. */
+  async healthy(): Promise<boolean> {
+    const all = [...(await this.healthAll()).values()];
+    if (all.some((h) => h === null || !h.healthy)) return false;
+    return new Set(all.map((h) => h!.leader)).size === 1;
+  }
+
+  /** kill -9. */
+  async kill(id: string): Promise<void> {
+    await this.process(id).kill();
+  }
+
+  async pause(id: string): Promise<void> {
+    const p = this.process(id);
+    if (p.state === 'running') await p.pause();
+  }
+
+  async resume(id: string): Promise<void> {
+    const p = this.process(id);
+    if (p.state === 'paused') await p.resume();
+  }
+
+  /**
+   * Ends the node's current process (kill -9 when `how` is 'kill') and starts it again, with
+   * `env` added to its environment (failpoints) or as its normal self when `env` is undefined.
+   */
+  async restart(id: string, how: 'kill' | 'stop', env?: Readonly<Record<string, string>>): Promise<void> {
+    const old = this.process(id);
+    if (old.alive) {
+      if (how === 'kill') await old.kill();
+      else await old.stop();
+    }
+    const next = env === undefined ? this.supervisor.get(id) : this.supervisor.add(this.spec(this.node(id), env, `${id}~${++this.variants}`));
+    this.current.set(id, next);
+    await next.start();
+  }
+
+  /** Starts the node's normal program if its current process is not alive (a crash, a kill). */
+  async ensureRunning(id: string): Promise<void> {
+    const p = this.process(id);
+    if (p.state === 'paused') await p.resume();
+    if (p.alive && p === this.supervisor.get(id)) return;
+    await this.restart(id, 'kill');
+  }
+
+  /** Heals every link, resumes paused nodes, restarts dead or failpoint-armed ones as normal nodes. */
+  async healAll(): Promise<void> {
+    this.proxies.heal();
+    for (const id of this.ids) await this.ensureRunning(id);
+  }
+
+  /** Stops every node (SIGTERM, SIGKILL after `deadlineMs`) and closes every proxy. Idempotent. */
+  async close(deadlineMs = 2000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.supervisor.stopAll(deadlineMs);
+    } catch {
+      await this.supervisor.killAll();
+    } finally {
+      await this.proxies.close();
+    }
+  }
+
+  /** Pids of node processes alive now. */
+  pids(): number[] {
+    return this.supervisor.all().filter((p) => p.alive && p.pid !== undefined).map((p) => p.pid!);
+  }
+
+  private spec(node: NodePlan, env: Readonly<Record<string, string>>, name: string) {
+    return {
+      name,
+      file: process.execPath,
+      args: [this.cliPath, ...node.args, ...(this.options.nodeArgs ?? [])],
+      // NODE_OPTIONS is emptied so a node never inherits a test runner's loader.
+      env: { NODE_OPTIONS: '', ...this.options.nodeEnv, ...env },
+      logFile: node.logFile,
+    };
+  }
+}

@@ -1,0 +1,95 @@
+import type { HistoryEvent } from '../history/recorder.js';
+import type { NemesisEvent } from '../history/nemesis-log.js';
+import type { AvailabilityPeriod, LatencySummary, OpCounts, RunResult } from './types.js';
+
+interface Completed {
+  readonly process: number;
+  readonly f: string;
+  readonly invoke: number;
+  readonly complete: number | null;
+  readonly type: 'ok' | 'fail' | 'info';
+}
+
+/** Pairs each invoke with its completion; an invoke never completed counts as info. */
+export function operations(events: readonly HistoryEvent[]): Completed[] {
+  const open = new Map<number, HistoryEvent>();
+  const out: Completed[] = [];
+  for (const e of events) {
+    if (e.type === 'invoke') {
+      open.set(e.process, e);
+      continue;
+    }
+    const inv = open.get(e.process);
+    if (inv === undefined) continue;
+    open.delete(e.process);
+    out.push({ process: e.process, f: e.f, invoke: inv.time, complete: e.type === 'info' ? null : e.time, type: e.type });
+  }
+  for (const inv of open.values()) out.push({ process: inv.process, f: inv.f, invoke: inv.time, complete: null, type: 'info' });
+  return out;
+}
+
+export function opCounts(ops: readonly Completed[]): RunResult['ops'] {
+  const byF: Record<string, { ok: number; fail: number; info: number }> = {};
+  let ok = 0;
+  let fail = 0;
+  let info = 0;
+  for (const op of ops) {
+    const c = (byF[op.f] ??= { ok: 0, fail: 0, info: 0 });
+    c[op.type] += 1;
+    if (op.type === 'ok') ok += 1;
+    else if (op.type === 'fail') fail += 1;
+    else info += 1;
+  }
+  return { total: ops.length, ok, fail, info, byF: byF as Record<string, OpCounts> };
+}
+
+/**
+ * Splits the run at every nemesis start and end: each fault period is named by the faults active
+ * in it (joined with '+'), quiet stretches are 'none'. An operation belongs to the period its
+ * invocation falls in; `ok` counts operations that completed ok (a cas-mismatch is a definite
+ * answer but not an ok, so it is not counted), `share` = ok / ops (0 when no ops).
+ */
+export function availability(ops: readonly Completed[], nemesis: readonly NemesisEvent[], endNs: number): AvailabilityPeriod[] {
+  const cuts: { time: number; active: string[] }[] = [{ time: 0, active: [] }];
+  const active = new Set<string>();
+  for (const e of [...nemesis].sort((a, b) => a.time - b.time)) {
+    if (e.phase === 'start') active.add(e.nemesis);
+    else active.delete(e.nemesis);
+    cuts.push({ time: e.time, active: [...active].sort() });
+  }
+  const periods: { nemesis: string; start: number; end: number; ops: number; ok: number }[] = [];
+  for (let i = 0; i < cuts.length; i++) {
+    const start = cuts[i]!.time;
+    const end = i + 1 < cuts.length ? cuts[i + 1]!.time : Math.max(endNs, start);
+    if (end <= start && i + 1 < cuts.length) continue;
+    const name = cuts[i]!.active.length === 0 ? 'none' : cuts[i]!.active.join('+');
+    const last = periods[periods.length - 1];
+    if (last !== undefined && last.nemesis === name && last.end === start) last.end = end;
+    else periods.push({ nemesis: name, start, end, ops: 0, ok: 0 });
+  }
+  for (const op of ops) {
+    const p = periods.find((x, i) => op.invoke >= x.start && (op.invoke < x.end || i === periods.length - 1));
+    if (p === undefined) continue;
+    p.ops += 1;
+    if (op.type === 'ok') p.ok += 1;
+  }
+  return periods.map((p) => ({
+    nemesis: p.nemesis,
+    startS: round3(p.start / 1e9),
+    endS: round3(p.end / 1e9),
+    ops: p.ops,
+    ok: p.ok,
+    share: p.ops === 0 ? 0 : round3(p.ok / p.ops),
+  }));
+}
+
+/** Latency of the operations that completed ok, in ms (nearest-rank percentiles). */
+export function latency(ops: readonly Completed[]): LatencySummary {
+  const ms = ops.filter((o) => o.type === 'ok' && o.complete !== null).map((o) => (o.complete! - o.invoke) / 1e6).sort((a, b) => a - b);
+  const at = (q: number): number => (ms.length === 0 ? 0 : round3(ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)]!));
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: ms.length === 0 ? 0 : round3(ms[ms.length - 1]!) };
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
