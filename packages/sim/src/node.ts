@@ -45,6 +45,8 @@ export interface NodeHooks {
   localMs(node: SimNode): number;
   /** Simulation time. */
   nowMs(): number;
+  /** An armed failpoint crashed the node. */
+  failpointHit(node: SimNode, moment: string): void;
 }
 
 interface PendingProposal {
@@ -245,13 +247,13 @@ export class SimNode {
     if (rd.hardState) this.disk.write({ kind: 'hard-state', hardState: rd.hardState });
     // A real server fsyncs a received snapshot too, before acknowledging it.
     if (rd.mustSync || rd.snapshot) {
-      if (this.crashArmed?.moment === 'mid-write') return this.failpoint(this.crashArmed.downMs);
+      if (this.crashArmed?.moment === 'mid-write') return this.failpoint('mid-write', this.crashArmed.downMs);
       this.disk.sync();
     }
     if (rd.entries.length > 0) this.hooks.entriesPersisted(this, rd.entries);
     this.send(rd.messagesAfterPersist);
     if (this.crashArmed?.moment === 'after-vote' && rd.messagesAfterPersist.some((m) => m.type === 'vote-resp' && !m.reject)) {
-      return this.failpoint(this.crashArmed.downMs);
+      return this.failpoint('after-vote', this.crashArmed.downMs);
     }
     if (rd.snapshot) this.sm = KvStateMachine.restore(rd.snapshot.data);
     for (const entry of rd.committedEntries) this.apply(entry);
@@ -263,8 +265,9 @@ export class SimNode {
     return true;
   }
 
-  private failpoint(downMs: number): false {
+  private failpoint(moment: string, downMs: number): false {
     this.crash(this.hooks.nowMs() + downMs, true);
+    this.hooks.failpointHit(this, moment);
     this.hooks.stepped(this);
     return false;
   }

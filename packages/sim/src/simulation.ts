@@ -195,6 +195,10 @@ export class Simulation {
       },
       localMs: (node: SimNode) => this.clock.local(node.id),
       nowMs: () => this.nowMs,
+      failpointHit: (node: SimNode, moment: string) => {
+        this.inboxes.set(node.id, []);
+        this.note(`node ${node.id} crashed ${moment} until ${node.restartAtMs} ms`);
+      },
     };
   }
 
