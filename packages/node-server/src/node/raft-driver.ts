@@ -63,6 +63,8 @@ interface PendingProposal {
 
 interface PendingRead {
   readonly key: string;
+  /** The ReadIndex request this read rides on; null until the batch is asked. */
+  batch: string | null;
   index: number | null;
   readonly resolve: (value: string | null) => void;
   readonly reject: (error: DriverError) => void;
@@ -84,8 +86,13 @@ export class RaftDriver {
   private pumping = false;
   private stopped = false;
   private readonly proposals = new Map<number, PendingProposal>();
-  private readonly reads = new Map<string, PendingRead>();
+  private readonly reads = new Map<number, PendingRead>();
   private readSeq = 0;
+  /** Reads that arrived in this loop iteration: they share one ReadIndex request. */
+  private unbatchedReads: number[] = [];
+  /** ReadIndex context → the reads riding on it, and how many of them are still waiting. */
+  private readonly readBatches = new Map<string, { readonly ids: number[]; waiting: number }>();
+  private batchSeq = 0;
   private fatal: unknown = null;
 
   constructor(private readonly options: DriverOptions) {
@@ -154,7 +161,7 @@ export class RaftDriver {
     this.stopped = true;
     const stopped = (): DriverError => new DriverError('STOPPED', 'the node is shutting down', false);
     for (const [index, p] of this.proposals) this.settleProposal(index, p, null, stopped());
-    for (const [key, r] of this.reads) this.settleRead(key, r, null, stopped());
+    for (const [id, r] of this.reads) this.settleRead(id, r, null, stopped());
     this.inbox = [];
   }
 
@@ -207,6 +214,7 @@ export class RaftDriver {
       const inputs = this.inbox;
       this.inbox = [];
       for (const input of inputs) input();
+      this.askReadIndex();
       if (this.stopped || !this.raft.hasReady()) return;
       const rd = this.raft.ready();
       this.options.send(rd.messages);
@@ -281,31 +289,52 @@ export class RaftDriver {
   // ---- reads ------------------------------------------------------------------------------
 
   private startRead(key: string, resolve: (v: string | null) => void, reject: (e: DriverError) => void): void {
-    const context = new TextEncoder().encode(`r${++this.readSeq}`);
-    const contextKey = `r${this.readSeq}`;
-    try {
-      this.raft.readIndex(context);
-    } catch (error) {
-      reject(toDriverError(error));
-      return;
-    }
+    const id = ++this.readSeq;
     const timer = setTimeout(() => {
-      const r = this.reads.get(contextKey);
-      if (r) this.settleRead(contextKey, r, null, new DriverError('TIMEOUT', 'read not confirmed within the deadline', true));
+      const r = this.reads.get(id);
+      if (r) this.settleRead(id, r, null, new DriverError('TIMEOUT', 'read not confirmed within the deadline', true));
     }, this.limits.requestTimeoutMs);
     timer.unref();
-    this.reads.set(contextKey, { key, index: null, resolve, reject, timer });
+    this.reads.set(id, { key, batch: null, index: null, resolve, reject, timer });
+    this.unbatchedReads.push(id);
+  }
+
+  /**
+   * One ReadIndex request for every read that arrived since the last one: each request costs a
+   * heartbeat round to every peer, so this is one round per loop iteration, not one per read.
+   * Still linearizable: the index is the commit index when the batch is asked, which is no
+   * earlier than when any read in it arrived.
+   */
+  private askReadIndex(): void {
+    if (this.unbatchedReads.length === 0) return;
+    const ids = this.unbatchedReads.filter((id) => this.reads.has(id));
+    this.unbatchedReads = [];
+    if (ids.length === 0) return;
+    const contextKey = `r${++this.batchSeq}`;
+    try {
+      this.raft.readIndex(new TextEncoder().encode(contextKey));
+    } catch (error) {
+      const e = toDriverError(error);
+      for (const id of ids) this.settleRead(id, this.reads.get(id)!, null, e);
+      return;
+    }
+    this.readBatches.set(contextKey, { ids, waiting: ids.length });
+    for (const id of ids) this.reads.get(id)!.batch = contextKey;
   }
 
   private readConfirmed(readState: ReadState): void {
-    const read = this.reads.get(new TextDecoder().decode(readState.context));
-    if (read) read.index = readState.index;
+    const batch = this.readBatches.get(new TextDecoder().decode(readState.context));
+    if (batch === undefined) return;
+    for (const id of batch.ids) {
+      const read = this.reads.get(id);
+      if (read) read.index = readState.index;
+    }
   }
 
   private serveReads(): void {
-    for (const [contextKey, read] of this.reads) {
+    for (const [id, read] of this.reads) {
       if (read.index !== null && read.index <= this.kv.appliedIndex) {
-        this.settleRead(contextKey, read, this.kv.read(read.key), null);
+        this.settleRead(id, read, this.kv.read(read.key), null);
       }
     }
   }
@@ -313,16 +342,18 @@ export class RaftDriver {
   /** Reads not yet confirmed cannot be confirmed by a node that lost leadership: fail them now. */
   private failReadsNotLeader(): void {
     const leader = this.raft.status().lead;
-    for (const [contextKey, read] of this.reads) {
+    for (const [id, read] of this.reads) {
       if (read.index === null) {
-        this.settleRead(contextKey, read, null, new DriverError('NOT_LEADER', 'leadership changed before the read was confirmed', true, leader));
+        this.settleRead(id, read, null, new DriverError('NOT_LEADER', 'leadership changed before the read was confirmed', true, leader));
       }
     }
   }
 
-  private settleRead(contextKey: string, r: PendingRead, value: string | null | undefined, error: DriverError | null): void {
+  private settleRead(id: number, r: PendingRead, value: string | null | undefined, error: DriverError | null): void {
     clearTimeout(r.timer);
-    this.reads.delete(contextKey);
+    this.reads.delete(id);
+    const batch = r.batch === null ? undefined : this.readBatches.get(r.batch);
+    if (batch !== undefined && --batch.waiting === 0) this.readBatches.delete(r.batch!);
     if (error === null) r.resolve(value ?? null);
     else r.reject(error);
   }

@@ -1,0 +1,85 @@
+import t from 'tap';
+import { RaftNode, seededRng, type Message, type NodeId } from '@kvapp/core';
+import { MemoryDurableLog } from '../../src/node/memory-log.js';
+import { RaftDriver } from '../../src/node/raft-driver.js';
+import type { DriverError } from '../../src/node/driver-error.js';
+
+/**
+ * Linearizable reads that arrive together share one ReadIndex request (one heartbeat round),
+ * and each still sees every write acknowledged before it started.
+ */
+function cluster(seed: number) {
+  const voters = [1, 2, 3];
+  const drivers = new Map<NodeId, RaftDriver>();
+  const sent: Message[] = [];
+  const deliver = (messages: readonly Message[]) => {
+    for (const m of messages) {
+      sent.push(m);
+      setImmediate(() => drivers.get(m.to)?.step(m));
+    }
+  };
+  const fatal: unknown[] = [];
+  for (const id of voters) {
+    const log = new MemoryDurableLog({ voters, learners: [], votersOutgoing: [] });
+    const raft = new RaftNode({ id, storage: log.storage, rng: seededRng(seed + id), electionTicks: 10, heartbeatTicks: 2 });
+    drivers.set(id, new RaftDriver({ raft, log, send: deliver, nowMs: () => 1_000, onFatal: (e) => fatal.push(e), limits: { requestTimeoutMs: 2_000 } }));
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+  const run = async <T>(work: Promise<T>): Promise<T> => {
+    let done = false;
+    const result = work.finally(() => (done = true));
+    for (let i = 0; i < 400 && !done; i++) {
+      for (const d of drivers.values()) d.tick();
+      await settle();
+    }
+    return result;
+  };
+  const electLeader = async (): Promise<RaftDriver> => {
+    for (let round = 0; round < 200; round++) {
+      const found = [...drivers.values()].find((d) => d.status().role === 'leader');
+      if (found !== undefined) return found;
+      for (const d of drivers.values()) d.tick();
+      await settle();
+    }
+    throw new Error(`no leader after 200 rounds (seed ${seed})`);
+  };
+  return { drivers, sent, fatal, run, electLeader, settle };
+}
+
+t.test('reads that arrive together share one heartbeat round and all see the last write', async (t) => {
+  const c = cluster(7);
+  const leader = await c.electLeader();
+  const leaderId = leader.status().id;
+  for (let i = 0; i < 20; i++) t.same(await c.run(leader.execute({ kind: 'put', key: `k${i}`, value: `v${i}`, session: null })), { type: 'ok', value: null });
+  await c.settle();
+
+  const readRounds = () => c.sent.filter((m) => m.from === leaderId && m.type === 'heartbeat' && m.context !== null).length;
+  const before = readRounds();
+  const reads = Array.from({ length: 50 }, (_, i) => leader.readLinearizable(`k${i % 20}`));
+  const values = await c.run(Promise.all(reads));
+  t.same(values, Array.from({ length: 50 }, (_, i) => `v${i % 20}`), 'every read sees its key');
+  const rounds = readRounds() - before;
+  // One ReadIndex request sends one heartbeat per peer; 50 separate requests would send 100.
+  t.ok(rounds >= 2 && rounds <= 4, `50 reads cost ${rounds} heartbeats with a read context (one round is 2)`);
+  t.equal(leader.pendingCount, 0, 'nothing is left waiting');
+
+  // A write acknowledged before a batch starts is seen by every read in it.
+  t.same(await c.run(leader.execute({ kind: 'put', key: 'k0', value: 'after', session: null })), { type: 'ok', value: 'v0' });
+  const again = await c.run(Promise.all([leader.readLinearizable('k0'), leader.readLinearizable('k0')]));
+  t.same(again, ['after', 'after']);
+  t.same(c.fatal, []);
+});
+
+t.test('a batch whose ReadIndex is refused fails every read in it, and leaves nothing behind', async (t) => {
+  const c = cluster(11);
+  // No ticks yet: nobody knows a leader, so the core refuses the ReadIndex request.
+  const node = c.drivers.get(1)!;
+  const outcomes = await Promise.allSettled([node.readLinearizable('x'), node.readLinearizable('y')]);
+  t.same(
+    outcomes.map((o) => (o.status === 'rejected' ? (o.reason as DriverError).code : 'fulfilled')),
+    ['NOT_LEADER', 'NOT_LEADER'],
+    'both reads of the batch fail NOT_LEADER',
+  );
+  t.equal(node.pendingCount, 0, 'nothing is left waiting');
+  t.same(c.fatal, []);
+});
