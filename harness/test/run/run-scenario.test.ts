@@ -1,0 +1,126 @@
+import t from 'tap';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runScenario } from '../../src/run/run-scenario.js';
+import type { RunResultFile } from '../../src/run/run-scenario.js';
+import type { ScenarioSpec } from '../../src/run/types.js';
+
+/** Real kvapp-node processes: build first (`npm run build`), the nodes run packages/node-server/dist. */
+
+const storeDir = mkdtempSync(join(tmpdir(), 'kvapp-run-test-'));
+t.teardown(() => rmSync(storeDir, { recursive: true, force: true }));
+
+/** Pids of live processes whose command line mentions `text` (a run folder). */
+function processesMentioning(text: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (/\) Z /.test(stat)) continue; // a zombie is gone, only not yet reaped
+      if (cmdline.includes(text)) out.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
+const reportModuleExists = existsSync(new URL('../../src/report/index.ts', import.meta.url));
+
+function base(name: string, over: Partial<ScenarioSpec>): ScenarioSpec {
+  return {
+    name,
+    description: name,
+    nodes: 3,
+    nemesis: 'partition-halves',
+    faultS: 3,
+    recoverS: 1,
+    workload: { keys: 4, clients: 4 },
+    expect: 'valid',
+    timeLimitS: 8,
+    ...over,
+  };
+}
+
+t.test('a short partition-halves run on 3 real nodes is valid and leaves every file', async (t) => {
+  const seed = 20260101;
+  const r = (await runScenario(base('test-halves', {}), { seed, storeDir })) as RunResultFile;
+  t.equal(r.error, undefined, 'no harness error');
+  t.equal(r.verdict, 'valid', `verdict (seed ${seed}, ${r.dir})`);
+  t.equal(r.passed, true);
+  t.equal(r.seed, seed);
+  t.equal(r.checker.valid, true);
+  t.equal(r.ackedWrites.lost, 0);
+  t.ok(r.ackedWrites.checked > 0, `acknowledged writes were checked (${r.ackedWrites.checked})`);
+  t.ok(r.ops.total > 0 && r.ops.ok > 0, `ops ran (${r.ops.total}, ${r.ops.ok} ok)`);
+  t.ok(r.availability.some((p) => p.nemesis === 'partition-halves' && p.ops > 0), 'a partition period with operations');
+  t.ok(r.latencyMs.p50 > 0 && r.latencyMs.max >= r.latencyMs.p99, 'latency percentiles');
+
+  for (const f of ['history.jsonl', 'nemesis.jsonl', 'results.json', 'logs/1.log', 'logs/2.log', 'logs/3.log']) {
+    t.ok(existsSync(join(r.dir, f)), `${f} present`);
+  }
+  const nemesis = readFileSync(join(r.dir, 'nemesis.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { nemesis: string; phase: string });
+  t.ok(nemesis.filter((e) => e.phase === 'start').length >= 1, 'a fault was recorded');
+  t.equal(nemesis.filter((e) => e.phase === 'start').length, nemesis.filter((e) => e.phase === 'end').length, 'each fault ended');
+  const history = readFileSync(join(r.dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.same(Object.keys(history[0]!).slice(0, 7), ['process', 'type', 'f', 'key', 'value', 'time', 'index'], 'DESIGN.md history fields');
+  const onDisk = JSON.parse(readFileSync(join(r.dir, 'results.json'), 'utf8')) as RunResultFile;
+  t.same(onDisk, JSON.parse(JSON.stringify(r)), 'results.json is the result');
+  if (reportModuleExists) t.ok(existsSync(join(r.dir, 'report.html')), 'report.html present');
+  else t.match(r.reportError, /report module not available/, 'a missing report module is reported, no report faked');
+  t.notOk(existsSync(join(r.dir, 'data')), 'data/ removed after a passing run');
+  t.equal(realpathSync(join(storeDir, 'latest')), realpathSync(r.dir), 'latest points at the run');
+  t.same(processesMentioning(r.dir), [], 'no node process left');
+});
+
+t.test('--unsafe-local-reads with the leader isolated is caught', async (t) => {
+  const seed = 7;
+  const r = await runScenario(
+    base('test-unsafe-reads', {
+      nemesis: 'partition-isolate-leader',
+      nodeArgs: ['--unsafe-local-reads'],
+      nodeEnv: { KVAPP_ALLOW_UNSAFE: '1' },
+      expect: 'invalid',
+      timeLimitS: 7,
+    }),
+    { seed, storeDir },
+  );
+  t.equal(r.error, undefined, 'no harness error');
+  t.equal(r.verdict, 'invalid', `verdict (seed ${seed}, ${r.dir})`);
+  t.equal(r.checker.valid, false, 'the checker finds the stale reads');
+  t.equal(r.passed, true);
+  t.ok(r.checker.failedKeys.length > 0, `keys named (${r.checker.failedKeys.join(',')})`);
+  t.same(processesMentioning(r.dir), [], 'no node process left');
+});
+
+t.test('an aborted run kills every node, closes the proxies and says unknown', async (t) => {
+  const ac = new AbortController();
+  let pidsDuring: number[] = [];
+  let dir = '';
+  const r = await runScenario(base('test-abort', { nemesis: 'pause', faultS: 5, timeLimitS: 60 }), {
+    seed: 3,
+    storeDir,
+    signal: ac.signal,
+    onProgress: (p) => {
+      if (p.phase === 'faults' && dir === '') {
+        dir = readdirSync(join(storeDir, 'test-abort')).map((d) => join(storeDir, 'test-abort', d))[0]!;
+        setTimeout(() => {
+          pidsDuring = processesMentioning(dir);
+          ac.abort();
+        }, 2500);
+      }
+    },
+  });
+  t.equal(pidsDuring.length, 3, 'three nodes (one maybe paused) were running before the abort');
+  t.equal(r.verdict, 'unknown');
+  t.equal(r.error, 'aborted');
+  t.equal(r.passed, false);
+  t.ok(r.durationMs < 30_000, `stopped well before the time limit (${r.durationMs} ms)`);
+  const onDisk = JSON.parse(readFileSync(join(r.dir, 'results.json'), 'utf8')) as RunResultFile;
+  t.equal(onDisk.verdict, 'unknown');
+  t.same(processesMentioning(r.dir), [], 'no node process left');
+  for (const pid of pidsDuring) t.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `pid ${pid} is gone`);
+});
