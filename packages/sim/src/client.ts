@@ -56,12 +56,15 @@ export class SimClient {
   private session: KvSession | null = null;
   private op: Operation | null = null;
   private nextOpMs = 0;
+  private stopped = false;
   private leaderGuess: NodeId;
   private valueCounter = 0;
   private readonly lastSeen = new Map<string, string | null>();
   opsStarted = 0;
   /** Ops to start before going idle; the simulation raises it for the liveness phase. */
   opsBudget = 0;
+  /** No new op starts at or after this time (the end of the fault phase); Infinity: no limit. */
+  stopAtMs = Number.POSITIVE_INFINITY;
   /** Ops started at or after this time must complete definitely (liveness phase); Infinity: none. */
   mustCompleteFromMs = Number.POSITIVE_INFINITY;
   opTimeoutMs = 0;
@@ -82,13 +85,14 @@ export class SimClient {
   }
 
   get idle(): boolean {
-    return this.op === null && this.opsStarted >= this.opsBudget;
+    return this.op === null && (this.opsStarted >= this.opsBudget || this.stopped);
   }
 
   act(nowMs: number): void {
     const op = this.op;
     if (op === null) {
-      if (nowMs >= this.nextOpMs && this.opsStarted < this.opsBudget) this.begin(nowMs);
+      this.stopped = nowMs >= this.stopAtMs;
+      if (nowMs >= this.nextOpMs && this.opsStarted < this.opsBudget && !this.stopped) this.begin(nowMs);
       return;
     }
     if (nowMs >= op.deadlineMs) {

@@ -58,6 +58,7 @@ export interface Profile {
   readonly inflightAppendsMax: number;
   readonly compactEveryEntries: number;
   readonly faultPhaseMs: number;
+  /** A client starts ops until the fault phase ends, at most this many. */
   readonly opsPerClient: number;
   readonly readPct: number;
   readonly casPct: number;
@@ -97,10 +98,10 @@ export function profileFromSeed(seed: number): Profile {
     inflightAppendsMax: rng.pick([1, 4, 256]),
     compactEveryEntries: rng.chance(50) ? 0 : rng.between(5, 40),
     faultPhaseMs: rng.between(800, 2000),
-    opsPerClient: rng.between(8, 25),
+    opsPerClient: rng.between(20, 80),
     readPct,
     casPct: rng.between(10, 100 - readPct),
-    thinkMsMax: rng.pick([0, 10, 40]),
+    thinkMsMax: rng.pick([10, 40, 80]),
     attemptTimeoutMs: rng.pick([40, 100, 200]),
     opTimeoutMs: rng.pick([300, 600, 1200]),
     faultKinds: kinds.length > 0 ? kinds : [rng.pick(faultKinds)],

@@ -177,6 +177,7 @@ export class Simulation {
         world,
       );
       client.opsBudget = p.opsPerClient;
+      client.stopAtMs = this.faultPhaseEndMs();
       client.opTimeoutMs = p.opTimeoutMs;
       this.clients.push(client);
     }
@@ -233,9 +234,13 @@ export class Simulation {
 
   // ---- phases ------------------------------------------------------------------------------
 
+  private faultPhaseEndMs(): number {
+    return Math.max(this.profile.faultPhaseMs, ...this.schedule.map((f) => f.atMs + 1));
+  }
+
   private faultPhase(): SimFailure | null {
     const byStart = [...this.schedule].sort((a, b) => a.atMs - b.atMs);
-    const endMs = Math.max(this.profile.faultPhaseMs, ...byStart.map((f) => f.atMs + 1));
+    const endMs = this.faultPhaseEndMs();
     let next = 0;
     for (; this.nowMs < endMs; this.nowMs++) {
       while (next < byStart.length && byStart[next]!.atMs === this.nowMs) this.strike(byStart[next++]!);
@@ -250,6 +255,7 @@ export class Simulation {
     const healMs = this.nowMs;
     for (const client of this.clients) {
       client.opsBudget = client.opsStarted + livenessLimits.opsPerClient;
+      client.stopAtMs = Number.POSITIVE_INFINITY;
       client.mustCompleteFromMs = healMs;
       client.opTimeoutMs = livenessLimits.completeMsMax;
     }
