@@ -15,6 +15,8 @@ export interface KeyResult {
   readonly ms: number;
   /** How the verdict was reached: `zones` (without search, see zone-check.ts) or `search`. */
   readonly decidedBy: 'zones' | 'search';
+  /** True when a worker thread checked the key. */
+  readonly worker?: boolean;
   readonly witness?: Witness;
 }
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { checkKey, type KeyResult } from './check-key.js';
@@ -10,7 +10,7 @@ import type { Witness } from './witness.js';
 export interface CheckOptions {
   /** Give up after this long; unfinished keys are `unknown`. */
   readonly timeoutMs?: number;
-  /** Threads to use (including this one). Default: the machine's parallelism. 1 = no workers. */
+  /** Threads to use (including this one). Default: the cores that are idle now (at least 1). 1 = no workers. */
   readonly threads?: number;
   /** False turns off every reduction (the plain Wing & Gong + Lowe search). */
   readonly reduce?: boolean;
@@ -47,7 +47,7 @@ export async function checkHistory(
   const history = Array.isArray(input) ? historyFromEvents(input) : (input as History);
   const deadlineMs = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined;
   const keys = byKey(history.operations);
-  const threads = Math.max(1, options.threads ?? availableParallelism());
+  const threads = Math.max(1, options.threads ?? idleCores());
   const workerUrl = new URL('./check-worker.js', import.meta.url);
   const useWorkers = threads > 1 && keys.length > 1 && history.operations.length >= workerOpsMin
     && existsSync(fileURLToPath(workerUrl));
@@ -102,6 +102,11 @@ function byKey(operations: readonly Operation[]): KeyOps[] {
   return [...map];
 }
 
+/** Workers only pay when a core is free: on a busy machine they add start-up and copying for nothing. */
+function idleCores(): number {
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(availableParallelism() - loadavg()[0]! + 0.5)));
+}
+
 /** Splits keys into `n` shares of about equal operation counts, largest keys first. */
 function share(keys: readonly KeyOps[], n: number): KeyOps[][] {
   const shares: KeyOps[][] = Array.from({ length: n }, () => []);
@@ -118,7 +123,9 @@ function share(keys: readonly KeyOps[], n: number): KeyOps[][] {
 
 function runWorker(url: URL, keys: KeyOps[], jobs: { reduce: boolean; deadlineMs?: number }): Promise<KeyResult[]> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(url, { workerData: { keys, ...jobs } });
+    // One JSON string crosses to the worker far faster than a structured clone of many small objects.
+    // JSON has no Infinity: an open `ret` travels as null.
+    const worker = new Worker(url, { workerData: { keysJson: JSON.stringify(keys), ...jobs } });
     worker.once('message', (results: KeyResult[]) => {
       resolve(results);
       void worker.terminate();
