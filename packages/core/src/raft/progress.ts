@@ -19,6 +19,8 @@ export class Progress {
   pendingSnapshot = 0;
   /** Heard from since the last CheckQuorum round. */
   recentActive = false;
+  /** In snapshot state: a whole election timeout has passed without the snapshot being acknowledged. */
+  snapshotOverdue = false;
   readonly inflights: Inflights;
 
   constructor(
@@ -54,6 +56,7 @@ export class Progress {
 
   private resetState(state: ProgressState): void {
     this.probeSent = false;
+    this.snapshotOverdue = false;
     this.pendingSnapshot = 0;
     this.state = state;
     this.inflights.reset();

@@ -231,6 +231,7 @@ export class Raft {
       }
       // A transfer that did not finish within an election timeout is abandoned.
       this.leadTransferee = NONE;
+      this.retryOverdueSnapshots();
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
@@ -392,6 +393,19 @@ export class Raft {
     this.send(message('snapshot', this.id, to, this.term, { snapshot }));
     progress.becomeSnapshot(snapshot.meta.index);
     return true;
+  }
+
+  /**
+   * A snapshot message can be lost like any other, and a caller may never call reportSnapshot.
+   * A follower still waiting after two election timeouts goes back to probing, which sends the
+   * snapshot again if it still needs one.
+   */
+  private retryOverdueSnapshots(): void {
+    for (const progress of this.tracker.progress.values()) {
+      if (progress.state !== 'snapshot') continue;
+      if (progress.snapshotOverdue) progress.becomeProbe();
+      else progress.snapshotOverdue = true;
+    }
   }
 
   bcastHeartbeat(): void {

@@ -56,3 +56,35 @@ t.test('a snapshot a follower already covers is acknowledged only up to the snap
   t.notOk(answers[0]!.reject);
   node.advance();
 });
+
+t.test('a lost snapshot that nobody reports is sent again after two election timeouts', async (t) => {
+  const c = new TestCluster({ size: 3, seed: 4 });
+  c.elect(1);
+  c.crash(3);
+  for (let i = 0; i < 10; i++) c.node(1).propose(bytes(`c${i}`));
+  c.stabilize();
+  c.compact(1, c.node(1).status().applied);
+  c.restart(3);
+  // Run until the leader sends the snapshot, then lose it silently: no reportSnapshot, as a
+  // transport that drops a frame without noticing would do.
+  let lost = 0;
+  for (let step = 0; step < 500 && lost === 0; step++) {
+    c.processAllReady();
+    const at = c.inFlight.findIndex((m) => m.type === 'snapshot');
+    if (at >= 0) {
+      c.inFlight.splice(at, 1);
+      lost++;
+    } else if (c.inFlight.length > 0) {
+      c.deliverAt(0);
+    } else {
+      c.tick(1);
+    }
+  }
+  t.equal(lost, 1, 'the first snapshot was lost');
+  for (let i = 0; i < 30 && c.node(3).status().commit < 11; i++) {
+    c.tick(1);
+    c.stabilize();
+  }
+  t.equal(c.storages.get(3)!.snapshot().meta.index, 11, 'node 3 got the snapshot on a later try');
+  t.same(commands(c, 3), commands(c, 1));
+});
