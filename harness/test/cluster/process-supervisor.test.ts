@@ -181,7 +181,9 @@ async function runHost(t: { teardown(fn: () => void): void }, flags: string[]): 
   );
   let childPid = 0;
   t.teardown(() => {
-    host.kill('SIGKILL');
+    // SIGTERM, not SIGKILL: a host that failed before reporting its child (so childPid is unknown)
+    // still has its registry kill that child on the way out.
+    host.kill('SIGTERM');
     if (childPid > 0 && !dead(childPid)) process.kill(childPid, 'SIGKILL');
   });
   let out = '';
