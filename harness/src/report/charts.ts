@@ -62,7 +62,7 @@ export function lineChart(o: ChartOptions): string {
   parts.push(`<text class="unit" x="4" y="${topPad + 10}">${esc(o.yUnit)}</text>`);
   let lx = left + plotW;
   for (const l of [...o.lines].reverse()) {
-    lx -= 12 + l.name.length * 7;
+    lx -= 22 + l.name.length * 7;
     parts.push(`<text class="legend ${l.cls}" x="${px(lx)}" y="12">■ ${esc(l.name)}</text>`);
   }
   for (const l of o.lines) {
@@ -86,6 +86,6 @@ export function lineChart(o: ChartOptions): string {
 function logTicks(max: number): number[] {
   const out: number[] = [];
   const top = max > 0 ? Math.ceil(Math.log10(max)) : 0;
-  for (let e = Math.min(-1, top - 4); e <= Math.max(top, 0); e++) out.push(10 ** e);
+  for (let e = Math.max(-2, top - 4); e <= Math.max(top, 0); e++) out.push(10 ** e);
   return out;
 }

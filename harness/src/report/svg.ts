@@ -24,5 +24,6 @@ export function fmt(v: number): string {
   if (v === 0) return '0';
   if (Math.abs(v) >= 100) return String(Math.round(v));
   if (Math.abs(v) >= 10) return (Math.round(v * 10) / 10).toString();
+  if (Math.abs(v) < 0.01) return String(Number(v.toPrecision(2)));
   return (Math.round(v * 100) / 100).toString();
 }

@@ -42,7 +42,8 @@ export function drawTimeline(operations: readonly Operation[], periods: readonly
   const from = lo === 0 ? 0 : shown[0]!.callTime;
   const to = hi >= ops.length ? Math.max(endTime, from + 1) : ops[hi]!.callTime;
   const span = Math.max(1, to - from);
-  const plotW = Math.min(4000, Math.max(1100, Math.round(shown.length * 1.2)));
+  // Fits a laptop screen up to ~1,250 bars, then grows (and scrolls) to keep about a pixel per bar.
+  const plotW = Math.min(4000, Math.max(1000, Math.round(shown.length * 0.8)));
   const x = (t: number): number => labelW + ((Math.min(Math.max(t, from), to) - from) / span) * plotW;
 
   const visible = periods.filter((p) => p.end > from && p.start < to);
@@ -154,9 +155,12 @@ function detailText(detail: unknown): string {
 }
 
 const palette = ['rgba(229,57,53,0.13)', 'rgba(30,136,229,0.13)', 'rgba(142,36,170,0.13)', 'rgba(251,140,0,0.16)', 'rgba(0,137,123,0.14)', 'rgba(109,76,65,0.14)'];
+const kindColor: readonly [string, number][] = [['partition', 0], ['kill', 1], ['pause', 2], ['delay', 3], ['failpoint', 4], ['clock', 5]];
 
 /** A stable colour per nemesis kind, so a kind looks the same in every chart of the page. */
 export function bandColor(nemesis: string): string {
+  const known = kindColor.find(([prefix]) => nemesis.startsWith(prefix));
+  if (known) return palette[known[1]]!;
   let h = 0;
   for (const c of nemesis) h = (h * 31 + c.charCodeAt(0)) >>> 0;
   return palette[h % palette.length]!;
