@@ -1,0 +1,77 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { isProfileName, type ProfileName } from './scenarios.js';
+
+export interface ChaosArgs {
+  readonly profile: ProfileName;
+  readonly list: boolean;
+  /** Empty: every scenario of the profile. */
+  readonly scenarios: readonly string[];
+  readonly seed?: number;
+  readonly nodes?: number;
+  readonly timeLimitS?: number;
+  readonly store: string;
+}
+
+/** A usage problem: the message is for the user; the command exits 2. `exitCode` 0 for --help. */
+export class UsageError extends Error {
+  /** `printed`: the message was already written (commander does so for its own errors). */
+  constructor(message: string, readonly exitCode: number, readonly printed = false) {
+    super(message);
+  }
+}
+
+const nodesMax = 9;
+
+function integer(name: string, min: number, max: number) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function positive(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number of seconds > 0');
+  return n;
+}
+
+/** Parses the arguments after `node cli.js`. Help and errors go to `write`; throws UsageError. */
+export function parseArgs(argv: readonly string[], write: { out: (s: string) => void; err: (s: string) => void }): ChaosArgs {
+  const program = new Command('npm run chaos --')
+    .description('Runs the chaos suite against real kvapp-node clusters and checks every history.')
+    .option('--profile <name>', 'ci (every fault once, ~5 min) or nightly (long, 5 nodes, several seeds)', 'ci')
+    .option('--list', 'list the scenarios of the profile and exit', false)
+    .option('--scenario <name>', 'run only this scenario (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--seed <n>', 'base seed (each scenario uses seed, seed+1, ...)', integer('--seed', 0, 2 ** 31 - 1))
+    .option('--nodes <n>', 'override the number of nodes of every scenario', integer('--nodes', 1, nodesMax))
+    .option('--time-limit <s>', 'override seconds of workload under faults', positive)
+    .option('--store <dir>', 'where run folders go', 'store')
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeOut: write.out, writeErr: write.err });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      throw new UsageError(err.message, err.exitCode === 0 ? 0 : 2, true);
+    }
+    throw err;
+  }
+  const o = program.opts<{ profile: string; list: boolean; scenario: string[]; seed?: number; nodes?: number; timeLimit?: number; store: string }>();
+  if (!isProfileName(o.profile)) {
+    write.err(`error: unknown profile '${o.profile}' (ci or nightly)\n`);
+    throw new UsageError(`unknown profile ${o.profile}`, 2, true);
+  }
+  return {
+    profile: o.profile,
+    list: o.list,
+    scenarios: o.scenario,
+    store: o.store,
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.nodes !== undefined ? { nodes: o.nodes } : {}),
+    ...(o.timeLimit !== undefined ? { timeLimitS: o.timeLimit } : {}),
+  };
+}

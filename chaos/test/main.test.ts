@@ -1,0 +1,136 @@
+import t from 'tap';
+import type { RunOptions, RunProgress, RunResult, ScenarioSpec } from '@kvapp/harness';
+import { exitError, exitFailed, exitPassed, main, type MainIo, type Runner } from '../src/main.js';
+import { profiles } from '../src/scenarios.js';
+
+interface Call { spec: ScenarioSpec; options: RunOptions }
+
+function result(spec: ScenarioSpec, options: RunOptions, over: Partial<RunResult> = {}): RunResult {
+  const verdict = over.verdict ?? spec.expect;
+  return {
+    scenario: spec.name, seed: options.seed, dir: `${options.storeDir}/${spec.name}/t`, nodes: options.nodes ?? spec.nodes,
+    startedAt: '2025-01-01T00:00:00.000Z', durationMs: 21_500, verdict, expect: spec.expect, passed: verdict === spec.expect,
+    checker: { valid: verdict === 'valid', ops: 100, keys: 6, ms: 3, failedKeys: [] },
+    ackedWrites: { checked: 10, lost: 0, lostKeys: [] },
+    ops: { total: 1234, ok: 1000, fail: 200, info: 34, byF: {} },
+    availability: [
+      { nemesis: spec.nemesis, startS: 1, endS: 5, ops: 100, ok: 40, share: 0.4 },
+      { nemesis: spec.nemesis, startS: 7, endS: 11, ops: 100, ok: 60, share: 0.6 },
+      { nemesis: 'none', startS: 0, endS: 20, ops: 1034, ok: 900, share: 0.87 },
+    ],
+    latencyMs: { p50: 1, p90: 2, p99: 5, max: 9 },
+    ...over,
+  };
+}
+
+/** A fake engine: records calls and answers per scenario name. */
+function harness(answer: (spec: ScenarioSpec, options: RunOptions) => Partial<RunResult> | Error = () => ({}), isTTY = false) {
+  const calls: Call[] = [];
+  let out = '';
+  let err = '';
+  const runner: Runner = async (spec, options) => {
+    calls.push({ spec, options });
+    options.onProgress?.({ phase: 'setup', elapsedS: 0, ops: 0, ok: 0, nemesis: null } satisfies RunProgress);
+    options.onProgress?.({ phase: 'faults', elapsedS: 1.5, ops: 10, ok: 9, nemesis: spec.nemesis });
+    options.onProgress?.({ phase: 'faults', elapsedS: 1.6, ops: 11, ok: 10, nemesis: spec.nemesis });
+    const a = answer(spec, options);
+    if (a instanceof Error) throw a;
+    return result(spec, options, a);
+  };
+  const io: MainIo = { runner, out: (s) => { out += s; }, err: (s) => { err += s; }, isTTY };
+  return { io, calls, out: () => out, err: () => err };
+}
+
+t.test('no arguments: the whole CI profile, seed 1, store/ under the cwd; exit 0 when all pass', async (t) => {
+  const h = harness();
+  t.equal(await main([], h.io), exitPassed);
+  t.same(h.calls.map((c) => c.spec.name), profiles.ci.scenarios.map((s) => s.name));
+  t.ok(h.calls.every((c) => c.options.seed === 1 && c.options.storeDir === `${process.cwd()}/store`));
+  t.ok(h.calls.every((c) => c.options.timeLimitS === undefined && c.options.nodes === undefined), 'no overrides');
+  t.match(h.out(), /scenario\s+seed\s+verdict\s+expected\s+result\s+ops\s+avail\. in faults\s+duration/);
+  t.match(h.out(), /bug-local-reads\s+1\s+invalid\s+invalid\s+pass\s+1234\s+50\.0%\s+21\.5 s/);
+  t.match(h.out(), /run folders \(report\.html in each\):\n  \S+\/store\/partition-halves\/t/);
+  t.match(h.out(), /\nchaos: 11 passed, 0 failed\n$/);
+});
+
+t.test('flags reach runScenario', async (t) => {
+  const h = harness();
+  const code = await main(['--profile', 'nightly', '--scenario', 'kill', '--scenario', 'pause', '--seed', '40', '--nodes', '5', '--time-limit', '7.5', '--store', '/tmp/x'], h.io);
+  t.equal(code, exitPassed);
+  t.same(h.calls.map((c) => [c.spec.name, c.options.seed]), [['kill', 40], ['kill', 41], ['kill', 42], ['pause', 40], ['pause', 41], ['pause', 42]]);
+  t.ok(h.calls.every((c) => c.options.nodes === 5 && c.options.timeLimitS === 7.5 && c.options.storeDir === '/tmp/x'));
+  t.ok(h.calls.every((c) => c.spec.timeLimitS === 240), 'the nightly specs');
+});
+
+t.test('--list prints the profile and runs nothing', async (t) => {
+  const h = harness();
+  t.equal(await main(['--list'], h.io), exitPassed);
+  t.equal(h.calls.length, 0);
+  const lines = h.out().trim().split('\n');
+  t.match(lines[0], /^profile ci: 11 scenarios × 1 seed\(s\)$/);
+  t.equal(lines.length, 12);
+  t.match(h.out(), /\nbug-local-reads +3 nodes +12 s +expect invalid +planted bug/);
+  const n = harness();
+  await main(['--list', '--profile', 'nightly', '--nodes', '3'], n.io);
+  t.match(n.out(), /× 3 seed\(s\)/);
+  t.match(n.out(), /\nmix +3 nodes +240 s/, 'overrides shown');
+});
+
+t.test('a run that misses its expectation exits 1, and 1 wins over an error', async (t) => {
+  const h = harness((spec) => (spec.name === 'bug-local-reads' ? { verdict: 'valid' } : {}));
+  t.equal(await main([], h.io), exitFailed);
+  t.match(h.out(), /bug-local-reads\s+1\s+valid\s+invalid\s+FAIL/);
+  t.match(h.out(), /chaos: 10 passed, 1 failed/);
+  const both = harness((spec) => (spec.name === 'kill' ? { verdict: 'invalid' } : spec.name === 'pause' ? { verdict: 'unknown', error: 'boom' } : {}));
+  t.equal(await main([], both.io), exitFailed);
+  t.match(both.out(), /chaos: 9 passed, 2 failed/);
+});
+
+t.test('unknown verdicts, harness errors and a throwing runner exit 2', async (t) => {
+  const u = harness((spec) => (spec.name === 'delay' ? { verdict: 'unknown' } : {}));
+  t.equal(await main(['--scenario', 'delay'], u.io), exitError);
+  t.match(u.out(), /delay\s+1\s+unknown\s+valid\s+ERROR/);
+  const e = harness(() => ({ verdict: 'unknown', error: 'EADDRINUSE\nstack' }));
+  t.equal(await main(['--scenario', 'kill'], e.io), exitError);
+  t.match(e.out(), /error: EADDRINUSE →/);
+  const thrown = harness(() => new Error('engine exploded'));
+  t.equal(await main(['--scenario', 'kill'], thrown.io), exitError);
+  t.match(thrown.out(), /runner threw: Error: engine exploded/);
+  t.match(thrown.out(), /chaos: 0 passed, 1 failed/);
+});
+
+t.test('usage errors exit 2 before anything runs', async (t) => {
+  for (const argv of [['--scenario', 'nope'], ['--profile', 'weekly'], ['--nodes', '0'], ['--seed', 'x'], ['--time-limit', '-1'], ['--bogus'], ['extra']]) {
+    const h = harness();
+    t.equal(await main(argv, h.io), exitError, argv.join(' '));
+    t.equal(h.calls.length, 0);
+    t.match(h.err(), /error/, `${argv.join(' ')}: says why`);
+  }
+  const help = harness();
+  t.equal(await main(['--help'], help.io), exitPassed);
+  t.match(help.out(), /--time-limit <s>/);
+});
+
+t.test('Ctrl-C: the signal reaches the run, no further run starts, exit 2', async (t) => {
+  const abort = new AbortController();
+  const h = harness((spec, options) => {
+    t.equal(options.signal, abort.signal);
+    abort.abort();
+    return { verdict: 'unknown', error: 'aborted' };
+  });
+  t.equal(await main([], { ...h.io, signal: abort.signal }), exitError);
+  t.equal(h.calls.length, 1);
+  t.match(h.out(), /chaos: 0 passed, 11 failed \(aborted\)/);
+});
+
+t.test('progress: rewritten in place on a TTY, plain lines on change otherwise', async (t) => {
+  const tty = harness(() => ({}), true);
+  await main(['--scenario', 'kill'], tty.io);
+  t.match(tty.out(), /\r\[1\/1\] kill seed 1 · faults · 1\.6 s · 11 ops \(10 ok\) · kill\x1b\[K/);
+  t.match(tty.out(), /\r\x1b\[K\[1\/1\] kill seed 1: pass/, 'the line is cleared before the result');
+  const plain = harness();
+  await main(['--scenario', 'kill'], plain.io);
+  t.notMatch(plain.out(), /\r|\x1b/);
+  t.equal(plain.out().match(/· faults ·/g)?.length, 1, 'one line per phase change');
+  t.match(plain.out(), /\[1\/1\] kill seed 1 · setup · 0\.0 s · 0 ops \(0 ok\)\n/);
+});

@@ -1,0 +1,43 @@
+import t from 'tap';
+import { nemesisKinds } from '@kvapp/harness';
+import { profiles } from '../src/scenarios.js';
+
+const kebab = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+for (const profile of Object.values(profiles)) {
+  t.test(`profile ${profile.name}`, async (t) => {
+    const names = profile.scenarios.map((s) => s.name);
+    t.equal(new Set(names).size, names.length, 'names are unique');
+    for (const s of profile.scenarios) {
+      t.match(s.name, kebab, `${s.name} is kebab-case`);
+      t.ok(nemesisKinds.includes(s.nemesis), `${s.name}: known nemesis ${s.nemesis}`);
+      t.ok(s.nodes === 3 || s.nodes === 5, `${s.name}: 3 or 5 nodes`);
+      t.ok(s.timeLimitS > 0 && s.workload.keys > 0 && s.workload.clients > 0, `${s.name}: runs something`);
+      t.ok(s.description.length > 10, `${s.name}: described`);
+    }
+    const faultKinds = new Set(profile.scenarios.filter((s) => s.expect === 'valid').map((s) => s.nemesis));
+    for (const k of nemesisKinds.filter((k) => k !== 'none')) t.ok(faultKinds.has(k), `every fault kind is covered: ${k}`);
+    const bug = profile.scenarios.find((s) => s.name === 'bug-local-reads');
+    t.ok(bug, 'the planted-bug run is in the profile');
+    t.equal(bug!.expect, 'invalid', 'and must be caught');
+    t.same(bug!.nodeArgs, ['--unsafe-local-reads']);
+    t.same(bug!.nodeEnv, { KVAPP_ALLOW_UNSAFE: '1' });
+    t.equal(bug!.nemesis, 'partition-isolate-leader');
+    t.same(profile.scenarios.filter((s) => s.expect === 'invalid').map((s) => s.name), ['bug-local-reads'],
+      'only planted bugs expect invalid');
+    t.equal(profile.scenarios.find((s) => s.nemesis === 'mix')!.nodes, 5, 'mix runs on 5 nodes');
+  });
+}
+
+t.test('CI profile fits in about five minutes; nightly is longer and uses several seeds', async (t) => {
+  const ci = profiles.ci;
+  const faultS = ci.scenarios.reduce((sum, s) => sum + s.timeLimitS, 0) * ci.seedsPerScenario;
+  t.ok(ci.scenarios.length >= 8 && ci.scenarios.length <= 11, `${ci.scenarios.length} CI runs`);
+  t.ok(faultS <= 240, `CI workload time ${faultS} s leaves room for setup, checks and reports`);
+  t.ok(ci.scenarios.every((s) => s.timeLimitS <= 30));
+  const nightly = profiles.nightly;
+  t.ok(nightly.seedsPerScenario >= 2);
+  t.ok(nightly.scenarios.filter((s) => s.expect === 'valid').every((s) => s.timeLimitS >= 120), 'several minutes each');
+  t.ok(nightly.scenarios.filter((s) => s.nodes === 5).length >= 5, '5 nodes where it makes sense');
+  t.equal(ci.defaultSeed(), ci.defaultSeed(), 'CI seeds are fixed');
+});
