@@ -8,6 +8,7 @@ import { RunClock } from '../history/run-clock.js';
 import { HistoryRecorder } from '../history/recorder.js';
 import type { HistoryEvent } from '../history/recorder.js';
 import { NemesisLog } from '../history/nemesis-log.js';
+import { writeRunReport } from '../report/write-run-report.js';
 import type { NemesisEvent } from '../history/nemesis-log.js';
 import { seededRandom } from '../nemesis/partitions.js';
 import { runSchedule } from '../nemesis/schedule.js';
@@ -64,22 +65,10 @@ function readJsonl<T>(path: string): T[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
 }
 
-/**
- * writeRunReport(dir) from harness/src/report/ (built by the suite engineer). Loaded at run
- * time so the engine works, and says so, when the report module is missing: the reason goes into
- * results.json as `reportError`, and no report.html is faked.
- */
+/** report.html via the suite's writeRunReport; a failure is reported in results.json, never faked. */
 async function writeReport(dir: string): Promise<string | null> {
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  let mod: { writeRunReport?: (dir: string) => unknown };
   try {
-    mod = (await import(new URL(`../report/index.${ext}`, import.meta.url).href)) as typeof mod;
-  } catch (err) {
-    return `report module not available: ${(err as Error).message}`;
-  }
-  if (typeof mod.writeRunReport !== 'function') return 'report module has no writeRunReport';
-  try {
-    await mod.writeRunReport(dir);
+    await writeRunReport(dir);
     return null;
   } catch (err) {
     return `writeRunReport failed: ${(err as Error).stack ?? String(err)}`;
