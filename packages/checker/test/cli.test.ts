@@ -56,10 +56,11 @@ t.test('a timeout exits 2 with valid "unknown"', async (t) => {
     lines.push(JSON.stringify({ key: 'k', time: i, index: i, ...o }));
     i++;
   };
-  for (let p = 0; p < 40; p++) ev({ process: p, type: 'invoke', f: 'write', value: p % 4 });
-  for (let p = 0; p < 40; p++) ev({ process: p, type: 'ok', f: 'write', value: p % 4 });
-  for (let p = 0; p < 40; p++) ev({ process: 100 + p, type: 'invoke', f: 'cas', value: [p % 4, (p + 1) % 4] });
-  for (let p = 0; p < 40; p++) ev({ process: 100 + p, type: 'fail', f: 'cas', value: [p % 4, (p + 1) % 4], error: 'cas-mismatch' });
+  // (About 11^6 sets of writes times 6 values to rule out: far more than half a second.)
+  for (let p = 0; p < 60; p++) ev({ process: p, type: 'invoke', f: 'write', value: p % 6 });
+  for (let p = 0; p < 60; p++) ev({ process: p, type: 'ok', f: 'write', value: p % 6 });
+  for (let p = 0; p < 60; p++) ev({ process: 100 + p, type: 'invoke', f: 'cas', value: [p % 6, (p + 1) % 6] });
+  for (let p = 0; p < 60; p++) ev({ process: 100 + p, type: 'fail', f: 'cas', value: [p % 6, (p + 1) % 6], error: 'cas-mismatch' });
   writeFileSync(join(dir, 'hard.jsonl'), lines.join('\n'));
   const r = run([join(dir, 'hard.jsonl'), '--json', '--timeout', '0.5']);
   t.equal(r.code, 2, r.stderr);
