@@ -19,7 +19,7 @@ async function leaderOf(cluster: ProcessCluster, client: KvClient): Promise<Proc
   throw new Error('no leader within 10 s');
 }
 
-async function waitConverged(client: KvClient, size: number): Promise<void> {
+async function waitConverged(client: KvClient, size: number, cluster?: ProcessCluster): Promise<void> {
   let statuses: Awaited<ReturnType<KvClient['statusAll']>> = [];
   for (let attempt = 0; attempt < 300; attempt++) {
     statuses = await client.statusAll();
@@ -28,7 +28,8 @@ async function waitConverged(client: KvClient, size: number): Promise<void> {
     if (oks.length === size && oks.every((s) => s.appliedIndex === commit) && oks.some((s) => s.role === 'leader')) return;
     await sleep(100);
   }
-  throw new Error(`nodes did not converge within 30 s: ${JSON.stringify(statuses)}`);
+  const outputs = cluster ? cluster.nodes.map((n) => `--- node ${n.id} (${n.process ? 'running' : 'not running'}):\n${n.output.slice(-2000)}`).join('\n') : '';
+  throw new Error(`nodes did not converge within 30 s: ${JSON.stringify(statuses)}\n${outputs}`);
 }
 
 t.test('acknowledged writes survive repeated kill -9 of the leader and of a follower', async (t) => {
@@ -73,7 +74,7 @@ t.test('acknowledged writes survive repeated kill -9 of the leader and of a foll
   await ackedAtLeast((ROUNDS + 1) * writesPerRound);
   writing = false;
   await Promise.all(writers);
-  await waitConverged(client, 3);
+  await waitConverged(client, 3, cluster);
 
   t.ok(acknowledged.size >= (ROUNDS + 1) * writesPerRound, `${acknowledged.size} writes were acknowledged over ${ROUNDS} kill -9 rounds (${indeterminate} indeterminate)`);
   let lost = 0;
@@ -122,7 +123,7 @@ t.test('a torn WAL tail is cut and the node rejoins; a flipped bit earlier refus
   t.teardown(() => client.close());
   await leaderOf(cluster, client);
   for (let i = 0; i < 20; i++) t.equal((await client.put(`k${i}`, `v${i}`)).status, 'ok');
-  await waitConverged(client, 3);
+  await waitConverged(client, 3, cluster);
 
   // Torn tail: a follower crashes in the middle of writing a record (a failpoint), as a power
   // cut would leave it: the record was never fsynced, so never acknowledged.
@@ -135,7 +136,7 @@ t.test('a torn WAL tail is cut and the node rejoins; a flipped bit earlier refus
   const [, signal] = (await crashed) as [number | null, NodeJS.Signals | null];
   t.equal(signal, 'SIGKILL', 'the failpoint crashed the follower mid-record');
   cluster.launch(follower);
-  await waitConverged(client, 3);
+  await waitConverged(client, 3, cluster);
   const files = await readdir(join(follower.dataDir, 'wal'));
   t.ok(files.some((f) => f.endsWith('.broken')), 'the cut bytes are kept in a .broken file');
   t.equal((await client.get('k24')).status, 'ok');
