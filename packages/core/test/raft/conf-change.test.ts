@@ -1,18 +1,10 @@
 import t from 'tap';
-import { RaftError } from '../../src/index.js';
 import { nextConf } from '../../src/raft/conf-change.js';
+import { errorCode } from '../support/raft-error-code.js';
 import { TestCluster, bytes, text } from '../support/cluster.js';
 
 const conf = (voters: number[], learners: number[] = [], votersOutgoing: number[] = []) => ({ voters, learners, votersOutgoing });
 
-function errorCode(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof RaftError ? error.code : `not a RaftError: ${String(error)}`;
-  }
-  return undefined;
-}
 
 function appliedData(c: TestCluster, id: number): string[] {
   return c.applied.get(id)!.filter((e) => e.type === 'normal' && e.data.length > 0).map((e) => text(e.data));

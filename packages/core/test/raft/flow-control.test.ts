@@ -1,15 +1,8 @@
 import t from 'tap';
-import { RaftError, entryBytes, type Message } from '../../src/index.js';
+import { entryBytes, type Message } from '../../src/index.js';
+import { errorCode } from '../support/raft-error-code.js';
 import { TestCluster, bytes } from '../support/cluster.js';
 
-function errorCode(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof RaftError ? error.code : `not a RaftError: ${String(error)}`;
-  }
-  return undefined;
-}
 
 const appendsTo = (c: TestCluster, to: number): Message[] => c.inFlight.filter((m) => m.type === 'append' && m.to === to);
 

@@ -1,15 +1,7 @@
 import t from 'tap';
-import { RaftError } from '../../src/index.js';
+import { errorCode } from '../support/raft-error-code.js';
 import { TestCluster, bytes } from '../support/cluster.js';
 
-function errorCode(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof RaftError ? error.code : `not a RaftError: ${String(error)}`;
-  }
-  return undefined;
-}
 
 t.test('ReadIndex is refused with READ_NOT_READY until the leader commits an entry of its term', async (t) => {
   const c = new TestCluster({ size: 3, seed: 1 });
