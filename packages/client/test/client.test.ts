@@ -59,7 +59,7 @@ t.test('not_leader without an address: the next endpoint is tried', async (t) =>
 });
 
 t.test('not_leader everywhere until the deadline: fail, since nothing was ever proposed', async (t) => {
-  const { client } = await setup(t, [() => notLeader(null), () => notLeader(null)], { opDeadlineMs: 300 });
+  const { client } = await setup(t, [() => notLeader(null), () => notLeader(null)]);
   const o = await client.get('k');
   t.equal(o.status, 'fail');
   t.equal(o.status === 'fail' && o.error.code, 'not_leader');
@@ -93,16 +93,17 @@ t.test('connection lost after sending, and never an answer: indeterminate', asyn
 
 t.test('a node that answers after the deadline: indeterminate, within the deadline', async (t) => {
   const good = leaderScript();
-  const { client } = await setup(t, [(req) => (req.op === 'put' ? { silent: true } : good(req))], { opDeadlineMs: 400, attemptMsMax: 1000 });
+  // attemptMsMax far above the deadline: a client that ignored its deadline would wait 10 s.
+  const { client } = await setup(t, [(req) => (req.op === 'put' ? { silent: true } : good(req))], { opDeadlineMs: 400, attemptMsMax: 10_000 });
   const started = performance.now();
   const o = await client.put('k', 'v');
   const took = performance.now() - started;
   t.equal(o.status, 'indeterminate');
-  t.ok(took >= 390 && took < 900, `ended at the deadline (${Math.round(took)} ms)`);
+  t.ok(took >= 390 && took < 5_000, `ended at the deadline, not the attempt's limit (${Math.round(took)} ms)`);
 });
 
 t.test('a read that never gets an answer: indeterminate', async (t) => {
-  const { client } = await setup(t, [() => ({ silent: true })], { opDeadlineMs: 300 });
+  const { client } = await setup(t, [() => ({ silent: true })]);
   t.equal((await client.get('k')).status, 'indeterminate');
 });
 
@@ -157,13 +158,13 @@ t.test('garbage reply after sending: the connection is dropped and the write ret
 
 t.test('only garbage replies: indeterminate', async (t) => {
   const good = leaderScript();
-  const { client } = await setup(t, [(req) => (req.op === 'put' ? { raw: '{"v":1,"id":1,"ok":"yes"}' } : good(req))], { opDeadlineMs: 300 });
+  const { client } = await setup(t, [(req) => (req.op === 'put' ? { raw: '{"v":1,"id":1,"ok":"yes"}' } : good(req))]);
   t.equal((await client.put('k', 'v')).status, 'indeterminate');
 });
 
 t.test('an ok without the fields the op needs counts as garbage, not as ok', async (t) => {
   const good = leaderScript();
-  const { client } = await setup(t, [(req) => (req.op === 'put' ? { reply: { ok: true } } : good(req))], { opDeadlineMs: 300 });
+  const { client } = await setup(t, [(req) => (req.op === 'put' ? { reply: { ok: true } } : good(req))]);
   t.equal((await client.put('k', 'v')).status, 'indeterminate');
 });
 
