@@ -45,18 +45,212 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
 /** Parses and validates JSON Lines text. Blank lines are skipped. Throws HistoryError. */
 export function parseHistory(text: string): History {
   const events: HistoryEvent[] = [];
+  const parser = new LineParser(text);
   let start = 0;
   let lineNo = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     lineNo++;
-    const raw = text.slice(start, end);
+    const fast = text.charCodeAt(start) === 0x7b ? parser.event(start, end, lineNo) : undefined;
+    if (fast !== undefined) events.push(fast);
+    else {
+      const raw = text.slice(start, end);
+      if (raw.trim() !== '') events.push(parseEvent(raw, lineNo));
+    }
     start = end + 1;
-    if (raw.trim() === '') continue;
-    events.push(parseEvent(raw, lineNo));
   }
   return { events, operations: pairOperations(events) };
+}
+
+// The fast path: the exact line shapes the harness's recorder and the generator write
+// (`{"process":..,"type":..,"f":..,"key":..,"value":..[,"error":..],"time":..[,"index":..][,"error":..]}`,
+// no whitespace, no escapes in strings, plain integers). It accepts only lines that JSON.parse and
+// validateEvent would accept and turn into the same event; on anything else it gives up and the line
+// goes through JSON.parse and validateEvent, so every error (code, line, reason) comes from there.
+// The cursor and results live in the parser's fields so that a line allocates nothing but its event.
+class LineParser {
+  private src: string;
+  private at = 0;
+  private lim = 0;
+  private num = 0.5; // a double from the start: the field never changes representation
+  private str = '';
+  private val: Value | null | readonly [Value | null, Value] = null;
+
+  constructor(text: string) {
+    this.src = text;
+  }
+
+  private lit(s: string): boolean {
+    // No literal contains a newline, so a match never runs past the line.
+    if (!this.src.startsWith(s, this.at)) return false;
+    this.at += s.length;
+    return true;
+  }
+
+  /** A string without escapes or control characters (its JSON text is its value). */
+  private scanString(): boolean {
+    if (this.src.charCodeAt(this.at) !== 0x22) return false;
+    const s = this.at + 1;
+    let i = s;
+    for (;;) {
+      if (i >= this.lim) return false;
+      const c = this.src.charCodeAt(i);
+      if (c === 0x22) break;
+      if (c === 0x5c || c < 0x20) return false;
+      i++;
+    }
+    this.str = this.src.slice(s, i);
+    this.at = i + 1;
+    return true;
+  }
+
+  /** A JSON number; plain integers of up to 15 digits are computed here, others by Number(). */
+  private scanNumber(intOnly: boolean): boolean {
+    const s = this.at;
+    let i = this.at;
+    if (this.src.charCodeAt(i) === 0x2d) i++;
+    const digits = i;
+    let c = this.src.charCodeAt(i);
+    let v = 0;
+    if (c === 0x30) i++;
+    else if (c >= 0x31 && c <= 0x39) {
+      while (i < this.lim && (c = this.src.charCodeAt(i)) >= 0x30 && c <= 0x39) {
+        v = v * 10 + (c - 0x30);
+        i++;
+      }
+    } else return false;
+    const intEnd = i;
+    c = this.src.charCodeAt(i);
+    if (c === 0x2e || c === 0x65 || c === 0x45) {
+      if (intOnly) return false;
+      if (c === 0x2e) {
+        i++;
+        const f = i;
+        while (i < this.lim && (c = this.src.charCodeAt(i)) >= 0x30 && c <= 0x39) i++;
+        if (i === f) return false;
+      }
+      c = this.src.charCodeAt(i);
+      if (c === 0x65 || c === 0x45) {
+        i++;
+        c = this.src.charCodeAt(i);
+        if (c === 0x2b || c === 0x2d) i++;
+        const e = i;
+        while (i < this.lim && (c = this.src.charCodeAt(i)) >= 0x30 && c <= 0x39) i++;
+        if (i === e) return false;
+      }
+      this.num = Number(this.src.slice(s, i));
+      if (!Number.isFinite(this.num)) return false;
+    } else {
+      if (intEnd - digits > 15) return false;
+      this.num = s === digits ? v : -v;
+    }
+    this.at = i;
+    return true;
+  }
+
+  /** null, a string, or a safe integer, into `this.val`. */
+  private scanScalar(): boolean {
+    const c = this.src.charCodeAt(this.at);
+    if (c === 0x6e) {
+      if (!this.lit('null')) return false;
+      this.val = null;
+      return true;
+    }
+    if (c === 0x22) {
+      if (!this.scanString()) return false;
+      this.val = this.str;
+      return true;
+    }
+    if (!this.scanNumber(true)) return false;
+    this.val = this.num;
+    return true;
+  }
+
+  private scanValue(): boolean {
+    if (this.src.charCodeAt(this.at) !== 0x5b) return this.scanScalar();
+    this.at++;
+    if (!this.scanScalar()) return false;
+    const a = this.val as Value | null;
+    if (!this.lit(',') || !this.scanScalar()) return false;
+    const b = this.val as Value | null;
+    if (!this.lit(']') || b === null) return false;
+    this.val = [a, b];
+    return true;
+  }
+
+  private canonicalType(s: string): EventType | undefined {
+    return s === 'invoke' ? 'invoke' : s === 'ok' ? 'ok' : s === 'fail' ? 'fail' : s === 'info' ? 'info' : undefined;
+  }
+
+  private canonicalF(s: string): OpFunction | undefined {
+    return s === 'read' ? 'read' : s === 'write' ? 'write' : s === 'cas' ? 'cas' : undefined;
+  }
+
+  event(start: number, end: number, line: number): HistoryEvent | undefined {
+    this.at = start;
+    this.lim = end;
+    if (!this.lit('{"process":')) return undefined;
+    let process: ProcessId;
+    if (this.src.charCodeAt(this.at) === 0x22) {
+      if (!this.scanString()) return undefined;
+      process = this.str;
+    } else {
+      if (!this.scanNumber(true)) return undefined;
+      process = this.num;
+    }
+    if (!this.lit(',"type":') || !this.scanString()) return undefined;
+    const type = this.canonicalType(this.str);
+    if (type === undefined) return undefined;
+    if (!this.lit(',"f":') || !this.scanString()) return undefined;
+    const f = this.canonicalF(this.str);
+    if (f === undefined) return undefined;
+    if (!this.lit(',"key":')) return undefined;
+    let key: string;
+    if (this.src.charCodeAt(this.at) === 0x22) {
+      if (!this.scanString()) return undefined;
+      key = this.str;
+    } else {
+      if (!this.scanNumber(true)) return undefined;
+      key = String(this.num);
+    }
+    if (!this.lit(',"value":') || !this.scanValue()) return undefined;
+    const raw = this.val;
+    let error: string | undefined;
+    if (this.lit(',"error":')) {
+      if (!this.scanString()) return undefined;
+      error = this.str;
+    }
+    if (!this.lit(',"time":') || !this.scanNumber(false)) return undefined;
+    const time = this.num;
+    let index: number | undefined;
+    if (this.lit(',"index":')) {
+      if (!this.scanNumber(true)) return undefined;
+      index = this.num;
+    }
+    if (error === undefined && this.lit(',"error":')) {
+      if (!this.scanString()) return undefined;
+      error = this.str;
+    }
+    if (!this.lit('}') || this.at !== this.lim) return undefined;
+    // validateValue's rules, without its errors.
+    let value: HistoryEvent['value'];
+    if (f === 'read') {
+      if (Array.isArray(raw) || (type === 'invoke' && raw !== null)) return undefined;
+      value = raw;
+    } else if (type !== 'invoke') value = null;
+    else if (f === 'write') {
+      if (raw === null || Array.isArray(raw)) return undefined;
+      value = raw;
+    } else {
+      if (!Array.isArray(raw)) return undefined;
+      value = raw;
+    }
+    const event: { -readonly [K in keyof HistoryEvent]: HistoryEvent[K] } = { process, type, f, key, value, time, line };
+    if (index !== undefined) event.index = index;
+    if (error !== undefined) event.error = error;
+    return event;
+  }
 }
 
 /** Validates already-parsed events (e.g. from a harness in the same process) and pairs them. */
@@ -152,46 +346,50 @@ function validateValue(
   return [expected as Value | null, next as Value];
 }
 
-interface Pending {
-  readonly invoke: HistoryEvent;
-  readonly position: number;
-  readonly id: number;
-}
-
 /**
  * Pairs each invocation with the completion on the same process. Rejects completions without an
  * invocation, a second invocation on a busy process, and completions for another f or key.
  */
 function pairOperations(events: readonly HistoryEvent[]): Operation[] {
-  const inflight = new Map<ProcessId, Pending>();
-  const operations: Operation[] = [];
-  const slots: (Operation | undefined)[] = [];
-  let nextId = 0;
+  // Per process: the event position of its invocation in flight. Ids are positions in invocation
+  // order, kept per event position in a typed array (no object per pending operation).
+  const inflight = new Map<ProcessId, number>();
+  const idAt = new Int32Array(events.length);
+  let invocations = 0;
   for (let position = 0; position < events.length; position++) {
     const e = events[position]!;
-    const busy = inflight.get(e.process);
+    const busyAt = inflight.get(e.process);
     if (e.type === 'invoke') {
-      if (busy) {
+      if (busyAt !== undefined) {
+        const busy = events[busyAt]!;
         throw new HistoryError('HISTORY_PROCESS_BUSY', e.line,
-          `process ${JSON.stringify(e.process)} invokes ${e.f} while its ${busy.invoke.f} from line ${busy.invoke.line} is still in flight`);
+          `process ${JSON.stringify(e.process)} invokes ${e.f} while its ${busy.f} from line ${busy.line} is still in flight`);
       }
-      inflight.set(e.process, { invoke: e, position, id: nextId++ });
-      slots.push(undefined);
+      inflight.set(e.process, position);
+      idAt[position] = invocations++;
       continue;
     }
-    if (!busy) {
+    if (busyAt === undefined) {
       throw new HistoryError('HISTORY_ORPHAN_COMPLETION', e.line,
         `${e.type} ${e.f} on process ${JSON.stringify(e.process)} has no invocation in flight`);
     }
-    if (busy.invoke.f !== e.f || busy.invoke.key !== e.key) {
+    const busy = events[busyAt]!;
+    if (busy.f !== e.f || busy.key !== e.key) {
       throw new HistoryError('HISTORY_COMPLETION_MISMATCH', e.line,
-        `completion ${e.f} on key ${JSON.stringify(e.key)} does not match the invocation ${busy.invoke.f} on key ${JSON.stringify(busy.invoke.key)} at line ${busy.invoke.line}`);
+        `completion ${e.f} on key ${JSON.stringify(e.key)} does not match the invocation ${busy.f} on key ${JSON.stringify(busy.key)} at line ${busy.line}`);
     }
     inflight.delete(e.process);
-    slots[busy.id] = makeOperation(busy, e, position);
+    idAt[busyAt] = -1 - position; // completed: the completion's position, encoded below zero
   }
-  for (const p of inflight.values()) slots[p.id] = makeOperation(p, undefined, Infinity);
-  for (const op of slots) operations.push(op!);
+  const operations: Operation[] = [];
+  for (let position = 0; position < events.length; position++) {
+    const e = events[position]!;
+    if (e.type !== 'invoke') continue;
+    const code = idAt[position]!;
+    const open = inflight.get(e.process) === position;
+    const completionAt = open ? -1 : -1 - code;
+    operations.push(makeOperation(operations.length, e, position, open ? undefined : events[completionAt]!, open ? Infinity : completionAt));
+  }
   return operations;
 }
 
@@ -201,22 +399,22 @@ function statusOf(completion: HistoryEvent | undefined): OpStatus {
   return completion.f === 'cas' && completion.error === 'cas-mismatch' ? 'mismatch' : 'fail';
 }
 
-function makeOperation(p: Pending, completion: HistoryEvent | undefined, position: number): Operation {
+function makeOperation(id: number, invoke: HistoryEvent, call: number, completion: HistoryEvent | undefined, position: number): Operation {
   const status = statusOf(completion);
   const indeterminate = status === 'info';
   const op: { -readonly [K in keyof Operation]: Operation[K] } = {
-    id: p.id,
-    process: p.invoke.process,
-    key: p.invoke.key,
-    f: p.invoke.f,
-    input: p.invoke.value,
-    output: status === 'ok' && p.invoke.f === 'read' ? (completion!.value as Value | null) : null,
+    id,
+    process: invoke.process,
+    key: invoke.key,
+    f: invoke.f,
+    input: invoke.value,
+    output: status === 'ok' && invoke.f === 'read' ? (completion!.value as Value | null) : null,
     status,
-    call: p.position,
+    call,
     ret: indeterminate ? Infinity : position,
-    callTime: p.invoke.time,
+    callTime: invoke.time,
     retTime: completion ? completion.time : null,
-    callLine: p.invoke.line,
+    callLine: invoke.line,
     retLine: completion ? completion.line : null,
   };
   if (completion?.error !== undefined) op.error = completion.error;

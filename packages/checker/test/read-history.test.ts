@@ -75,3 +75,68 @@ t.test('reads plain and gzip files; raw event objects are validated too', async 
   await t.rejects(readHistoryFile(join(dir, 'missing.jsonl')), { code: 'HISTORY_UNREADABLE' });
   t.throws(() => historyFromEvents([{ process: 1, type: 'ok', f: 'read', key: 'k', value: 1, time: 0 }]), { code: 'HISTORY_ORPHAN_COMPLETION' });
 });
+
+t.test('the fast line parser and JSON.parse agree, on the shapes it takes and on near misses', async (t) => {
+  // Lines in the generator's and the harness recorder's key order (the fast path), and variants
+  // that must fall back to JSON.parse: each gives the same events, or the same error.
+  const lines = [
+    '{"process":1,"type":"invoke","f":"write","key":"k4","value":2,"time":548,"index":0}',
+    '{"process":1,"type":"ok","f":"write","key":"k4","value":2,"time":549.25,"index":1}',
+    '{"process":"p","type":"invoke","f":"cas","key":7,"value":[null,"x"],"time":1e3,"index":2}',
+    '{"process":"p","type":"fail","f":"cas","key":7,"value":[null,"x"],"error":"cas-mismatch","time":1001,"index":3}',
+    '{"process":2,"type":"invoke","f":"read","key":"k4","value":null,"time":1002,"index":4}',
+    '{"process":2,"type":"ok","f":"read","key":"k4","value":-0,"time":1003,"index":5,"error":"none"}',
+    '{"process":3,"type":"invoke","f":"cas","key":"k4","value":[2,3],"time":1004}',
+    '{"process":3,"type":"info","f":"cas","key":"k4","value":[2,3],"time":1005,"index":7}',
+  ];
+  const variants = [
+    '{"process":4,"type":"invoke","f":"write","key":"k\\u0034","value":5,"time":1}',
+    '{"process":4,"type":"invoke","f":"write","key":"k4","value":05,"time":1}',
+    '{"process":4,"type":"invoke","f":"write","key":"k4","value":1.0,"time":1}',
+    '{"process":4,"type":"invoke","f":"write","key":"k4","value":12345678901234567890,"time":1}',
+    '{"process":4,"type":"invoke","f":"write","key":"k4","value":5,"time":1e999}',
+    '{"process":4,"type":"invoke","f":"read","key":"k4","value":5,"time":1}',
+    '{"process":4,"type":"invoke","f":"cas","key":"k4","value":[1,null],"time":1}',
+    '{"process":4,"type":"invoke","f":"cas","key":"k4","value":[1,2,3],"time":1}',
+    '{"process":4,"type":"invoke","f":"write","key":"k4","value":5,"time":1,"index":1.5}',
+    '{"process":4,"type":"invoke","f":"write","key":"k4","value":5,"time":1,"index":2,"index":3}',
+    '{"process":4,"type":"invoke","f":"write","key":"k4","value":5,"time":1} ',
+    '{"process":4,"type":"invoke","f":"write","key":"k4","value":5,"time":1}\r',
+    '{"process":4,"type":"invoke","f":"write","key":"k4","value":5,"time":1,}',
+    '{"process":4,"type":"invoke","f":"delete","key":"k4","value":5,"time":1}',
+    '{"process":4,"type":"begin","f":"write","key":"k4","value":5,"time":1}',
+    '{"process":4.5,"type":"invoke","f":"write","key":"k4","value":5,"time":1}',
+    '{"process":4,"type":"invoke","f":"write","key":"k4","value":"a\tb","time":1}',
+  ];
+  const viaJson = (text: string): unknown => {
+    try {
+      return historyFromEvents(text.split('\n').filter((l) => l.trim() !== '').map((l, i) => {
+        try {
+          return JSON.parse(l) as unknown;
+        } catch {
+          throw new HistoryError('HISTORY_BAD_JSON', i + 1, 'bad JSON');
+        }
+      }));
+    } catch (err) {
+      return { code: (err as HistoryError).code, line: (err as HistoryError).line };
+    }
+  };
+  const viaParse = (text: string): unknown => {
+    try {
+      return parseHistory(text);
+    } catch (err) {
+      return { code: (err as HistoryError).code, line: (err as HistoryError).line };
+    }
+  };
+  const all = lines.join('\n');
+  t.same(viaParse(all), viaJson(all), 'the fast shapes');
+  t.equal((parseHistory(all).operations[2]!.output), -0, 'a read of -0 stays -0');
+  let fellBack = 0;
+  for (const v of variants) {
+    const text = `${lines.join('\n')}\n${v}`;
+    const a = viaParse(text);
+    t.same(a, viaJson(text), v);
+    if ('code' in (a as object)) fellBack++;
+  }
+  t.ok(fellBack >= 10, 'most variants are errors, each the same one');
+});
