@@ -1,3 +1,4 @@
+import { ConfigMemo, mix32 } from './config-memo.js';
 import type { Model, ModelOp, SearchHooks } from './model.js';
 
 /**
@@ -10,7 +11,7 @@ import type { Model, ModelOp, SearchHooks } from './model.js';
  *   operations used, and prunes a configuration that used a superset of one already visited;
  * - model hooks (SearchHooks) prune branches the model proves dead.
  *
- * The memo key of a configuration is bounded by the concurrency of the history, not its length: the
+ * The memo (config-memo.ts) stores a configuration in a form bounded by the concurrency of the history, not its length: the
  * finite operations linearized are "all before the frontier F" plus the few after it (they must have
  * been called before F returned).
  */
@@ -69,8 +70,6 @@ class Search<S, I, O> {
   private readonly sorted: ModelOp<I, O>[];
   private readonly callAt: Float64Array;
   private readonly retAt: Float64Array;
-  /** Scratch for building memo keys. */
-  private keyBuf = new Uint16Array(64);
   private readonly finite: Uint8Array;
   private readonly readOnly: Uint8Array;
   /** Positions of the indeterminate operations, in call order. */
@@ -107,8 +106,13 @@ class Search<S, I, O> {
   private frontier = 0;
   private finiteRemaining = 0;
   private infoUsed: number[] = [];
-  private cache = new Map<string, true | number[][]>();
-  private cacheSize = 0;
+  private readonly memo: ConfigMemo;
+  /** Per position: its two 32-bit codes; the hashes of the finite set linearized are their XOR. */
+  private readonly code1: Int32Array;
+  private readonly code2: Int32Array;
+  private h1 = 0;
+  private h2 = 0;
+  private linCount = 0;
 
   constructor(
     private readonly model: Model<S, I, O>,
@@ -189,6 +193,13 @@ class Search<S, I, O> {
     this.stackForced = new Uint8Array(n);
     this.stackResume = new Int32Array(n);
     this.bestOrder = new Int32Array(n);
+    this.code1 = new Int32Array(n);
+    this.code2 = new Int32Array(n);
+    for (let pos = 0; pos < n; pos++) {
+      this.code1[pos] = mix32(pos + 0x9e3779b9);
+      this.code2[pos] = mix32(Math.imul(pos, 0x27d4eb2d) ^ 0x165667b1);
+    }
+    this.memo = new ConfigMemo({ n, lin: this.lin, finite: this.finite, callAt: this.callAt, retAt: this.retAt }, this.plain);
     this.advanceFrontier();
   }
 
@@ -392,6 +403,9 @@ class Search<S, I, O> {
       next[prev[r]!] = next[r]!;
       if (next[r]! >= 0) prev[next[r]!] = prev[r]!;
       this.finiteRemaining--;
+      this.h1 ^= this.code1[pos]!;
+      this.h2 ^= this.code2[pos]!;
+      this.linCount++;
     } else {
       this.infoUsed.push(pos);
     }
@@ -411,6 +425,9 @@ class Search<S, I, O> {
       if (next[c]! >= 0) prev[next[c]!] = c;
       next[prev[c]!] = c;
       this.finiteRemaining++;
+      this.h1 ^= this.code1[pos]!;
+      this.h2 ^= this.code2[pos]!;
+      this.linCount--;
       if (pos < this.frontier) this.frontier = pos;
     } else {
       const i = this.infoUsed.lastIndexOf(pos);
@@ -432,65 +449,8 @@ class Search<S, I, O> {
    * visited before.
    */
   private seen(state: S, cacheMax: number): boolean {
-    let key = this.finiteKey() + '|' + this.model.hash(state);
     const used = this.infoUsed.length === 0 ? undefined : [...this.infoUsed].sort((a, b) => a - b);
-    if (this.plain && used !== undefined) key += '|' + used.join(',');
-    const prior = this.cache.get(key);
-    if (prior === true) return true;
-    if (prior !== undefined) {
-      // Only reached without `plain`: the sets of indeterminate ops used with this key so far.
-      if (used === undefined) {
-        this.cache.set(key, true);
-        return false;
-      }
-      for (const p of prior) if (isSubset(p, used)) return true;
-      prior.push(used);
-      this.cacheSize++;
-      return false;
-    }
-    if (this.cacheSize >= cacheMax) {
-      this.cache = new Map();
-      this.cacheSize = 0;
-    }
-    this.cache.set(key, used === undefined || this.plain ? true : [used]);
-    this.cacheSize++;
-    return false;
-  }
-
-  /**
-   * The set of finite operations linearized, as the frontier plus the offsets of the linearized ones
-   * called before it returns, packed into a string (16-bit units; larger numbers take three units).
-   */
-  private finiteKey(): string {
-    const f = this.frontier;
-    if (f >= this.n) return 'all';
-    let buf = this.keyBuf;
-    let len = 0;
-    const put = (x: number): void => {
-      if (len + 3 > buf.length) {
-        const bigger = new Uint16Array(buf.length * 2);
-        bigger.set(buf);
-        buf = this.keyBuf = bigger;
-      }
-      if (x < 0xffff) buf[len++] = x;
-      else {
-        buf[len++] = 0xffff;
-        buf[len++] = x & 0xffff;
-        buf[len++] = x >>> 16;
-      }
-    };
-    put(f);
-    const limit = this.retAt[f]!;
-    const { callAt, lin, finite, n } = this;
-    for (let j = f + 1; j < n && callAt[j]! <= limit; j++) {
-      if (lin[j] === 1 && finite[j] === 1) put(j - f);
-    }
-    let key = '';
-    const chunk = 4096;
-    for (let i = 0; i < len; i += chunk) {
-      key += String.fromCharCode.apply(null, buf.subarray(i, Math.min(len, i + chunk)) as unknown as number[]);
-    }
-    return key;
+    return this.memo.visit(this.h1, this.h2, this.frontier, this.linCount, this.model.hash(state), used, cacheMax);
   }
 
   private currentOrder(): number[] {
@@ -507,15 +467,4 @@ class Search<S, I, O> {
     for (let d = 0; d < this.bestLen; d++) order.push(this.orig[this.bestOrder[d]!]!);
     return { verdict, order, blocker: this.bestBlocker, state: this.bestState as S, steps };
   }
-}
-
-function isSubset(small: readonly number[], big: readonly number[]): boolean {
-  if (small.length > big.length) return false;
-  let j = 0;
-  for (const x of small) {
-    while (j < big.length && big[j]! < x) j++;
-    if (j === big.length || big[j] !== x) return false;
-    j++;
-  }
-  return true;
 }
