@@ -18,12 +18,6 @@ export interface KvPartition extends Partition<number, KvInput, KvOutput> {
   readonly values: readonly (Value | null | undefined)[];
 }
 
-interface Work {
-  readonly op: Operation;
-  status: 'ok' | 'info' | 'mismatch';
-  ret: number;
-}
-
 export function partitionKv(operations: readonly Operation[], reduce = true): KvPartition[] {
   const byKey = new Map<string, Operation[]>();
   for (const op of operations) {
@@ -48,50 +42,86 @@ function writtenBy(op: Operation): Value | undefined {
 }
 
 export function prepareKey(key: string, source: readonly Operation[], reduce: boolean): KvPartition {
-  let work: Work[] = [];
+  const kept: Operation[] = [];
   for (const op of source) {
     if (op.status === 'fail') continue;
     if (op.f === 'read' && op.status === 'info') continue;
-    work.push({ op, status: op.status, ret: op.ret });
+    kept.push(op);
   }
-  if (reduce) work = reduceKey(work);
+  // Columns rather than an object per operation: the reductions change status and ret in place,
+  // and `keep` drops an operation.
+  const m = kept.length;
+  const work: Work = { ops: kept, status: new Uint8Array(m), ret: new Float64Array(m), keep: new Uint8Array(m).fill(1) };
+  for (let i = 0; i < m; i++) {
+    const op = kept[i]!;
+    work.status[i] = op.status === 'ok' ? outOk : op.status === 'info' ? outInfo : outMismatch;
+    work.ret[i] = op.ret;
+  }
+  if (reduce) reduceKey(work);
   return compile(key, source, work, reduce);
 }
 
-function writersOf(work: readonly Work[]): Map<Value, Work[]> {
-  const writers = new Map<Value, Work[]>();
-  for (const w of work) {
-    if (w.status === 'mismatch') continue;
-    const v = writtenBy(w.op);
-    if (v === undefined) continue;
-    let list = writers.get(v);
-    if (!list) writers.set(v, (list = []));
-    list.push(w);
-  }
-  return writers;
+interface Work {
+  readonly ops: readonly Operation[];
+  readonly status: Uint8Array;
+  readonly ret: Float64Array;
+  readonly keep: Uint8Array;
 }
 
-function reduceKey(input: Work[]): Work[] {
-  const writers = writersOf(input);
+/** Per written value: the index of its only writer (-1 when several) and the earliest writer's call. */
+interface Writers {
+  readonly slot: Map<Value, number>;
+  readonly only: number[];
+  readonly callMin: number[];
+}
+
+function writersOf(work: Work): Writers {
+  const w: Writers = { slot: new Map(), only: [], callMin: [] };
+  const { ops, status } = work;
+  for (let i = 0; i < ops.length; i++) {
+    if (status[i] === outMismatch) continue;
+    const op = ops[i]!;
+    const v = writtenBy(op);
+    if (v === undefined) continue;
+    const s = w.slot.get(v);
+    if (s === undefined) {
+      w.slot.set(v, w.only.length);
+      w.only.push(i);
+      w.callMin.push(op.call);
+    } else {
+      w.only[s] = -1;
+      if (op.call < w.callMin[s]!) w.callMin[s] = op.call;
+    }
+  }
+  return w;
+}
+
+function reduceKey(work: Work): void {
+  const writers = writersOf(work);
+  const { ops, status, ret, keep } = work;
   // A mismatch whose expected value cannot exist yet when it is invoked is satisfied right then.
-  let work = input.filter((w) => {
-    if (w.status !== 'mismatch') return true;
-    const e = expectedOf(w.op);
-    if (e === null) return true;
-    return (writers.get(e) ?? []).some((x) => x.op.call < w.op.call);
-  });
+  for (let i = 0; i < ops.length; i++) {
+    if (status[i] !== outMismatch) continue;
+    const op = ops[i]!;
+    const e = expectedOf(op);
+    if (e === null) continue;
+    const s = writers.slot.get(e);
+    if (s === undefined || !(writers.callMin[s]! < op.call)) keep[i] = 0;
+  }
   requireObservedWrites(work, writers);
   // An indeterminate write of a value nobody reads or expects only matters to a mismatch that is
   // still open after it was invoked; with none, it can be left out.
   const referenced = referencedValues(work);
   let mismatchRetMax = -Infinity;
-  for (const w of work) if (w.status === 'mismatch') mismatchRetMax = Math.max(mismatchRetMax, w.ret);
-  work = work.filter((w) => {
-    if (w.status !== 'info') return true;
-    const v = writtenBy(w.op);
-    return v === undefined || referenced.has(v) || w.op.call < mismatchRetMax;
-  });
-  return work;
+  for (let i = 0; i < ops.length; i++) {
+    if (keep[i] === 1 && status[i] === outMismatch && ret[i]! > mismatchRetMax) mismatchRetMax = ret[i]!;
+  }
+  for (let i = 0; i < ops.length; i++) {
+    if (keep[i] === 0 || status[i] !== outInfo) continue;
+    const op = ops[i]!;
+    const v = writtenBy(op);
+    if (v !== undefined && !referenced.has(v) && !(op.call < mismatchRetMax)) keep[i] = 0;
+  }
 }
 
 /**
@@ -99,42 +129,48 @@ function reduceKey(input: Work[]): Work[] {
  * have taken effect, before that observer returned: it becomes an ok operation with that deadline.
  * Repeated to a fixpoint, since a cas made ok observes its own expected value.
  */
-function requireObservedWrites(work: readonly Work[], writers: Map<Value, Work[]>): void {
+function requireObservedWrites(work: Work, writers: Writers): void {
+  const { ops, status, ret, keep } = work;
   for (let changed = true; changed; ) {
     changed = false;
     const deadline = new Map<Value | null, number>();
-    for (const w of work) {
-      if (w.status !== 'ok') continue;
-      const seen = w.op.f === 'read' ? w.op.output : w.op.f === 'cas' ? expectedOf(w.op) : undefined;
+    for (let i = 0; i < ops.length; i++) {
+      if (keep[i] === 0 || status[i] !== outOk) continue;
+      const op = ops[i]!;
+      const seen = op.f === 'read' ? op.output : op.f === 'cas' ? expectedOf(op) : undefined;
       if (seen === undefined || seen === null) continue;
-      deadline.set(seen, Math.min(deadline.get(seen) ?? Infinity, w.ret));
+      const d = deadline.get(seen);
+      if (d === undefined || ret[i]! < d) deadline.set(seen, ret[i]!);
     }
-    for (const [v, ret] of deadline) {
-      const list = writers.get(v as Value);
-      if (!list || list.length !== 1) continue;
-      const only = list[0]!;
-      if (only.status !== 'info') continue;
+    for (const [v, r] of deadline) {
+      const s = writers.slot.get(v as Value);
+      if (s === undefined) continue;
+      const only = writers.only[s]!;
+      if (only < 0 || status[only] !== outInfo) continue;
       // Its return entry goes just before the observer's: a 1/4096 step, so that a chain of such
       // conversions never crosses the event before (event positions are integers).
-      const tightened = ret - 1 / 4096;
-      if (Math.ceil(tightened) !== Math.ceil(ret)) continue;
-      only.status = 'ok';
-      only.ret = tightened;
+      const tightened = r - 1 / 4096;
+      if (Math.ceil(tightened) !== Math.ceil(r)) continue;
+      status[only] = outOk;
+      ret[only] = tightened;
       changed = true;
     }
   }
 }
 
-function referencedValues(work: readonly Work[]): Set<Value | null> {
+function referencedValues(work: Work): Set<Value | null> {
   const referenced = new Set<Value | null>();
-  for (const w of work) {
-    if (w.op.f === 'read') referenced.add(w.op.output);
-    else if (w.op.f === 'cas') referenced.add(expectedOf(w.op));
+  const { ops, keep } = work;
+  for (let i = 0; i < ops.length; i++) {
+    if (keep[i] === 0) continue;
+    const op = ops[i]!;
+    if (op.f === 'read') referenced.add(op.output);
+    else if (op.f === 'cas') referenced.add(expectedOf(op));
   }
   return referenced;
 }
 
-function compile(key: string, source: readonly Operation[], work: readonly Work[], reduce: boolean): KvPartition {
+function compile(key: string, source: readonly Operation[], work: Work, reduce: boolean): KvPartition {
   const ids = new Map<Value | null, number>();
   const values: (Value | null | undefined)[] = [null, undefined];
   const referenced = reduce ? referencedValues(work) : undefined;
@@ -150,29 +186,39 @@ function compile(key: string, source: readonly Operation[], work: readonly Work[
     return id;
   };
   const initial = intern(null);
-  const ops: ModelOp<KvInput, KvOutput>[] = work.map((w) => {
-    const op = w.op;
+  const ops: ModelOp<KvInput, KvOutput>[] = [];
+  const { status, ret, keep } = work;
+  for (let i = 0; i < work.ops.length; i++) {
+    if (keep[i] === 0) continue;
+    const op = work.ops[i]!;
     let input: KvInput;
     if (op.f === 'read') input = { f: fRead, a: intern(op.output), b: 0 };
     else if (op.f === 'write') input = { f: fWrite, a: intern(op.input as Value), b: 0 };
     else input = { f: fCas, a: intern(expectedOf(op)), b: intern(writtenBy(op)!) };
-    const output: KvOutput = w.status === 'ok' ? outOk : w.status === 'info' ? outInfo : outMismatch;
-    return { id: op.id, call: op.call, ret: w.status === 'info' ? Infinity : w.ret, input, output };
-  });
+    const output = status[i] as KvOutput;
+    ops.push({ id: op.id, call: op.call, ret: output === outInfo ? Infinity : ret[i]!, input, output });
+  }
   const model = kvModel(initial);
   if (!reduce) return { key, model, ops, source, values };
-  return { key, model, ops, source, values, groupPrev: groups(ops), classOf: classes(ops), hooks: uniqueValueHooks(ops, values.length, initial) };
+  return { key, model, ops, source, values, groupPrev: groups(ops, values.length), classOf: classes(ops, values.length), hooks: uniqueValueHooks(ops, values.length, initial) };
+}
+
+/** A number that identifies an input: f, a and b are below 3, valueCount and valueCount. */
+function inputKey(input: KvInput, valueCount: number): number {
+  return (input.a * valueCount + input.b) * 3 + input.f;
 }
 
 /** Indeterminate operations with the same input are interchangeable: chain them in call order. */
-function groups(ops: readonly ModelOp<KvInput, KvOutput>[]): Int32Array {
+function groups(ops: readonly ModelOp<KvInput, KvOutput>[], valueCount: number): Int32Array {
   const groupPrev = new Int32Array(ops.length).fill(-1);
-  const last = new Map<string, number>();
-  const order = ops.map((_, i) => i).sort((x, y) => ops[x]!.call - ops[y]!.call);
+  const last = new Map<number, number>();
+  let inCallOrder = true;
+  for (let i = 1; i < ops.length && inCallOrder; i++) if (ops[i]!.call < ops[i - 1]!.call) inCallOrder = false;
+  const order = inCallOrder ? ops.map((_, i) => i) : ops.map((_, i) => i).sort((x, y) => ops[x]!.call - ops[y]!.call);
   for (const i of order) {
     const op = ops[i]!;
     if (op.output !== outInfo) continue;
-    const g = `${op.input.f},${op.input.a},${op.input.b}`;
+    const g = inputKey(op.input, valueCount);
     groupPrev[i] = last.get(g) ?? -1;
     last.set(g, i);
   }
@@ -180,12 +226,12 @@ function groups(ops: readonly ModelOp<KvInput, KvOutput>[]): Int32Array {
 }
 
 /** Finite state-changing operations with the same input and output form a class (see Partition.classOf). */
-function classes(ops: readonly ModelOp<KvInput, KvOutput>[]): Int32Array {
+function classes(ops: readonly ModelOp<KvInput, KvOutput>[], valueCount: number): Int32Array {
   const classOf = new Int32Array(ops.length).fill(-1);
-  const members = new Map<string, number[]>();
+  const members = new Map<number, number[]>();
   ops.forEach((op, i) => {
     if (op.output !== outOk || op.input.f === fRead) return;
-    const k = `${op.input.f},${op.input.a},${op.input.b}`;
+    const k = inputKey(op.input, valueCount);
     let list = members.get(k);
     if (!list) members.set(k, (list = []));
     list.push(i);

@@ -121,9 +121,13 @@ class Search<S, I, O> {
   ) {
     const n = ops.length;
     this.n = n;
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => ops[a]!.call - ops[b]!.call || a - b);
+    // Partitions usually hand the ops over in call order already: then no sort is needed.
+    let inCallOrder = true;
+    for (let i = 1; i < n && inCallOrder; i++) if (ops[i]!.call < ops[i - 1]!.call) inCallOrder = false;
+    const order = inCallOrder ? Array.from({ length: n }, (_, i) => i)
+      : Array.from({ length: n }, (_, i) => i).sort((a, b) => ops[a]!.call - ops[b]!.call || a - b);
     this.orig = Int32Array.from(order);
-    this.sorted = order.map((i) => ops[i]!);
+    this.sorted = inCallOrder ? ops.slice() : order.map((i) => ops[i]!);
     const rank = new Int32Array(n);
     order.forEach((o, pos) => (rank[o] = pos));
     this.plain = options.plain === true;
@@ -151,23 +155,23 @@ class Search<S, I, O> {
     this.retAt = Float64Array.from(this.sorted, (op) => op.ret);
     this.finite = new Uint8Array(n);
     this.readOnly = new Uint8Array(n);
-    const events: { t: number; op: number; ret: boolean }[] = [];
     const info: number[] = [];
+    const rets: number[] = [];
     for (let pos = 0; pos < n; pos++) {
       const op = this.sorted[pos]!;
       if (Number.isFinite(op.ret)) {
         this.finite[pos] = 1;
         this.finiteRemaining++;
-        events.push({ t: op.call, op: pos, ret: false }, { t: op.ret, op: pos, ret: true });
+        rets.push(pos);
       } else {
         info.push(pos);
       }
       if (!this.plain && model.isReadOnly?.(op.input, op.output)) this.readOnly[pos] = 1;
     }
     this.infoPos = Int32Array.from(info);
-    // Ties: a return before a call at the same instant keeps real-time order strict.
-    events.sort((a, b) => a.t - b.t || Number(b.ret) - Number(a.ret) || a.op - b.op);
-    const entries = events.length;
+    const { callAt, retAt } = this;
+    const retOrder = Int32Array.from(rets).sort((a, b) => retAt[a]! - retAt[b]! || a - b);
+    const entries = rets.length * 2;
     this.entOp = new Int32Array(entries + 1);
     this.entRet = new Uint8Array(entries + 1);
     this.entTime = new Float64Array(entries + 1);
@@ -175,14 +179,20 @@ class Search<S, I, O> {
     this.prev = new Int32Array(entries + 1);
     this.callEntry = new Int32Array(n).fill(-1);
     this.retEntry = new Int32Array(n).fill(-1);
-    for (let k = 0; k < entries; k++) {
-      const e = events[k]!;
-      const idx = k + 1;
-      this.entOp[idx] = e.op;
-      this.entRet[idx] = e.ret ? 1 : 0;
-      this.entTime[idx] = e.t;
-      if (e.ret) this.retEntry[e.op] = idx;
-      else this.callEntry[e.op] = idx;
+    // Merge the calls (already in position order, which is call order) with the returns sorted by
+    // time. Ties: a return before a call at the same instant keeps real-time order strict; then by
+    // position.
+    let c = 0;
+    let r = 0;
+    for (let idx = 1; idx <= entries; idx++) {
+      while (c < n && this.finite[c] === 0) c++;
+      const takeRet = c >= n || (r < retOrder.length && retAt[retOrder[r]!]! <= callAt[c]!);
+      const pos = takeRet ? retOrder[r++]! : c++;
+      this.entOp[idx] = pos;
+      this.entRet[idx] = takeRet ? 1 : 0;
+      this.entTime[idx] = takeRet ? retAt[pos]! : callAt[pos]!;
+      if (takeRet) this.retEntry[pos] = idx;
+      else this.callEntry[pos] = idx;
     }
     for (let idx = 0; idx <= entries; idx++) {
       this.next[idx] = idx + 1 <= entries ? idx + 1 : -1;
