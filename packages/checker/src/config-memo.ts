@@ -64,7 +64,7 @@ export class ConfigMemo {
   /**
    * Records the configuration; true when it, or one that dominates it (same finite operations and
    * state, a subset of the indeterminate ones), was visited before. `used` is sorted, or undefined
-   * when no indeterminate operation is linearized.
+   * when no indeterminate operation is linearized; it is the search's live array, copied when kept.
    */
   visit(h1: number, h2: number, frontier: number, linCount: number, stateKey: string | number,
     used: number[] | undefined, cacheMax: number): boolean {
@@ -85,7 +85,7 @@ export class ConfigMemo {
         return false;
       }
       for (const p of prior as number[][]) if (isSubset(p, used)) return true;
-      (prior as number[][]).push(used);
+      (prior as number[][]).push(used.slice());
       this.size++;
       return false;
     }
@@ -112,7 +112,7 @@ export class ConfigMemo {
     this.entFrontier[e] = frontier;
     this.entLinCount[e] = linCount;
     this.entState[e] = stateKey;
-    this.entUsed[e] = used === undefined ? null : this.plain ? used : [used];
+    this.entUsed[e] = used === undefined ? null : this.plain ? used.slice() : [used.slice()];
     this.entStart[e] = this.poolLen;
     const { n, lin, finite, callAt, retAt } = this.view;
     if (frontier < n) {

@@ -105,6 +105,7 @@ class Search<S, I, O> {
   private bestState: S | undefined;
   private frontier = 0;
   private finiteRemaining = 0;
+  /** The indeterminate operations linearized, kept sorted (the memo compares them as sorted sets). */
   private infoUsed: number[] = [];
   private readonly memo: ConfigMemo;
   /** Per position: its two 32-bit codes; the hashes of the finite set linearized are their XOR. */
@@ -124,12 +125,13 @@ class Search<S, I, O> {
     // Partitions usually hand the ops over in call order already: then no sort is needed.
     let inCallOrder = true;
     for (let i = 1; i < n && inCallOrder; i++) if (ops[i]!.call < ops[i - 1]!.call) inCallOrder = false;
-    const order = inCallOrder ? Array.from({ length: n }, (_, i) => i)
-      : Array.from({ length: n }, (_, i) => i).sort((a, b) => ops[a]!.call - ops[b]!.call || a - b);
+    const order: number[] = [];
+    for (let i = 0; i < n; i++) order.push(i);
+    if (!inCallOrder) order.sort((a, b) => ops[a]!.call - ops[b]!.call || a - b);
     this.orig = Int32Array.from(order);
     this.sorted = inCallOrder ? ops.slice() : order.map((i) => ops[i]!);
     const rank = new Int32Array(n);
-    order.forEach((o, pos) => (rank[o] = pos));
+    for (let pos = 0; pos < n; pos++) rank[order[pos]!] = pos;
     this.plain = options.plain === true;
     this.hooks = options.hooks as SearchHooks<S> | undefined;
     if (options.groupPrev && !this.plain) {
@@ -151,8 +153,12 @@ class Search<S, I, O> {
     }
     this.classBest = new Int32Array(classes);
     this.classStamp = new Int32Array(classes);
-    this.callAt = Float64Array.from(this.sorted, (op) => op.call);
-    this.retAt = Float64Array.from(this.sorted, (op) => op.ret);
+    this.callAt = new Float64Array(n);
+    this.retAt = new Float64Array(n);
+    for (let pos = 0; pos < n; pos++) {
+      this.callAt[pos] = this.sorted[pos]!.call;
+      this.retAt[pos] = this.sorted[pos]!.ret;
+    }
     this.finite = new Uint8Array(n);
     this.readOnly = new Uint8Array(n);
     const info: number[] = [];
@@ -170,7 +176,8 @@ class Search<S, I, O> {
     }
     this.infoPos = Int32Array.from(info);
     const { callAt, retAt } = this;
-    const retOrder = Int32Array.from(rets).sort((a, b) => retAt[a]! - retAt[b]! || a - b);
+    // Returns come nearly in call order: Array sort (TimSort) takes such runs in linear time.
+    const retOrder = rets.sort((a, b) => retAt[a]! - retAt[b]! || a - b);
     const entries = rets.length * 2;
     this.entOp = new Int32Array(entries + 1);
     this.entRet = new Uint8Array(entries + 1);
@@ -417,7 +424,11 @@ class Search<S, I, O> {
       this.h2 ^= this.code2[pos]!;
       this.linCount++;
     } else {
-      this.infoUsed.push(pos);
+      const used = this.infoUsed;
+      let i = used.length;
+      used.push(pos);
+      for (; i > 0 && used[i - 1]! > pos; i--) used[i] = used[i - 1]!;
+      used[i] = pos;
     }
     this.lin[pos] = 1;
     if (pos === this.frontier) this.advanceFrontier();
@@ -440,8 +451,10 @@ class Search<S, I, O> {
       this.linCount--;
       if (pos < this.frontier) this.frontier = pos;
     } else {
-      const i = this.infoUsed.lastIndexOf(pos);
-      this.infoUsed.splice(i, 1);
+      const used = this.infoUsed;
+      let i = used.lastIndexOf(pos);
+      for (; i + 1 < used.length; i++) used[i] = used[i + 1]!;
+      used.pop();
     }
     this.lin[pos] = 0;
     this.hooks?.undone(this.orig[pos]!);
@@ -459,7 +472,7 @@ class Search<S, I, O> {
    * visited before.
    */
   private seen(state: S, cacheMax: number): boolean {
-    const used = this.infoUsed.length === 0 ? undefined : [...this.infoUsed].sort((a, b) => a - b);
+    const used = this.infoUsed.length === 0 ? undefined : this.infoUsed;
     return this.memo.visit(this.h1, this.h2, this.frontier, this.linCount, this.model.hash(state), used, cacheMax);
   }
 
