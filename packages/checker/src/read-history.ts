@@ -44,23 +44,85 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 /** Parses and validates JSON Lines text. Blank lines are skipped. Throws HistoryError. */
 export function parseHistory(text: string): History {
-  const events: HistoryEvent[] = [];
-  const parser = new LineParser(text);
+  // Events go into columns, not objects: `events` is built only if someone asks for it (the CLI
+  // and the checker need only the operations).
+  const cols = new Columns();
+  const parser = new LineParser(text, cols);
   let start = 0;
   let lineNo = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     lineNo++;
-    const fast = text.charCodeAt(start) === 0x7b ? parser.event(start, end, lineNo) : undefined;
-    if (fast !== undefined) events.push(fast);
-    else {
+    if (!(text.charCodeAt(start) === 0x7b && parser.event(start, end, lineNo))) {
       const raw = text.slice(start, end);
-      if (raw.trim() !== '') events.push(parseEvent(raw, lineNo));
+      if (raw.trim() !== '') cols.pushEvent(parseEvent(raw, lineNo));
     }
     start = end + 1;
   }
-  return { events, operations: pairOperations(events) };
+  const operations = pairColumns(cols);
+  let events: HistoryEvent[] | undefined;
+  return {
+    get events(): readonly HistoryEvent[] {
+      return (events ??= cols.toEvents());
+    },
+    operations,
+  };
+}
+
+const typeCode: Readonly<Record<EventType, number>> = { invoke: 0, ok: 1, fail: 2, info: 3 };
+const typeOfCode: readonly EventType[] = ['invoke', 'ok', 'fail', 'info'];
+
+/** The events of a history, one array per field. */
+class Columns {
+  readonly process: ProcessId[] = [];
+  readonly type: number[] = [];
+  readonly f: OpFunction[] = [];
+  readonly key: string[] = [];
+  readonly value: HistoryEvent['value'][] = [];
+  readonly time: number[] = [];
+  readonly line: number[] = [];
+  readonly index: (number | undefined)[] = [];
+  readonly error: (string | undefined)[] = [];
+
+  push(process: ProcessId, type: EventType, f: OpFunction, key: string, value: HistoryEvent['value'],
+    time: number, line: number, index: number | undefined, error: string | undefined): void {
+    this.process.push(process);
+    this.type.push(typeCode[type]);
+    this.f.push(f);
+    this.key.push(key);
+    this.value.push(value);
+    this.time.push(time);
+    this.line.push(line);
+    this.index.push(index);
+    this.error.push(error);
+  }
+
+  pushEvent(e: HistoryEvent): void {
+    this.push(e.process, e.type, e.f, e.key, e.value, e.time, e.line, e.index, e.error);
+  }
+
+  get length(): number {
+    return this.type.length;
+  }
+
+  eventAt(i: number): HistoryEvent {
+    const event: { -readonly [K in keyof HistoryEvent]: HistoryEvent[K] } = {
+      process: this.process[i]!, type: typeOfCode[this.type[i]!]!, f: this.f[i]!, key: this.key[i]!,
+      value: this.value[i]!, time: this.time[i]!, line: this.line[i]!,
+    };
+    const index = this.index[i];
+    if (index !== undefined) event.index = index;
+    const error = this.error[i];
+    if (error !== undefined) event.error = error;
+    return event;
+  }
+
+  toEvents(): HistoryEvent[] {
+    const events: HistoryEvent[] = new Array(this.length);
+    for (let i = 0; i < this.length; i++) events[i] = this.eventAt(i);
+    return events;
+  }
 }
 
 // The fast path: the exact line shapes the harness's recorder and the generator write
@@ -76,9 +138,11 @@ class LineParser {
   private num = 0.5; // a double from the start: the field never changes representation
   private str = '';
   private val: Value | null | readonly [Value | null, Value] = null;
+  private cols: Columns;
 
-  constructor(text: string) {
+  constructor(text: string, cols: Columns) {
     this.src = text;
+    this.cols = cols;
   }
 
   private lit(s: string): boolean {
@@ -187,76 +251,77 @@ class LineParser {
     return s === 'read' ? 'read' : s === 'write' ? 'write' : s === 'cas' ? 'cas' : undefined;
   }
 
-  event(start: number, end: number, line: number): HistoryEvent | undefined {
+  /** Appends the line's event to the columns; false (and nothing appended) when it is not in the fast shape. */
+  event(start: number, end: number, line: number): boolean {
     this.at = start;
     this.lim = end;
-    if (!this.lit('{"process":')) return undefined;
+    if (!this.lit('{"process":')) return false;
     let process: ProcessId;
     if (this.src.charCodeAt(this.at) === 0x22) {
-      if (!this.scanString()) return undefined;
+      if (!this.scanString()) return false;
       process = this.str;
     } else {
-      if (!this.scanNumber(true)) return undefined;
+      if (!this.scanNumber(true)) return false;
       process = this.num;
     }
-    if (!this.lit(',"type":') || !this.scanString()) return undefined;
+    if (!this.lit(',"type":') || !this.scanString()) return false;
     const type = this.canonicalType(this.str);
-    if (type === undefined) return undefined;
-    if (!this.lit(',"f":') || !this.scanString()) return undefined;
+    if (type === undefined) return false;
+    if (!this.lit(',"f":') || !this.scanString()) return false;
     const f = this.canonicalF(this.str);
-    if (f === undefined) return undefined;
-    if (!this.lit(',"key":')) return undefined;
+    if (f === undefined) return false;
+    if (!this.lit(',"key":')) return false;
     let key: string;
     if (this.src.charCodeAt(this.at) === 0x22) {
-      if (!this.scanString()) return undefined;
+      if (!this.scanString()) return false;
       key = this.str;
     } else {
-      if (!this.scanNumber(true)) return undefined;
+      if (!this.scanNumber(true)) return false;
       key = String(this.num);
     }
-    if (!this.lit(',"value":') || !this.scanValue()) return undefined;
+    if (!this.lit(',"value":') || !this.scanValue()) return false;
     const raw = this.val;
     let error: string | undefined;
     if (this.lit(',"error":')) {
-      if (!this.scanString()) return undefined;
+      if (!this.scanString()) return false;
       error = this.str;
     }
-    if (!this.lit(',"time":') || !this.scanNumber(false)) return undefined;
+    if (!this.lit(',"time":') || !this.scanNumber(false)) return false;
     const time = this.num;
     let index: number | undefined;
     if (this.lit(',"index":')) {
-      if (!this.scanNumber(true)) return undefined;
+      if (!this.scanNumber(true)) return false;
       index = this.num;
     }
     if (error === undefined && this.lit(',"error":')) {
-      if (!this.scanString()) return undefined;
+      if (!this.scanString()) return false;
       error = this.str;
     }
-    if (!this.lit('}') || this.at !== this.lim) return undefined;
+    if (!this.lit('}') || this.at !== this.lim) return false;
     // validateValue's rules, without its errors.
     let value: HistoryEvent['value'];
     if (f === 'read') {
-      if (Array.isArray(raw) || (type === 'invoke' && raw !== null)) return undefined;
+      if (Array.isArray(raw) || (type === 'invoke' && raw !== null)) return false;
       value = raw;
     } else if (type !== 'invoke') value = null;
     else if (f === 'write') {
-      if (raw === null || Array.isArray(raw)) return undefined;
+      if (raw === null || Array.isArray(raw)) return false;
       value = raw;
     } else {
-      if (!Array.isArray(raw)) return undefined;
+      if (!Array.isArray(raw)) return false;
       value = raw;
     }
-    const event: { -readonly [K in keyof HistoryEvent]: HistoryEvent[K] } = { process, type, f, key, value, time, line };
-    if (index !== undefined) event.index = index;
-    if (error !== undefined) event.error = error;
-    return event;
+    this.cols.push(process, type, f, key, value, time, line, index, error);
+    return true;
   }
 }
 
 /** Validates already-parsed events (e.g. from a harness in the same process) and pairs them. */
 export function historyFromEvents(objects: readonly unknown[]): History {
   const events = objects.map((o, i) => validateEvent(o, i + 1));
-  return { events, operations: pairOperations(events) };
+  const cols = new Columns();
+  for (const e of events) cols.pushEvent(e);
+  return { events, operations: pairColumns(cols) };
 }
 
 function parseEvent(raw: string, line: number): HistoryEvent {
@@ -350,73 +415,74 @@ function validateValue(
  * Pairs each invocation with the completion on the same process. Rejects completions without an
  * invocation, a second invocation on a busy process, and completions for another f or key.
  */
-function pairOperations(events: readonly HistoryEvent[]): Operation[] {
+function pairColumns(c: Columns): Operation[] {
   // Per process: the event position of its invocation in flight. Ids are positions in invocation
   // order, kept per event position in a typed array (no object per pending operation).
+  const n = c.length;
   const inflight = new Map<ProcessId, number>();
-  const idAt = new Int32Array(events.length);
-  let invocations = 0;
-  for (let position = 0; position < events.length; position++) {
-    const e = events[position]!;
-    const busyAt = inflight.get(e.process);
-    if (e.type === 'invoke') {
+  const idAt = new Int32Array(n);
+  const { process: procs, type: types, f: fs, key: keys, line: lines } = c;
+  for (let position = 0; position < n; position++) {
+    const p = procs[position]!;
+    const busyAt = inflight.get(p);
+    const t = types[position]!;
+    if (t === 0) {
       if (busyAt !== undefined) {
-        const busy = events[busyAt]!;
-        throw new HistoryError('HISTORY_PROCESS_BUSY', e.line,
-          `process ${JSON.stringify(e.process)} invokes ${e.f} while its ${busy.f} from line ${busy.line} is still in flight`);
+        throw new HistoryError('HISTORY_PROCESS_BUSY', lines[position]!,
+          `process ${JSON.stringify(p)} invokes ${fs[position]!} while its ${fs[busyAt]!} from line ${lines[busyAt]!} is still in flight`);
       }
-      inflight.set(e.process, position);
-      idAt[position] = invocations++;
+      inflight.set(p, position);
       continue;
     }
     if (busyAt === undefined) {
-      throw new HistoryError('HISTORY_ORPHAN_COMPLETION', e.line,
-        `${e.type} ${e.f} on process ${JSON.stringify(e.process)} has no invocation in flight`);
+      throw new HistoryError('HISTORY_ORPHAN_COMPLETION', lines[position]!,
+        `${typeOfCode[t]!} ${fs[position]!} on process ${JSON.stringify(p)} has no invocation in flight`);
     }
-    const busy = events[busyAt]!;
-    if (busy.f !== e.f || busy.key !== e.key) {
-      throw new HistoryError('HISTORY_COMPLETION_MISMATCH', e.line,
-        `completion ${e.f} on key ${JSON.stringify(e.key)} does not match the invocation ${busy.f} on key ${JSON.stringify(busy.key)} at line ${busy.line}`);
+    if (fs[busyAt] !== fs[position] || keys[busyAt] !== keys[position]) {
+      throw new HistoryError('HISTORY_COMPLETION_MISMATCH', lines[position]!,
+        `completion ${fs[position]!} on key ${JSON.stringify(keys[position]!)} does not match the invocation ${fs[busyAt]!} on key ${JSON.stringify(keys[busyAt]!)} at line ${lines[busyAt]!}`);
     }
-    inflight.delete(e.process);
+    inflight.delete(p);
     idAt[busyAt] = -1 - position; // completed: the completion's position, encoded below zero
   }
   const operations: Operation[] = [];
-  for (let position = 0; position < events.length; position++) {
-    const e = events[position]!;
-    if (e.type !== 'invoke') continue;
-    const code = idAt[position]!;
-    const open = inflight.get(e.process) === position;
-    const completionAt = open ? -1 : -1 - code;
-    operations.push(makeOperation(operations.length, e, position, open ? undefined : events[completionAt]!, open ? Infinity : completionAt));
+  for (let position = 0; position < n; position++) {
+    if (types[position] !== 0) continue;
+    const open = inflight.get(procs[position]!) === position;
+    operations.push(makeOperation(operations.length, c, position, open ? -1 : -1 - idAt[position]!));
   }
   return operations;
 }
 
-function statusOf(completion: HistoryEvent | undefined): OpStatus {
-  if (!completion || completion.type === 'info') return 'info';
-  if (completion.type === 'ok') return 'ok';
-  return completion.f === 'cas' && completion.error === 'cas-mismatch' ? 'mismatch' : 'fail';
+function statusOf(c: Columns, at: number): OpStatus {
+  if (at < 0) return 'info';
+  const t = c.type[at]!;
+  if (t === 3) return 'info';
+  if (t === 1) return 'ok';
+  return c.f[at] === 'cas' && c.error[at] === 'cas-mismatch' ? 'mismatch' : 'fail';
 }
 
-function makeOperation(id: number, invoke: HistoryEvent, call: number, completion: HistoryEvent | undefined, position: number): Operation {
-  const status = statusOf(completion);
-  const indeterminate = status === 'info';
+/** `at` is the completion's event position, -1 when the operation never completed. */
+function makeOperation(id: number, c: Columns, call: number, at: number): Operation {
+  const status = statusOf(c, at);
+  const f = c.f[call]!;
+  const done = at >= 0;
   const op: { -readonly [K in keyof Operation]: Operation[K] } = {
     id,
-    process: invoke.process,
-    key: invoke.key,
-    f: invoke.f,
-    input: invoke.value,
-    output: status === 'ok' && invoke.f === 'read' ? (completion!.value as Value | null) : null,
+    process: c.process[call]!,
+    key: c.key[call]!,
+    f,
+    input: c.value[call]!,
+    output: status === 'ok' && f === 'read' ? (c.value[at]! as Value | null) : null,
     status,
     call,
-    ret: indeterminate ? Infinity : position,
-    callTime: invoke.time,
-    retTime: completion ? completion.time : null,
-    callLine: invoke.line,
-    retLine: completion ? completion.line : null,
+    ret: status === 'info' ? Infinity : at,
+    callTime: c.time[call]!,
+    retTime: done ? c.time[at]! : null,
+    callLine: c.line[call]!,
+    retLine: done ? c.line[at]! : null,
   };
-  if (completion?.error !== undefined) op.error = completion.error;
+  const error = done ? c.error[at] : undefined;
+  if (error !== undefined) op.error = error;
   return op;
 }
