@@ -1,5 +1,6 @@
 import type { Operation } from './history.js';
-import { prepareKey } from './kv-partition.js';
+import { prepareRows } from './kv-partition.js';
+import { tableFromOperations, type OpTable } from './op-table.js';
 import { search } from './search.js';
 import { buildWitness, describeOperation, show, type Witness } from './witness.js';
 import { zoneCheck } from './zone-check.js';
@@ -20,6 +21,19 @@ export interface KeyResult {
   readonly witness?: Witness;
 }
 
+/**
+ * A verdict before it is explained: operation ids only, so a worker thread can reach it without
+ * the operations themselves and the thread that has them writes the witness.
+ */
+export interface KeyDecision extends Omit<KeyResult, 'witness'> {
+  /** Not linearizable: the longest linearizable prefix found, as operation ids. */
+  readonly prefix?: readonly number[];
+  /** Not linearizable: the operation that could not be placed after `prefix`, or -1. */
+  readonly blocked?: number;
+  /** Decided by the zones: the culprit and the operations that prove it, as ids. */
+  readonly conflict?: { readonly culprit: number; readonly evidence: readonly number[]; readonly reason: string };
+}
+
 export interface KeyCheckOptions {
   /** Date.now() after which the key is `unknown`. */
   readonly deadlineMs?: number;
@@ -33,9 +47,16 @@ const witnessSearchMs = 250;
 
 /** Checks one key's operations (all with this key), synchronously. */
 export function checkKey(key: string, ops: readonly Operation[], options: KeyCheckOptions = {}): KeyResult {
+  const byId = new Map(ops.map((op) => [op.id, op]));
+  const decision = decideKey(key, tableFromOperations(ops), Int32Array.from(ops.keys()), options);
+  return explainKey(decision, (id) => byId.get(id)!);
+}
+
+/** Decides one key: the rows `rows` of `table` (all with this key, in row order). */
+export function decideKey(key: string, table: OpTable, rows: Int32Array, options: KeyCheckOptions = {}): KeyDecision {
   const started = performance.now();
   const reduce = options.reduce ?? true;
-  const part = prepareKey(key, ops, reduce);
+  const part = prepareRows(key, table, rows, reduce);
   const describeValue = (v: number): string => `value ${show(part.values[v] ?? null)}`;
   const conflict = reduce ? zoneCheck(part.ops, part.values.length, part.model.init(), describeValue) : undefined;
   let deadlineMs = options.deadlineMs;
@@ -49,21 +70,32 @@ export function checkKey(key: string, ops: readonly Operation[], options: KeyChe
     plain: !reduce,
   });
   const ms = performance.now() - started;
-  const base = { key, ops: ops.length, steps: result.steps, ms };
+  const base = { key, ops: rows.length, steps: result.steps, ms };
   if (result.verdict === 'ok') {
     if (conflict) throw new Error(`checker bug: key ${key} has a zone conflict and a linearization`);
     return { ...base, valid: true, decidedBy: 'search' };
   }
   if (result.verdict === 'unknown' && !conflict) return { ...base, valid: 'unknown', decidedBy: 'search' };
-  const byId = new Map(ops.map((op) => [op.id, op]));
   const prefix = result.order.map((i) => part.ops[i]!.id);
   const blocked = result.blocker >= 0 ? part.ops[result.blocker]!.id : -1;
-  const witness = buildWitness(key, byId, prefix, blocked);
-  if (!conflict) return { ...base, valid: false, decidedBy: 'search', witness };
+  if (!conflict) return { ...base, valid: false, decidedBy: 'search', prefix, blocked };
+  const idOf = (i: number): number => part.ops[i]!.id;
+  return {
+    ...base, valid: false, decidedBy: 'zones', prefix, blocked,
+    conflict: { culprit: idOf(conflict.culprit), evidence: conflict.evidence.map(idOf), reason: conflict.reason },
+  };
+}
+
+/** Turns a decision into a result with a witness a person can follow. */
+export function explainKey(d: KeyDecision, operation: (id: number) => Operation): KeyResult {
+  const { prefix, blocked, conflict, ...result } = d;
+  if (d.valid !== false) return result;
+  const byId = { get: operation };
+  const witness = buildWitness(d.key, byId, prefix!, blocked!);
+  if (!conflict) return { ...result, witness };
   // Decided by the zones; the prefix is what the (short) search found.
-  const culprit = part.ops[conflict.culprit]!.id;
-  const evidence = conflict.evidence.map((i) => describeOperation(byId.get(part.ops[i]!.id)!)).join('; ');
-  const message = `key ${JSON.stringify(key)}: ${describeOperation(byId.get(culprit)!)} cannot be placed: ${conflict.reason}` +
+  const evidence = conflict.evidence.map((id) => describeOperation(operation(id))).join('; ');
+  const message = `key ${JSON.stringify(d.key)}: ${describeOperation(operation(conflict.culprit))} cannot be placed: ${conflict.reason}` +
     (evidence ? ` (see ${evidence})` : '') + `. ${witness.message}`;
-  return { ...base, valid: false, decidedBy: 'zones', witness: { ...witness, blocked: witness.blocked ?? culprit, message } };
+  return { ...result, witness: { ...witness, blocked: witness.blocked ?? conflict.culprit, message } };
 }

@@ -1,14 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkKey } from './check-key.js';
-import type { Operation } from './history.js';
+import { decideKey } from './check-key.js';
+import type { WorkerJob } from './check.js';
+import { rowsByKey } from './op-table.js';
 
-interface Job {
-  readonly keysJson: string;
-  readonly reduce: boolean;
-  readonly deadlineMs?: number;
-}
-
-const job = workerData as Job;
-const keys = JSON.parse(job.keysJson, (k, v: unknown) => (k === 'ret' && v === null ? Infinity : v)) as [string, Operation[]][];
+// Decisions only: the witness is written by the thread that has the operations.
+const job = workerData as WorkerJob;
 const options = { reduce: job.reduce, ...(job.deadlineMs !== undefined ? { deadlineMs: job.deadlineMs } : {}) };
-parentPort!.postMessage(keys.map(([key, ops]) => ({ ...checkKey(key, ops, options), worker: true })));
+const keyRows = rowsByKey(job.table);
+parentPort!.postMessage(keyRows.map((rows, k) => ({ ...decideKey(job.table.keys[k]!, job.table, rows, options), worker: true })));

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { checkKey, type KeyResult } from './check-key.js';
+import { decideKey, explainKey, type KeyDecision, type KeyResult } from './check-key.js';
 import type { History, Operation } from './history.js';
+import { opTableOf, rowsByKey, subTable, type OpTable } from './op-table.js';
 import { historyFromEvents, readHistoryFile } from './read-history.js';
 import type { Witness } from './witness.js';
 
@@ -14,6 +15,8 @@ export interface CheckOptions {
   readonly threads?: number;
   /** False turns off every reduction (the plain Wing & Gong + Lowe search). */
   readonly reduce?: boolean;
+  /** Start a worker thread only after checking on this thread for this long (ms). Default 150. */
+  readonly workerAfterMs?: number;
 }
 
 export interface CheckResult {
@@ -29,8 +32,12 @@ export interface CheckResult {
   readonly perKey: readonly KeyResult[];
 }
 
-/** Below this many operations, starting a worker costs more than it saves. */
-const workerOpsMin = 20_000;
+/**
+ * A worker thread starts only when the check has already run this long and enough operations are
+ * left: starting one and copying its share costs ~50 ms, more than most histories take to check.
+ */
+const workerAfterMsDefault = 150;
+const workerRowsMin = 5_000;
 
 export async function checkFile(path: string, options: CheckOptions = {}): Promise<CheckResult> {
   const started = performance.now();
@@ -46,22 +53,42 @@ export async function checkHistory(
 ): Promise<CheckResult> {
   const history = Array.isArray(input) ? historyFromEvents(input) : (input as History);
   const deadlineMs = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined;
-  const keys = byKey(history.operations);
+  const table = opTableOf(history);
+  const keyRows = rowsByKey(table);
   const threads = Math.max(1, options.threads ?? idleCores());
   const workerUrl = new URL('./check-worker.js', import.meta.url);
-  const useWorkers = threads > 1 && keys.length > 1 && history.operations.length >= workerOpsMin
-    && existsSync(fileURLToPath(workerUrl));
+  const workersPossible = threads > 1 && keyRows.length > 1 && existsSync(fileURLToPath(workerUrl));
   const jobs = { reduce: options.reduce ?? true, ...(deadlineMs !== undefined ? { deadlineMs } : {}) };
-  let perKey: KeyResult[];
-  if (!useWorkers) {
-    perKey = keys.map(([key, ops]) => checkKey(key, ops, jobs));
-  } else {
-    const shares = share(keys, threads);
-    const remote = shares.slice(1).map((s) => runWorker(workerUrl, s, jobs));
-    const local = shares[0]!.map(([key, ops]) => checkKey(key, ops, jobs));
-    perKey = local.concat(...(await Promise.all(remote)));
+  // Largest keys first, so that what is left for a worker is a list of similar, smaller keys.
+  const order = keyRows.map((_, k) => k).sort((x, y) => keyRows[y]!.length - keyRows[x]!.length);
+  let rowsLeft = table.length;
+  const workerAfterMs = options.workerAfterMs ?? workerAfterMsDefault;
+  const checkStarted = performance.now();
+  const decisions: KeyDecision[] = [];
+  const remote: Promise<KeyDecision[]>[] = [];
+  for (let i = 0; i < order.length; i++) {
+    if (workersPossible && remote.length === 0 && rowsLeft >= workerRowsMin && order.length - i > 1 &&
+      performance.now() - checkStarted >= workerAfterMs) {
+      // Hand every other key left to the workers (threads - 1 of them, round robin).
+      const shares: number[][] = Array.from({ length: threads - 1 }, () => []);
+      const mine: number[] = [];
+      for (let j = i; j < order.length; j++) {
+        const slot = (j - i) % threads;
+        if (slot === 0) mine.push(order[j]!);
+        else shares[slot - 1]!.push(order[j]!);
+      }
+      for (const share of shares) if (share.length > 0) remote.push(runWorker(workerUrl, table, keyRows, share, jobs));
+      order.splice(i, order.length - i, ...mine);
+    }
+    const k = order[i]!;
+    decisions.push(decideKey(table.keys[k]!, table, keyRows[k]!, jobs));
+    rowsLeft -= keyRows[k]!.length;
   }
-  return summarize(history.operations.length, keys.length, perKey, performance.now() - startedMs);
+  for (const d of (await Promise.all(remote)).flat()) decisions.push(d);
+  // Back in the order keys first appear in the history, however they were shared.
+  const slot = new Map(table.keys.map((key, k) => [key, k]));
+  decisions.sort((x, y) => slot.get(x.key)! - slot.get(y.key)!);
+  return summarize(history, table.length, keyRows.length, decisions, performance.now() - startedMs);
 }
 
 /** Synchronous, single-threaded check (for simulators that cannot await). */
@@ -69,13 +96,24 @@ export function checkHistorySync(input: History | readonly unknown[], options: O
   const started = performance.now();
   const history = Array.isArray(input) ? historyFromEvents(input) : (input as History);
   const deadlineMs = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined;
-  const keys = byKey(history.operations);
+  const table = opTableOf(history);
+  const keyRows = rowsByKey(table);
   const jobs = { reduce: options.reduce ?? true, ...(deadlineMs !== undefined ? { deadlineMs } : {}) };
-  const perKey = keys.map(([key, ops]) => checkKey(key, ops, jobs));
-  return summarize(history.operations.length, keys.length, perKey, performance.now() - started);
+  const decisions = keyRows.map((rows, k) => decideKey(table.keys[k]!, table, rows, jobs));
+  return summarize(history, table.length, keyRows.length, decisions, performance.now() - started);
 }
 
-function summarize(ops: number, keys: number, perKey: KeyResult[], ms: number): CheckResult {
+function summarize(history: History, ops: number, keys: number, decisions: KeyDecision[], ms: number): CheckResult {
+  // Witnesses need Operation objects: built only when a key failed.
+  let byId: Map<number, Operation> | undefined;
+  const operation = (id: number): Operation => {
+    const list = history.operations;
+    const direct = list[id];
+    if (direct !== undefined && direct.id === id) return direct;
+    byId ??= new Map(list.map((op) => [op.id, op]));
+    return byId.get(id)!;
+  };
+  const perKey = decisions.map((d) => explainKey(d, operation));
   const failed = perKey.filter((r) => r.valid === false);
   const unknown = perKey.filter((r) => r.valid === 'unknown');
   return {
@@ -90,44 +128,33 @@ function summarize(ops: number, keys: number, perKey: KeyResult[], ms: number): 
   };
 }
 
-type KeyOps = [string, Operation[]];
-
-function byKey(operations: readonly Operation[]): KeyOps[] {
-  const map = new Map<string, Operation[]>();
-  for (const op of operations) {
-    let list = map.get(op.key);
-    if (!list) map.set(op.key, (list = []));
-    list.push(op);
-  }
-  return [...map];
-}
-
 /** Workers only pay when a core is free: on a busy machine they add start-up and copying for nothing. */
 function idleCores(): number {
   return Math.max(1, Math.min(availableParallelism(), Math.floor(availableParallelism() - loadavg()[0]! + 0.5)));
 }
 
-/** Splits keys into `n` shares of about equal operation counts, largest keys first. */
-function share(keys: readonly KeyOps[], n: number): KeyOps[][] {
-  const shares: KeyOps[][] = Array.from({ length: n }, () => []);
-  const load = new Array<number>(n).fill(0);
-  const sorted = [...keys].sort((a, b) => b[1].length - a[1].length);
-  for (const k of sorted) {
-    let min = 0;
-    for (let i = 1; i < n; i++) if (load[i]! < load[min]!) min = i;
-    shares[min]!.push(k);
-    load[min]! += k[1].length;
-  }
-  return shares;
+/** The job a worker gets: its keys' rows as a table of their own (a structured clone of arrays). */
+export interface WorkerJob {
+  readonly table: OpTable;
+  readonly reduce: boolean;
+  readonly deadlineMs?: number;
 }
 
-function runWorker(url: URL, keys: KeyOps[], jobs: { reduce: boolean; deadlineMs?: number }): Promise<KeyResult[]> {
+function runWorker(url: URL, table: OpTable, keyRows: readonly Int32Array[], keys: readonly number[],
+  jobs: { reduce: boolean; deadlineMs?: number }): Promise<KeyDecision[]> {
+  let count = 0;
+  for (const k of keys) count += keyRows[k]!.length;
+  const rows = new Int32Array(count);
+  let at = 0;
+  for (const k of keys) {
+    rows.set(keyRows[k]!, at);
+    at += keyRows[k]!.length;
+  }
+  const job: WorkerJob = { table: subTable(table, rows), ...jobs };
   return new Promise((resolve, reject) => {
-    // One JSON string crosses to the worker far faster than a structured clone of many small objects.
-    // JSON has no Infinity: an open `ret` travels as null.
-    const worker = new Worker(url, { workerData: { keysJson: JSON.stringify(keys), ...jobs } });
-    worker.once('message', (results: KeyResult[]) => {
-      resolve(results);
+    const worker = new Worker(url, { workerData: job });
+    worker.once('message', (decisions: KeyDecision[]) => {
+      resolve(decisions);
       void worker.terminate();
     });
     worker.once('error', reject);

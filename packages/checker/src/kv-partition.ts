@@ -4,6 +4,7 @@ import {
   type KvF, type KvInput, type KvOutput,
 } from './kv-model.js';
 import type { ModelOp, Partition, SearchHooks } from './model.js';
+import { rowFail, rowInfo, rowsByKey, tableFromOperations, type OpTable } from './op-table.js';
 
 /**
  * Splits a key-value history per key and prepares each key for the search. With `reduce` (the
@@ -12,60 +13,79 @@ import type { ModelOp, Partition, SearchHooks } from './model.js';
  * cas-mismatch, and indeterminate reads).
  */
 export interface KvPartition extends Partition<number, KvInput, KvOutput> {
-  /** Every operation on the key, in invocation order, as read. */
-  readonly source: readonly Operation[];
   /** Value id → value (undefined for freshId). */
   readonly values: readonly (Value | null | undefined)[];
 }
 
 export function partitionKv(operations: readonly Operation[], reduce = true): KvPartition[] {
-  const byKey = new Map<string, Operation[]>();
-  for (const op of operations) {
-    let list = byKey.get(op.key);
-    if (!list) byKey.set(op.key, (list = []));
-    list.push(op);
-  }
-  const out: KvPartition[] = [];
-  for (const [key, ops] of byKey) out.push(prepareKey(key, ops, reduce));
-  return out;
+  const table = tableFromOperations(operations);
+  return rowsByKey(table).map((rows, k) => prepareRows(table.keys[k]!, table, rows, reduce));
 }
 
-function expectedOf(op: Operation): Value | null {
-  return (op.input as readonly [Value | null, Value])[0];
+/** Prepares one key's operations (all with this key). */
+export function prepareKey(key: string, ops: readonly Operation[], reduce: boolean): KvPartition {
+  const table = tableFromOperations(ops);
+  return prepareRows(key, table, Int32Array.from(ops.keys()), reduce);
 }
 
-/** The value an operation writes when it takes effect, or undefined for reads. */
-function writtenBy(op: Operation): Value | undefined {
-  if (op.f === 'write') return op.input as Value;
-  if (op.f === 'cas') return (op.input as readonly [Value | null, Value])[1];
-  return undefined;
-}
-
-export function prepareKey(key: string, source: readonly Operation[], reduce: boolean): KvPartition {
-  const kept: Operation[] = [];
-  for (const op of source) {
-    if (op.status === 'fail') continue;
-    if (op.f === 'read' && op.status === 'info') continue;
-    kept.push(op);
+/** Prepares the rows `rows` of `table` (all of one key, in row order). ModelOp ids are table ids. */
+export function prepareRows(key: string, table: OpTable, rows: Int32Array, reduce: boolean): KvPartition {
+  let m = 0;
+  const picked = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const s = table.status[r]!;
+    if (s === rowFail) continue;
+    if (s === rowInfo && table.f[r] === fRead) continue;
+    picked[m++] = r;
   }
   // Columns rather than an object per operation: the reductions change status and ret in place,
   // and `keep` drops an operation.
-  const m = kept.length;
-  const work: Work = { ops: kept, status: new Uint8Array(m), ret: new Float64Array(m), keep: new Uint8Array(m).fill(1) };
+  const work: Work = {
+    m,
+    id: new Float64Array(m),
+    f: new Uint8Array(m),
+    a: new Array<Value | null>(m),
+    b: new Array<Value | null>(m),
+    call: new Float64Array(m),
+    status: new Uint8Array(m),
+    ret: new Float64Array(m),
+    keep: new Uint8Array(m).fill(1),
+  };
   for (let i = 0; i < m; i++) {
-    const op = kept[i]!;
-    work.status[i] = op.status === 'ok' ? outOk : op.status === 'info' ? outInfo : outMismatch;
-    work.ret[i] = op.ret;
+    const r = picked[i]!;
+    work.id[i] = table.id[r]!;
+    work.f[i] = table.f[r]!;
+    work.a[i] = table.a[r]!;
+    work.b[i] = table.b[r]!;
+    work.call[i] = table.call[r]!;
+    work.status[i] = table.status[r]!;
+    work.ret[i] = table.ret[r]!;
   }
   if (reduce) reduceKey(work);
-  return compile(key, source, work, reduce);
+  return compile(key, work, reduce);
 }
 
+/** One key's operations after dropping what never matters (see DESIGN.md), as columns. */
 interface Work {
-  readonly ops: readonly Operation[];
+  readonly m: number;
+  readonly id: Float64Array;
+  readonly f: Uint8Array;
+  /** As OpTable.a and OpTable.b. */
+  readonly a: (Value | null)[];
+  readonly b: (Value | null)[];
+  readonly call: Float64Array;
   readonly status: Uint8Array;
   readonly ret: Float64Array;
   readonly keep: Uint8Array;
+}
+
+/** The value an operation writes when it takes effect, or undefined for reads. */
+function writtenBy(work: Work, i: number): Value | undefined {
+  const f = work.f[i];
+  if (f === fWrite) return work.a[i] as Value;
+  if (f === fCas) return work.b[i] as Value;
+  return undefined;
 }
 
 /** Per written value: the index of its only writer (-1 when several) and the earliest writer's call. */
@@ -77,20 +97,19 @@ interface Writers {
 
 function writersOf(work: Work): Writers {
   const w: Writers = { slot: new Map(), only: [], callMin: [] };
-  const { ops, status } = work;
-  for (let i = 0; i < ops.length; i++) {
+  const { m, status, call } = work;
+  for (let i = 0; i < m; i++) {
     if (status[i] === outMismatch) continue;
-    const op = ops[i]!;
-    const v = writtenBy(op);
+    const v = writtenBy(work, i);
     if (v === undefined) continue;
     const s = w.slot.get(v);
     if (s === undefined) {
       w.slot.set(v, w.only.length);
       w.only.push(i);
-      w.callMin.push(op.call);
+      w.callMin.push(call[i]!);
     } else {
       w.only[s] = -1;
-      if (op.call < w.callMin[s]!) w.callMin[s] = op.call;
+      if (call[i]! < w.callMin[s]!) w.callMin[s] = call[i]!;
     }
   }
   return w;
@@ -98,29 +117,27 @@ function writersOf(work: Work): Writers {
 
 function reduceKey(work: Work): void {
   const writers = writersOf(work);
-  const { ops, status, ret, keep } = work;
+  const { m, status, ret, keep, call, a } = work;
   // A mismatch whose expected value cannot exist yet when it is invoked is satisfied right then.
-  for (let i = 0; i < ops.length; i++) {
+  for (let i = 0; i < m; i++) {
     if (status[i] !== outMismatch) continue;
-    const op = ops[i]!;
-    const e = expectedOf(op);
+    const e = a[i]!;
     if (e === null) continue;
     const s = writers.slot.get(e);
-    if (s === undefined || !(writers.callMin[s]! < op.call)) keep[i] = 0;
+    if (s === undefined || !(writers.callMin[s]! < call[i]!)) keep[i] = 0;
   }
   requireObservedWrites(work, writers);
   // An indeterminate write of a value nobody reads or expects only matters to a mismatch that is
   // still open after it was invoked; with none, it can be left out.
   const referenced = referencedValues(work);
   let mismatchRetMax = -Infinity;
-  for (let i = 0; i < ops.length; i++) {
+  for (let i = 0; i < m; i++) {
     if (keep[i] === 1 && status[i] === outMismatch && ret[i]! > mismatchRetMax) mismatchRetMax = ret[i]!;
   }
-  for (let i = 0; i < ops.length; i++) {
+  for (let i = 0; i < m; i++) {
     if (keep[i] === 0 || status[i] !== outInfo) continue;
-    const op = ops[i]!;
-    const v = writtenBy(op);
-    if (v !== undefined && !referenced.has(v) && !(op.call < mismatchRetMax)) keep[i] = 0;
+    const v = writtenBy(work, i);
+    if (v !== undefined && !referenced.has(v) && !(call[i]! < mismatchRetMax)) keep[i] = 0;
   }
 }
 
@@ -130,15 +147,15 @@ function reduceKey(work: Work): void {
  * Repeated to a fixpoint, since a cas made ok observes its own expected value.
  */
 function requireObservedWrites(work: Work, writers: Writers): void {
-  const { ops, status, ret, keep } = work;
+  const { m, status, ret, keep, f, a } = work;
   for (let changed = true; changed; ) {
     changed = false;
     const deadline = new Map<Value | null, number>();
-    for (let i = 0; i < ops.length; i++) {
-      if (keep[i] === 0 || status[i] !== outOk) continue;
-      const op = ops[i]!;
-      const seen = op.f === 'read' ? op.output : op.f === 'cas' ? expectedOf(op) : undefined;
-      if (seen === undefined || seen === null) continue;
+    for (let i = 0; i < m; i++) {
+      if (keep[i] === 0 || status[i] !== outOk || f[i] === fWrite) continue;
+      // An ok read saw a; an ok cas expected a.
+      const seen = a[i]!;
+      if (seen === null) continue;
       const d = deadline.get(seen);
       if (d === undefined || ret[i]! < d) deadline.set(seen, ret[i]!);
     }
@@ -160,17 +177,15 @@ function requireObservedWrites(work: Work, writers: Writers): void {
 
 function referencedValues(work: Work): Set<Value | null> {
   const referenced = new Set<Value | null>();
-  const { ops, keep } = work;
-  for (let i = 0; i < ops.length; i++) {
-    if (keep[i] === 0) continue;
-    const op = ops[i]!;
-    if (op.f === 'read') referenced.add(op.output);
-    else if (op.f === 'cas') referenced.add(expectedOf(op));
+  const { m, keep, f, a } = work;
+  for (let i = 0; i < m; i++) {
+    if (keep[i] === 0 || f[i] === fWrite) continue;
+    referenced.add(a[i]!);
   }
   return referenced;
 }
 
-function compile(key: string, source: readonly Operation[], work: Work, reduce: boolean): KvPartition {
+function compile(key: string, work: Work, reduce: boolean): KvPartition {
   const ids = new Map<Value | null, number>();
   const values: (Value | null | undefined)[] = [null, undefined];
   const referenced = reduce ? referencedValues(work) : undefined;
@@ -187,20 +202,17 @@ function compile(key: string, source: readonly Operation[], work: Work, reduce: 
   };
   const initial = intern(null);
   const ops: ModelOp<KvInput, KvOutput>[] = [];
-  const { status, ret, keep } = work;
-  for (let i = 0; i < work.ops.length; i++) {
+  const { m, status, ret, keep, f, a, b } = work;
+  for (let i = 0; i < m; i++) {
     if (keep[i] === 0) continue;
-    const op = work.ops[i]!;
-    let input: KvInput;
-    if (op.f === 'read') input = { f: fRead, a: intern(op.output), b: 0 };
-    else if (op.f === 'write') input = { f: fWrite, a: intern(op.input as Value), b: 0 };
-    else input = { f: fCas, a: intern(expectedOf(op)), b: intern(writtenBy(op)!) };
+    const fi = f[i] as KvF;
+    const input: KvInput = { f: fi, a: intern(a[i]!), b: fi === fCas ? intern(b[i]!) : 0 };
     const output = status[i] as KvOutput;
-    ops.push({ id: op.id, call: op.call, ret: output === outInfo ? Infinity : ret[i]!, input, output });
+    ops.push({ id: work.id[i]!, call: work.call[i]!, ret: output === outInfo ? Infinity : ret[i]!, input, output });
   }
   const model = kvModel(initial);
-  if (!reduce) return { key, model, ops, source, values };
-  return { key, model, ops, source, values, groupPrev: groups(ops, values.length), classOf: classes(ops, values.length), hooks: uniqueValueHooks(ops, values.length, initial) };
+  if (!reduce) return { key, model, ops, values };
+  return { key, model, ops, values, groupPrev: groups(ops, values.length), classOf: classes(ops, values.length), hooks: uniqueValueHooks(ops, values.length, initial) };
 }
 
 /** A number that identifies an input: f, a and b are below 3, valueCount and valueCount. */

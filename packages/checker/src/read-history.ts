@@ -11,6 +11,8 @@ import type {
   ProcessId,
   Value,
 } from './history.js';
+import { fCas, fRead, fWrite } from './kv-model.js';
+import { emptyTable, rowFail, rowInfo, rowMismatch, rowOk, tableOf, type MutableOpTable, type OpTable } from './op-table.js';
 
 const eventTypes: ReadonlySet<string> = new Set(['invoke', 'ok', 'fail', 'info']);
 const functions: ReadonlySet<string> = new Set(['read', 'write', 'cas']);
@@ -44,9 +46,11 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 /** Parses and validates JSON Lines text. Blank lines are skipped. Throws HistoryError. */
 export function parseHistory(text: string): History {
-  // Events go into columns, not objects: `events` is built only if someone asks for it (the CLI
-  // and the checker need only the operations).
-  const cols = new Columns();
+  // Events go into columns, not objects, and operations into an OpTable: `events` and `operations`
+  // are built only if someone asks for them (the check needs only the table).
+  let lines = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  const cols = new Columns(lines);
   const parser = new LineParser(text, cols);
   let start = 0;
   let lineNo = 0;
@@ -60,60 +64,107 @@ export function parseHistory(text: string): History {
     }
     start = end + 1;
   }
-  const operations = pairColumns(cols);
-  let events: HistoryEvent[] | undefined;
-  return {
-    get events(): readonly HistoryEvent[] {
-      return (events ??= cols.toEvents());
-    },
-    operations,
-  };
+  return new ReadHistory(cols);
 }
 
 const typeCode: Readonly<Record<EventType, number>> = { invoke: 0, ok: 1, fail: 2, info: 3 };
 const typeOfCode: readonly EventType[] = ['invoke', 'ok', 'fail', 'info'];
+const fCode: Readonly<Record<OpFunction, number>> = { read: fRead, write: fWrite, cas: fCas };
+const fOfCode: readonly OpFunction[] = ['read', 'write', 'cas'];
+/** Integer process ids below this are looked up in an array, not a map. */
+const smallProcessMax = 4096;
 
-/** The events of a history, one array per field. */
+/**
+ * The events of a history, one typed array per field, sized once from the line count. Processes
+ * and keys are interned to small integers, so pairing is array indexing.
+ */
 class Columns {
-  readonly process: ProcessId[] = [];
-  readonly type: number[] = [];
-  readonly f: OpFunction[] = [];
-  readonly key: string[] = [];
-  readonly value: HistoryEvent['value'][] = [];
-  readonly time: number[] = [];
-  readonly line: number[] = [];
-  readonly index: (number | undefined)[] = [];
-  readonly error: (string | undefined)[] = [];
+  length = 0;
+  readonly process: Int32Array;
+  readonly type: Uint8Array;
+  readonly f: Uint8Array;
+  readonly key: Int32Array;
+  /** read: the value read; write: the value; cas: the expected value (the new one is in value2). */
+  readonly value: (Value | null)[];
+  readonly value2: (Value | null)[];
+  readonly time: Float64Array;
+  readonly line: Int32Array;
+  /** NaN when the event has no index. */
+  readonly index: Float64Array;
+  /** Only a few events carry an error. */
+  readonly error = new Map<number, string>();
+  readonly processes: ProcessId[] = [];
+  readonly keys: string[] = [];
+  private readonly smallProcess = new Int32Array(smallProcessMax).fill(-1);
+  private readonly processSlot = new Map<ProcessId, number>();
+  private readonly keySlot = new Map<string, number>();
 
-  push(process: ProcessId, type: EventType, f: OpFunction, key: string, value: HistoryEvent['value'],
-    time: number, line: number, index: number | undefined, error: string | undefined): void {
-    this.process.push(process);
-    this.type.push(typeCode[type]);
-    this.f.push(f);
-    this.key.push(key);
-    this.value.push(value);
-    this.time.push(time);
-    this.line.push(line);
-    this.index.push(index);
-    this.error.push(error);
+  constructor(capacity: number) {
+    this.process = new Int32Array(capacity);
+    this.type = new Uint8Array(capacity);
+    this.f = new Uint8Array(capacity);
+    this.key = new Int32Array(capacity);
+    this.value = new Array<Value | null>(capacity).fill(null);
+    this.value2 = new Array<Value | null>(capacity).fill(null);
+    this.time = new Float64Array(capacity);
+    this.line = new Int32Array(capacity);
+    this.index = new Float64Array(capacity);
+  }
+
+  private processOf(p: ProcessId): number {
+    const small = typeof p === 'number' && p >= 0 && p < smallProcessMax && Number.isInteger(p) && !Object.is(p, -0);
+    let slot = small ? this.smallProcess[p]! : this.processSlot.get(p) ?? -1;
+    if (slot < 0) {
+      slot = this.processes.length;
+      this.processes.push(p);
+      if (small) this.smallProcess[p] = slot;
+      else this.processSlot.set(p, slot);
+    }
+    return slot;
+  }
+
+  private keyOf(k: string): number {
+    let slot = this.keySlot.get(k);
+    if (slot === undefined) {
+      slot = this.keys.length;
+      this.keys.push(k);
+      this.keySlot.set(k, slot);
+    }
+    return slot;
+  }
+
+  push(process: ProcessId, type: number, f: number, key: string, value: Value | null, value2: Value | null,
+    time: number, line: number, index: number, error: string | undefined): void {
+    const i = this.length++;
+    this.process[i] = this.processOf(process);
+    this.type[i] = type;
+    this.f[i] = f;
+    this.key[i] = this.keyOf(key);
+    this.value[i] = value;
+    this.value2[i] = value2;
+    this.time[i] = time;
+    this.line[i] = line;
+    this.index[i] = index;
+    if (error !== undefined) this.error.set(i, error);
   }
 
   pushEvent(e: HistoryEvent): void {
-    this.push(e.process, e.type, e.f, e.key, e.value, e.time, e.line, e.index, e.error);
-  }
-
-  get length(): number {
-    return this.type.length;
+    const pair = Array.isArray(e.value) ? (e.value as readonly [Value | null, Value]) : undefined;
+    this.push(e.process, typeCode[e.type], fCode[e.f], e.key, pair ? pair[0] : (e.value as Value | null),
+      pair ? pair[1] : null, e.time, e.line, e.index ?? NaN, e.error);
   }
 
   eventAt(i: number): HistoryEvent {
+    const f = this.f[i]!;
+    const type = this.type[i]!;
     const event: { -readonly [K in keyof HistoryEvent]: HistoryEvent[K] } = {
-      process: this.process[i]!, type: typeOfCode[this.type[i]!]!, f: this.f[i]!, key: this.key[i]!,
-      value: this.value[i]!, time: this.time[i]!, line: this.line[i]!,
+      process: this.processes[this.process[i]!]!, type: typeOfCode[type]!, f: fOfCode[f]!, key: this.keys[this.key[i]!]!,
+      value: f === fCas && type === 0 ? [this.value[i]!, this.value2[i]!] : this.value[i]!,
+      time: this.time[i]!, line: this.line[i]!,
     };
-    const index = this.index[i];
-    if (index !== undefined) event.index = index;
-    const error = this.error[i];
+    const index = this.index[i]!;
+    if (!Number.isNaN(index)) event.index = index;
+    const error = this.error.get(i);
     if (error !== undefined) event.error = error;
     return event;
   }
@@ -124,6 +175,68 @@ class Columns {
     return events;
   }
 }
+
+/** A history as read: its table made while reading, its events and operations built when first asked for. */
+class ReadHistory implements History {
+  readonly [tableOf]: OpTable;
+  private readonly cols: Columns;
+  /** Per row: the event position of its completion, -1 when it never completed. */
+  private readonly completion: Int32Array;
+  private eventList: HistoryEvent[] | undefined;
+  private operationList: Operation[] | undefined;
+
+  constructor(cols: Columns, events?: HistoryEvent[]) {
+    this.cols = cols;
+    const { table, completion } = pairColumns(cols);
+    this[tableOf] = table;
+    this.completion = completion;
+    this.eventList = events;
+  }
+
+  get events(): readonly HistoryEvent[] {
+    return (this.eventList ??= this.cols.toEvents());
+  }
+
+  get operations(): readonly Operation[] {
+    if (this.operationList === undefined) {
+      const t = this[tableOf];
+      const list: Operation[] = new Array(t.length);
+      for (let r = 0; r < t.length; r++) list[r] = this.operationAt(r);
+      this.operationList = list;
+    }
+    return this.operationList;
+  }
+
+  private operationAt(r: number): Operation {
+    const c = this.cols;
+    const t = this[tableOf];
+    const call = t.call[r]!;
+    const at = this.completion[r]!;
+    const f = t.f[r]!;
+    const status = statusNames[t.status[r]!]!;
+    const done = at >= 0;
+    const op: { -readonly [K in keyof Operation]: Operation[K] } = {
+      id: r,
+      process: c.processes[c.process[call]!]!,
+      key: t.keys[t.key[r]!]!,
+      f: fOfCode[f]!,
+      input: f === fRead ? null : f === fWrite ? t.a[r]! : [t.a[r]!, t.b[r]!],
+      output: f === fRead ? t.a[r]! : null,
+      status,
+      call,
+      ret: t.ret[r]!,
+      callTime: c.time[call]!,
+      retTime: done ? c.time[at]! : null,
+      callLine: c.line[call]!,
+      retLine: done ? c.line[at]! : null,
+    };
+    const error = done ? c.error.get(at) : undefined;
+    if (error !== undefined) op.error = error;
+    return op;
+  }
+}
+
+const statusNames: readonly OpStatus[] = ['ok', 'info', 'mismatch', 'fail'];
 
 // The fast path: the exact line shapes the harness's recorder and the generator write
 // (`{"process":..,"type":..,"f":..,"key":..,"value":..[,"error":..],"time":..[,"index":..][,"error":..]}`,
@@ -137,7 +250,9 @@ class LineParser {
   private lim = 0;
   private num = 0.5; // a double from the start: the field never changes representation
   private str = '';
-  private val: Value | null | readonly [Value | null, Value] = null;
+  private val: Value | null = null;
+  private val2: Value | null = null;
+  private pair = false;
   private cols: Columns;
 
   constructor(text: string, cols: Columns) {
@@ -231,24 +346,37 @@ class LineParser {
     return true;
   }
 
+  /** A scalar into `val`, or a cas pair into `val` and `val2` (then `pair` is true). */
   private scanValue(): boolean {
+    this.pair = false;
     if (this.src.charCodeAt(this.at) !== 0x5b) return this.scanScalar();
     this.at++;
     if (!this.scanScalar()) return false;
-    const a = this.val as Value | null;
+    const a = this.val;
     if (!this.lit(',') || !this.scanScalar()) return false;
-    const b = this.val as Value | null;
+    const b = this.val;
     if (!this.lit(']') || b === null) return false;
-    this.val = [a, b];
+    this.val = a;
+    this.val2 = b;
+    this.pair = true;
     return true;
   }
 
-  private canonicalType(s: string): EventType | undefined {
-    return s === 'invoke' ? 'invoke' : s === 'ok' ? 'ok' : s === 'fail' ? 'fail' : s === 'info' ? 'info' : undefined;
+  /** The event type's code (typeCode), or -1. */
+  private scanType(): number {
+    if (this.lit('"invoke"')) return 0;
+    if (this.lit('"ok"')) return 1;
+    if (this.lit('"fail"')) return 2;
+    if (this.lit('"info"')) return 3;
+    return -1;
   }
 
-  private canonicalF(s: string): OpFunction | undefined {
-    return s === 'read' ? 'read' : s === 'write' ? 'write' : s === 'cas' ? 'cas' : undefined;
+  /** The function's code (fRead, fWrite, fCas), or -1. */
+  private scanF(): number {
+    if (this.lit('"read"')) return fRead;
+    if (this.lit('"write"')) return fWrite;
+    if (this.lit('"cas"')) return fCas;
+    return -1;
   }
 
   /** Appends the line's event to the columns; false (and nothing appended) when it is not in the fast shape. */
@@ -264,13 +392,11 @@ class LineParser {
       if (!this.scanNumber(true)) return false;
       process = this.num;
     }
-    if (!this.lit(',"type":') || !this.scanString()) return false;
-    const type = this.canonicalType(this.str);
-    if (type === undefined) return false;
-    if (!this.lit(',"f":') || !this.scanString()) return false;
-    const f = this.canonicalF(this.str);
-    if (f === undefined) return false;
-    if (!this.lit(',"key":')) return false;
+    if (!this.lit(',"type":')) return false;
+    const type = this.scanType();
+    if (type < 0 || !this.lit(',"f":')) return false;
+    const f = this.scanF();
+    if (f < 0 || !this.lit(',"key":')) return false;
     let key: string;
     if (this.src.charCodeAt(this.at) === 0x22) {
       if (!this.scanString()) return false;
@@ -281,6 +407,7 @@ class LineParser {
     }
     if (!this.lit(',"value":') || !this.scanValue()) return false;
     const raw = this.val;
+    const pair = this.pair;
     let error: string | undefined;
     if (this.lit(',"error":')) {
       if (!this.scanString()) return false;
@@ -288,7 +415,7 @@ class LineParser {
     }
     if (!this.lit(',"time":') || !this.scanNumber(false)) return false;
     const time = this.num;
-    let index: number | undefined;
+    let index = NaN;
     if (this.lit(',"index":')) {
       if (!this.scanNumber(true)) return false;
       index = this.num;
@@ -299,19 +426,22 @@ class LineParser {
     }
     if (!this.lit('}') || this.at !== this.lim) return false;
     // validateValue's rules, without its errors.
-    let value: HistoryEvent['value'];
-    if (f === 'read') {
-      if (Array.isArray(raw) || (type === 'invoke' && raw !== null)) return false;
+    let value: Value | null = null;
+    let value2: Value | null = null;
+    if (f === fRead) {
+      if (pair || (type === 0 && raw !== null)) return false;
       value = raw;
-    } else if (type !== 'invoke') value = null;
-    else if (f === 'write') {
-      if (raw === null || Array.isArray(raw)) return false;
-      value = raw;
-    } else {
-      if (!Array.isArray(raw)) return false;
-      value = raw;
+    } else if (type === 0) {
+      if (f === fWrite) {
+        if (raw === null || pair) return false;
+        value = raw;
+      } else {
+        if (!pair) return false;
+        value = raw;
+        value2 = this.val2;
+      }
     }
-    this.cols.push(process, type, f, key, value, time, line, index, error);
+    this.cols.push(process, type, f, key, value, value2, time, line, index, error);
     return true;
   }
 }
@@ -319,9 +449,9 @@ class LineParser {
 /** Validates already-parsed events (e.g. from a harness in the same process) and pairs them. */
 export function historyFromEvents(objects: readonly unknown[]): History {
   const events = objects.map((o, i) => validateEvent(o, i + 1));
-  const cols = new Columns();
+  const cols = new Columns(events.length);
   for (const e of events) cols.pushEvent(e);
-  return { events, operations: pairColumns(cols) };
+  return new ReadHistory(cols, events);
 }
 
 function parseEvent(raw: string, line: number): HistoryEvent {
@@ -412,77 +542,76 @@ function validateValue(
 }
 
 /**
- * Pairs each invocation with the completion on the same process. Rejects completions without an
- * invocation, a second invocation on a busy process, and completions for another f or key.
+ * Pairs each invocation with the completion on the same process, into an OpTable whose rows are in
+ * invocation order (row = Operation.id). Rejects completions without an invocation, a second
+ * invocation on a busy process, and completions for another f or key.
  */
-function pairColumns(c: Columns): Operation[] {
-  // Per process: the event position of its invocation in flight. Ids are positions in invocation
-  // order, kept per event position in a typed array (no object per pending operation).
+function pairColumns(c: Columns): { table: MutableOpTable; completion: Int32Array } {
   const n = c.length;
-  const inflight = new Map<ProcessId, number>();
-  const idAt = new Int32Array(n);
+  // Per process slot: the event position of its invocation in flight, or -1.
+  const inflight = new Int32Array(c.processes.length).fill(-1);
+  // Per invocation position: its completion's position, or -1.
+  const completionAt = new Int32Array(n).fill(-1);
   const { process: procs, type: types, f: fs, key: keys, line: lines } = c;
+  const fName = (i: number): string => fOfCode[fs[i]!]!;
+  const pName = (i: number): string => JSON.stringify(c.processes[procs[i]!]);
+  let invocations = 0;
   for (let position = 0; position < n; position++) {
     const p = procs[position]!;
-    const busyAt = inflight.get(p);
+    const busyAt = inflight[p]!;
     const t = types[position]!;
     if (t === 0) {
-      if (busyAt !== undefined) {
+      if (busyAt >= 0) {
         throw new HistoryError('HISTORY_PROCESS_BUSY', lines[position]!,
-          `process ${JSON.stringify(p)} invokes ${fs[position]!} while its ${fs[busyAt]!} from line ${lines[busyAt]!} is still in flight`);
+          `process ${pName(position)} invokes ${fName(position)} while its ${fName(busyAt)} from line ${lines[busyAt]!} is still in flight`);
       }
-      inflight.set(p, position);
+      inflight[p] = position;
+      invocations++;
       continue;
     }
-    if (busyAt === undefined) {
+    if (busyAt < 0) {
       throw new HistoryError('HISTORY_ORPHAN_COMPLETION', lines[position]!,
-        `${typeOfCode[t]!} ${fs[position]!} on process ${JSON.stringify(p)} has no invocation in flight`);
+        `${typeOfCode[t]!} ${fName(position)} on process ${pName(position)} has no invocation in flight`);
     }
     if (fs[busyAt] !== fs[position] || keys[busyAt] !== keys[position]) {
+      const keyName = (i: number): string => JSON.stringify(c.keys[keys[i]!]);
       throw new HistoryError('HISTORY_COMPLETION_MISMATCH', lines[position]!,
-        `completion ${fs[position]!} on key ${JSON.stringify(keys[position]!)} does not match the invocation ${fs[busyAt]!} on key ${JSON.stringify(keys[busyAt]!)} at line ${lines[busyAt]!}`);
+        `completion ${fName(position)} on key ${keyName(position)} does not match the invocation ${fName(busyAt)} on key ${keyName(busyAt)} at line ${lines[busyAt]!}`);
     }
-    inflight.delete(p);
-    idAt[busyAt] = -1 - position; // completed: the completion's position, encoded below zero
+    inflight[p] = -1;
+    completionAt[busyAt] = position;
   }
-  const operations: Operation[] = [];
-  for (let position = 0; position < n; position++) {
-    if (types[position] !== 0) continue;
-    const open = inflight.get(procs[position]!) === position;
-    operations.push(makeOperation(operations.length, c, position, open ? -1 : -1 - idAt[position]!));
+  const table = emptyTable(invocations);
+  table.keys.push(...c.keys);
+  const completion = new Int32Array(invocations);
+  let r = 0;
+  for (let call = 0; call < n; call++) {
+    if (types[call] !== 0) continue;
+    const at = completionAt[call]!;
+    const f = fs[call]!;
+    const status = statusOf(c, at);
+    table.id[r] = r;
+    table.key[r] = keys[call]!;
+    table.f[r] = f;
+    table.status[r] = status;
+    table.call[r] = call;
+    table.ret[r] = status === rowInfo ? Infinity : at;
+    if (f === fRead) table.a[r] = status === rowOk ? c.value[at]! : null;
+    else {
+      table.a[r] = c.value[call]!;
+      if (f === fCas) table.b[r] = c.value2[call]!;
+    }
+    completion[r] = at;
+    r++;
   }
-  return operations;
-}
-
-function statusOf(c: Columns, at: number): OpStatus {
-  if (at < 0) return 'info';
-  const t = c.type[at]!;
-  if (t === 3) return 'info';
-  if (t === 1) return 'ok';
-  return c.f[at] === 'cas' && c.error[at] === 'cas-mismatch' ? 'mismatch' : 'fail';
+  return { table, completion };
 }
 
 /** `at` is the completion's event position, -1 when the operation never completed. */
-function makeOperation(id: number, c: Columns, call: number, at: number): Operation {
-  const status = statusOf(c, at);
-  const f = c.f[call]!;
-  const done = at >= 0;
-  const op: { -readonly [K in keyof Operation]: Operation[K] } = {
-    id,
-    process: c.process[call]!,
-    key: c.key[call]!,
-    f,
-    input: c.value[call]!,
-    output: status === 'ok' && f === 'read' ? (c.value[at]! as Value | null) : null,
-    status,
-    call,
-    ret: status === 'info' ? Infinity : at,
-    callTime: c.time[call]!,
-    retTime: done ? c.time[at]! : null,
-    callLine: c.line[call]!,
-    retLine: done ? c.line[at]! : null,
-  };
-  const error = done ? c.error[at] : undefined;
-  if (error !== undefined) op.error = error;
-  return op;
+function statusOf(c: Columns, at: number): number {
+  if (at < 0) return rowInfo;
+  const t = c.type[at]!;
+  if (t === 3) return rowInfo;
+  if (t === 1) return rowOk;
+  return c.f[at] === fCas && c.error.get(at) === 'cas-mismatch' ? rowMismatch : rowFail;
 }
