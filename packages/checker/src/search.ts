@@ -107,7 +107,6 @@ class Search<S, I, O> {
   private finiteRemaining = 0;
   /** The indeterminate operations linearized, kept sorted (the memo compares them as sorted sets). */
   private infoUsed: number[] = [];
-  private readonly memo: ConfigMemo;
   /** Per position: its two 32-bit codes; the hashes of the finite set linearized are their XOR. */
   private readonly code1: Int32Array;
   private readonly code2: Int32Array;
@@ -216,18 +215,43 @@ class Search<S, I, O> {
       this.code1[pos] = mix32(pos + 0x9e3779b9);
       this.code2[pos] = mix32(Math.imul(pos, 0x27d4eb2d) ^ 0x165667b1);
     }
-    this.memo = new ConfigMemo({ n, lin: this.lin, finite: this.finite, callAt: this.callAt, retAt: this.retAt }, this.plain);
     this.advanceFrontier();
   }
 
+  /**
+   * First without the memo, for at most greedyStepsMax steps: a linearizable history the search
+   * walks nearly straight through is then decided without recording a configuration per step.
+   * Past that budget the search unwinds and starts again with the memo, so a hard history costs at
+   * most the budget more and never loses the memo's bound on repeated work.
+   */
   run(): SearchResult<S> {
+    if (this.plain) return this.runFrom(this.newMemo(), Infinity, 0) as SearchResult<S>;
+    const greedyStepsMax = 2 * this.n + 1000;
+    const greedy = this.runFrom(undefined, greedyStepsMax, 0);
+    if (greedy !== 'restart') return greedy;
+    while (this.depth > 0) this.pop();
+    this.bestLen = -1;
+    this.bestLazy = 0;
+    this.bestBlocker = -1;
+    this.bestState = undefined;
+    const result = this.runFrom(this.newMemo(), Infinity, greedyStepsMax);
+    if (result === 'restart') throw new Error('search: restarted twice');
+    return result;
+  }
+
+  private newMemo(): ConfigMemo {
+    return new ConfigMemo({ n: this.n, lin: this.lin, finite: this.finite, callAt: this.callAt, retAt: this.retAt }, this.plain);
+  }
+
+  private runFrom(memo: ConfigMemo | undefined, stepsMax: number, stepsBefore: number): SearchResult<S> | 'restart' {
     const { model } = this;
     const deadline = this.options.deadlineMs ?? Infinity;
     const cacheMax = this.options.cacheEntriesMax ?? cacheEntriesMaxDefault;
     let state = model.init();
-    let steps = 0;
+    let steps = stepsBefore;
     let resume: Resume = 0;
     let fresh = true;
+    const seen = memo === undefined ? (): boolean => false : (s: S): boolean => this.seen(memo, s, cacheMax);
 
     for (;;) {
       if (fresh) {
@@ -235,13 +259,14 @@ class Search<S, I, O> {
         if (this.finiteRemaining === 0) {
           return { verdict: 'ok', order: this.currentOrder(), blocker: -1, state, steps };
         }
-        if ((++steps & (deadlineCheckSteps - 1)) === 0 && Date.now() > deadline) {
+        if (++steps > stepsMax) return 'restart';
+        if ((steps & (deadlineCheckSteps - 1)) === 0 && Date.now() > deadline) {
           return this.finish('unknown', state, steps);
         }
         const forced = this.plain ? -1 : this.findForced(state);
         if (forced >= 0) {
           this.push(forced, 1, 0, state);
-          if (this.seen(state, cacheMax)) {
+          if (seen(state)) {
             this.pop();
             const back = this.backtrack();
             if (back === undefined) return this.finish('illegal', state, steps);
@@ -271,7 +296,7 @@ class Search<S, I, O> {
         continue;
       }
       this.push(pos, 0, after, state);
-      if (this.seen(nextState, cacheMax)) {
+      if (seen(nextState)) {
         state = this.pop();
         resume = after;
         continue;
@@ -471,9 +496,9 @@ class Search<S, I, O> {
    * that dominates it (same finite operations and state, a subset of the indeterminate ones), was
    * visited before.
    */
-  private seen(state: S, cacheMax: number): boolean {
+  private seen(memo: ConfigMemo, state: S, cacheMax: number): boolean {
     const used = this.infoUsed.length === 0 ? undefined : this.infoUsed;
-    return this.memo.visit(this.h1, this.h2, this.frontier, this.linCount, this.model.hash(state), used, cacheMax);
+    return memo.visit(this.h1, this.h2, this.frontier, this.linCount, this.model.hash(state), used, cacheMax);
   }
 
   private currentOrder(): number[] {
