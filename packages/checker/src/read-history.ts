@@ -25,14 +25,14 @@ export async function readHistoryFile(path: string): Promise<History> {
   } catch (err) {
     throw new HistoryError('HISTORY_UNREADABLE', 0, `cannot read ${path}: ${(err as Error).message}`);
   }
-  return parseHistory(decode(bytes, path));
+  return parseBytes(decode(bytes, path));
 }
 
-function decode(bytes: Buffer, path: string): string {
+function decode(bytes: Buffer, path: string): Buffer {
   const gzip = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-  if (!gzip) return bytes.toString('utf8');
+  if (!gzip) return bytes;
   try {
-    return gunzipSync(bytes).toString('utf8');
+    return gunzipSync(bytes);
   } catch (err) {
     throw new HistoryError('HISTORY_UNREADABLE', 0, `cannot gunzip ${path}: ${(err as Error).message}`);
   }
@@ -46,20 +46,25 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 /** Parses and validates JSON Lines text. Blank lines are skipped. Throws HistoryError. */
 export function parseHistory(text: string): History {
+  return parseBytes(Buffer.from(text, 'utf8'));
+}
+
+/** Parses and validates JSON Lines (UTF-8 bytes). */
+function parseBytes(bytes: Buffer): History {
   // Events go into columns, not objects, and operations into an OpTable: `events` and `operations`
   // are built only if someone asks for them (the check needs only the table).
   let lines = 1;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) lines++;
   const cols = new Columns(lines);
-  const parser = new LineParser(text, cols);
+  const parser = new LineParser(bytes, cols);
   let start = 0;
   let lineNo = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
     lineNo++;
-    if (!(text.charCodeAt(start) === 0x7b && parser.event(start, end, lineNo))) {
-      const raw = text.slice(start, end);
+    if (!(bytes[start] === 0x7b && parser.event(start, end, lineNo))) {
+      const raw = bytes.toString('utf8', start, end);
       if (raw.trim() !== '') cols.pushEvent(parseEvent(raw, lineNo));
     }
     start = end + 1;
@@ -123,7 +128,7 @@ class Columns {
     return slot;
   }
 
-  private keyOf(k: string): number {
+  keyOf(k: string): number {
     let slot = this.keySlot.get(k);
     if (slot === undefined) {
       slot = this.keys.length;
@@ -133,13 +138,14 @@ class Columns {
     return slot;
   }
 
-  push(process: ProcessId, type: number, f: number, key: string, value: Value | null, value2: Value | null,
+  /** `key` is a slot from keyOf. */
+  pushSlot(process: ProcessId, type: number, f: number, key: number, value: Value | null, value2: Value | null,
     time: number, line: number, index: number, error: string | undefined): void {
     const i = this.length++;
     this.process[i] = this.processOf(process);
     this.type[i] = type;
     this.f[i] = f;
-    this.key[i] = this.keyOf(key);
+    this.key[i] = key;
     this.value[i] = value;
     this.value2[i] = value2;
     this.time[i] = time;
@@ -150,7 +156,7 @@ class Columns {
 
   pushEvent(e: HistoryEvent): void {
     const pair = Array.isArray(e.value) ? (e.value as readonly [Value | null, Value]) : undefined;
-    this.push(e.process, typeCode[e.type], fCode[e.f], e.key, pair ? pair[0] : (e.value as Value | null),
+    this.pushSlot(e.process, typeCode[e.type], fCode[e.f], this.keyOf(e.key), pair ? pair[0] : (e.value as Value | null),
       pair ? pair[1] : null, e.time, e.line, e.index ?? NaN, e.error);
   }
 
@@ -243,82 +249,147 @@ const statusNames: readonly OpStatus[] = ['ok', 'info', 'mismatch', 'fail'];
 // no whitespace, no escapes in strings, plain integers). It accepts only lines that JSON.parse and
 // validateEvent would accept and turn into the same event; on anything else it gives up and the line
 // goes through JSON.parse and validateEvent, so every error (code, line, reason) comes from there.
-// The cursor and results live in the parser's fields so that a line allocates nothing but its event.
+// It reads bytes, not a decoded string: keys are interned from their bytes (no string per line), and
+// the cursor and results live in the parser's fields so that a line allocates nothing.
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const litOpen = ascii('{"process":');
+const litType = ascii(',"type":');
+const litF = ascii(',"f":');
+const litKey = ascii(',"key":');
+const litValue = ascii(',"value":');
+const litError = ascii(',"error":');
+const litTime = ascii(',"time":');
+const litIndex = ascii(',"index":');
+const litNull = ascii('null');
+const litInvoke = ascii('"invoke"');
+const litOk = ascii('"ok"');
+const litFail = ascii('"fail"');
+const litInfo = ascii('"info"');
+const litRead = ascii('"read"');
+const litWrite = ascii('"write"');
+const litCas = ascii('"cas"');
+
 class LineParser {
-  private src: string;
+  private readonly src: Buffer;
   private at = 0;
   private lim = 0;
   private num = 0.5; // a double from the start: the field never changes representation
-  private str = '';
+  /** The last string scanned: its bytes are src[strStart, strEnd); its FNV-1a hash. */
+  private strStart = 0;
+  private strEnd = 0;
+  private strHash = 0;
   private val: Value | null = null;
   private val2: Value | null = null;
   private pair = false;
-  private cols: Columns;
+  private readonly cols: Columns;
+  /** Keys seen so far: hash → key slot, and where each key's bytes first were (for the exact compare). */
+  private readonly keyByHash = new Map<number, number>();
+  private readonly keyNext: number[] = [];
+  private readonly keyStart: number[] = [];
+  private readonly keyEnd: number[] = [];
+  private readonly keySlot: number[] = [];
 
-  constructor(text: string, cols: Columns) {
-    this.src = text;
+  constructor(bytes: Buffer, cols: Columns) {
+    this.src = bytes;
     this.cols = cols;
   }
 
-  private lit(s: string): boolean {
-    // No literal contains a newline, so a match never runs past the line.
-    if (!this.src.startsWith(s, this.at)) return false;
-    this.at += s.length;
+  private byte(i: number): number {
+    return i < this.lim ? this.src[i]! : -1;
+  }
+
+  private lit(l: Uint8Array): boolean {
+    const { src, at } = this;
+    if (at + l.length > this.lim) return false;
+    for (let i = 0; i < l.length; i++) if (src[at + i] !== l[i]) return false;
+    this.at = at + l.length;
     return true;
   }
 
-  /** A string without escapes or control characters (its JSON text is its value). */
+  /** A string without escapes or control characters (its JSON text is its value), into strStart/strEnd/strHash. */
   private scanString(): boolean {
-    if (this.src.charCodeAt(this.at) !== 0x22) return false;
+    const { src, lim } = this;
+    if (this.byte(this.at) !== 0x22) return false;
     const s = this.at + 1;
     let i = s;
+    let h = 0x811c9dc5;
     for (;;) {
-      if (i >= this.lim) return false;
-      const c = this.src.charCodeAt(i);
+      if (i >= lim) return false;
+      const c = src[i]!;
       if (c === 0x22) break;
       if (c === 0x5c || c < 0x20) return false;
+      h = Math.imul(h ^ c, 0x01000193);
       i++;
     }
-    this.str = this.src.slice(s, i);
+    this.strStart = s;
+    this.strEnd = i;
+    this.strHash = h;
     this.at = i + 1;
     return true;
   }
 
+  private scannedString(): string {
+    return this.src.toString('utf8', this.strStart, this.strEnd);
+  }
+
+  /** The key slot (Columns) of the string just scanned, interned by its bytes. */
+  private scannedKey(): number {
+    const { src, strStart: s, strEnd: e } = this;
+    const first = this.keyByHash.get(this.strHash);
+    for (let k = first ?? -1; k >= 0; k = this.keyNext[k]!) {
+      const ks = this.keyStart[k]!;
+      if (this.keyEnd[k]! - ks !== e - s) continue;
+      let i = 0;
+      while (i < e - s && src[ks + i] === src[s + i]) i++;
+      if (i === e - s) return this.keySlot[k]!;
+    }
+    const k = this.keyStart.length;
+    this.keyNext.push(first ?? -1);
+    this.keyByHash.set(this.strHash, k);
+    this.keyStart.push(s);
+    this.keyEnd.push(e);
+    // The columns intern by the decoded string: a key may also come as a number or on a slow-path
+    // line, and two byte sequences may decode to the same string.
+    this.keySlot.push(this.cols.keyOf(this.scannedString()));
+    return this.keySlot[k]!;
+  }
+
   /** A JSON number; plain integers of up to 15 digits are computed here, others by Number(). */
   private scanNumber(intOnly: boolean): boolean {
+    const { src, lim } = this;
     const s = this.at;
     let i = this.at;
-    if (this.src.charCodeAt(i) === 0x2d) i++;
+    if (this.byte(i) === 0x2d) i++;
     const digits = i;
-    let c = this.src.charCodeAt(i);
+    let c = this.byte(i);
     let v = 0;
     if (c === 0x30) i++;
     else if (c >= 0x31 && c <= 0x39) {
-      while (i < this.lim && (c = this.src.charCodeAt(i)) >= 0x30 && c <= 0x39) {
+      while (i < lim && (c = src[i]!) >= 0x30 && c <= 0x39) {
         v = v * 10 + (c - 0x30);
         i++;
       }
     } else return false;
     const intEnd = i;
-    c = this.src.charCodeAt(i);
+    c = this.byte(i);
     if (c === 0x2e || c === 0x65 || c === 0x45) {
       if (intOnly) return false;
       if (c === 0x2e) {
         i++;
         const f = i;
-        while (i < this.lim && (c = this.src.charCodeAt(i)) >= 0x30 && c <= 0x39) i++;
+        while (i < lim && (c = src[i]!) >= 0x30 && c <= 0x39) i++;
         if (i === f) return false;
       }
-      c = this.src.charCodeAt(i);
+      c = this.byte(i);
       if (c === 0x65 || c === 0x45) {
         i++;
-        c = this.src.charCodeAt(i);
+        c = this.byte(i);
         if (c === 0x2b || c === 0x2d) i++;
         const e = i;
-        while (i < this.lim && (c = this.src.charCodeAt(i)) >= 0x30 && c <= 0x39) i++;
+        while (i < lim && (c = src[i]!) >= 0x30 && c <= 0x39) i++;
         if (i === e) return false;
       }
-      this.num = Number(this.src.slice(s, i));
+      this.num = Number(src.toString('latin1', s, i));
       if (!Number.isFinite(this.num)) return false;
     } else {
       if (intEnd - digits > 15) return false;
@@ -330,15 +401,15 @@ class LineParser {
 
   /** null, a string, or a safe integer, into `this.val`. */
   private scanScalar(): boolean {
-    const c = this.src.charCodeAt(this.at);
+    const c = this.byte(this.at);
     if (c === 0x6e) {
-      if (!this.lit('null')) return false;
+      if (!this.lit(litNull)) return false;
       this.val = null;
       return true;
     }
     if (c === 0x22) {
       if (!this.scanString()) return false;
-      this.val = this.str;
+      this.val = this.scannedString();
       return true;
     }
     if (!this.scanNumber(true)) return false;
@@ -349,13 +420,16 @@ class LineParser {
   /** A scalar into `val`, or a cas pair into `val` and `val2` (then `pair` is true). */
   private scanValue(): boolean {
     this.pair = false;
-    if (this.src.charCodeAt(this.at) !== 0x5b) return this.scanScalar();
+    if (this.byte(this.at) !== 0x5b) return this.scanScalar();
     this.at++;
     if (!this.scanScalar()) return false;
     const a = this.val;
-    if (!this.lit(',') || !this.scanScalar()) return false;
+    if (this.byte(this.at) !== 0x2c) return false;
+    this.at++;
+    if (!this.scanScalar()) return false;
     const b = this.val;
-    if (!this.lit(']') || b === null) return false;
+    if (this.byte(this.at) !== 0x5d || b === null) return false;
+    this.at++;
     this.val = a;
     this.val2 = b;
     this.pair = true;
@@ -364,18 +438,18 @@ class LineParser {
 
   /** The event type's code (typeCode), or -1. */
   private scanType(): number {
-    if (this.lit('"invoke"')) return 0;
-    if (this.lit('"ok"')) return 1;
-    if (this.lit('"fail"')) return 2;
-    if (this.lit('"info"')) return 3;
+    if (this.lit(litInvoke)) return 0;
+    if (this.lit(litOk)) return 1;
+    if (this.lit(litFail)) return 2;
+    if (this.lit(litInfo)) return 3;
     return -1;
   }
 
   /** The function's code (fRead, fWrite, fCas), or -1. */
   private scanF(): number {
-    if (this.lit('"read"')) return fRead;
-    if (this.lit('"write"')) return fWrite;
-    if (this.lit('"cas"')) return fCas;
+    if (this.lit(litRead)) return fRead;
+    if (this.lit(litWrite)) return fWrite;
+    if (this.lit(litCas)) return fCas;
     return -1;
   }
 
@@ -383,48 +457,48 @@ class LineParser {
   event(start: number, end: number, line: number): boolean {
     this.at = start;
     this.lim = end;
-    if (!this.lit('{"process":')) return false;
+    if (!this.lit(litOpen)) return false;
     let process: ProcessId;
-    if (this.src.charCodeAt(this.at) === 0x22) {
+    if (this.byte(this.at) === 0x22) {
       if (!this.scanString()) return false;
-      process = this.str;
+      process = this.scannedString();
     } else {
       if (!this.scanNumber(true)) return false;
       process = this.num;
     }
-    if (!this.lit(',"type":')) return false;
+    if (!this.lit(litType)) return false;
     const type = this.scanType();
-    if (type < 0 || !this.lit(',"f":')) return false;
+    if (type < 0 || !this.lit(litF)) return false;
     const f = this.scanF();
-    if (f < 0 || !this.lit(',"key":')) return false;
-    let key: string;
-    if (this.src.charCodeAt(this.at) === 0x22) {
+    if (f < 0 || !this.lit(litKey)) return false;
+    let key: number;
+    if (this.byte(this.at) === 0x22) {
       if (!this.scanString()) return false;
-      key = this.str;
+      key = this.scannedKey();
     } else {
       if (!this.scanNumber(true)) return false;
-      key = String(this.num);
+      key = this.cols.keyOf(String(this.num));
     }
-    if (!this.lit(',"value":') || !this.scanValue()) return false;
+    if (!this.lit(litValue) || !this.scanValue()) return false;
     const raw = this.val;
     const pair = this.pair;
     let error: string | undefined;
-    if (this.lit(',"error":')) {
+    if (this.lit(litError)) {
       if (!this.scanString()) return false;
-      error = this.str;
+      error = this.scannedString();
     }
-    if (!this.lit(',"time":') || !this.scanNumber(false)) return false;
+    if (!this.lit(litTime) || !this.scanNumber(false)) return false;
     const time = this.num;
     let index = NaN;
-    if (this.lit(',"index":')) {
+    if (this.lit(litIndex)) {
       if (!this.scanNumber(true)) return false;
       index = this.num;
     }
-    if (error === undefined && this.lit(',"error":')) {
+    if (error === undefined && this.lit(litError)) {
       if (!this.scanString()) return false;
-      error = this.str;
+      error = this.scannedString();
     }
-    if (!this.lit('}') || this.at !== this.lim) return false;
+    if (this.byte(this.at) !== 0x7d || this.at + 1 !== this.lim) return false;
     // validateValue's rules, without its errors.
     let value: Value | null = null;
     let value2: Value | null = null;
@@ -441,7 +515,7 @@ class LineParser {
         value2 = this.val2;
       }
     }
-    this.cols.push(process, type, f, key, value, value2, time, line, index, error);
+    this.cols.pushSlot(process, type, f, key, value, value2, time, line, index, error);
     return true;
   }
 }
