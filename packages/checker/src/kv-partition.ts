@@ -40,24 +40,38 @@ export function prepareRows(key: string, table: OpTable, rows: Int32Array, reduc
     picked[m++] = r;
   }
   // Columns rather than an object per operation: the reductions change status and ret in place,
-  // and `keep` drops an operation.
+  // and `keep` drops an operation. Values are interned once (0 = absent), so every later
+  // per-value table is a typed array, not a map.
   const work: Work = {
     m,
     id: new Float64Array(m),
     f: new Uint8Array(m),
-    a: new Array<Value | null>(m),
-    b: new Array<Value | null>(m),
+    a: new Int32Array(m),
+    b: new Int32Array(m),
     call: new Float64Array(m),
     status: new Uint8Array(m),
     ret: new Float64Array(m),
     keep: new Uint8Array(m).fill(1),
+    values: [null],
+  };
+  const ids = new Map<Value, number>();
+  const intern = (v: Value | null): number => {
+    if (v === null) return 0;
+    let id = ids.get(v);
+    if (id === undefined) {
+      id = work.values.length;
+      ids.set(v, id);
+      work.values.push(v);
+    }
+    return id;
   };
   for (let i = 0; i < m; i++) {
     const r = picked[i]!;
+    const f = table.f[r]!;
     work.id[i] = table.id[r]!;
-    work.f[i] = table.f[r]!;
-    work.a[i] = table.a[r]!;
-    work.b[i] = table.b[r]!;
+    work.f[i] = f;
+    work.a[i] = intern(table.a[r]!);
+    if (f === fCas) work.b[i] = intern(table.b[r]!);
     work.call[i] = table.call[r]!;
     work.status[i] = table.status[r]!;
     work.ret[i] = table.ret[r]!;
@@ -71,46 +85,44 @@ interface Work {
   readonly m: number;
   readonly id: Float64Array;
   readonly f: Uint8Array;
-  /** As OpTable.a and OpTable.b. */
-  readonly a: (Value | null)[];
-  readonly b: (Value | null)[];
+  /** As OpTable.a and OpTable.b, as indices into `values`. */
+  readonly a: Int32Array;
+  readonly b: Int32Array;
   readonly call: Float64Array;
   readonly status: Uint8Array;
   readonly ret: Float64Array;
   readonly keep: Uint8Array;
+  /** Interned value → value; 0 is absent (null). */
+  readonly values: (Value | null)[];
 }
 
-/** The value an operation writes when it takes effect, or undefined for reads. */
-function writtenBy(work: Work, i: number): Value | undefined {
+/** The value (interned) an operation writes when it takes effect, or -1 for reads. */
+function writtenBy(work: Work, i: number): number {
   const f = work.f[i];
-  if (f === fWrite) return work.a[i] as Value;
-  if (f === fCas) return work.b[i] as Value;
-  return undefined;
+  if (f === fWrite) return work.a[i]!;
+  if (f === fCas) return work.b[i]!;
+  return -1;
 }
 
-/** Per written value: the index of its only writer (-1 when several) and the earliest writer's call. */
+const noWriter = -2;
+const severalWriters = -1;
+
+/** Per written value: the index of its only writer (severalWriters, noWriter) and the earliest writer's call. */
 interface Writers {
-  readonly slot: Map<Value, number>;
-  readonly only: number[];
-  readonly callMin: number[];
+  readonly only: Int32Array;
+  readonly callMin: Float64Array;
 }
 
 function writersOf(work: Work): Writers {
-  const w: Writers = { slot: new Map(), only: [], callMin: [] };
+  const v = work.values.length;
+  const w: Writers = { only: new Int32Array(v).fill(noWriter), callMin: new Float64Array(v).fill(Infinity) };
   const { m, status, call } = work;
   for (let i = 0; i < m; i++) {
     if (status[i] === outMismatch) continue;
-    const v = writtenBy(work, i);
-    if (v === undefined) continue;
-    const s = w.slot.get(v);
-    if (s === undefined) {
-      w.slot.set(v, w.only.length);
-      w.only.push(i);
-      w.callMin.push(call[i]!);
-    } else {
-      w.only[s] = -1;
-      if (call[i]! < w.callMin[s]!) w.callMin[s] = call[i]!;
-    }
+    const x = writtenBy(work, i);
+    if (x < 0) continue;
+    w.only[x] = w.only[x] === noWriter ? i : severalWriters;
+    if (call[i]! < w.callMin[x]!) w.callMin[x] = call[i]!;
   }
   return w;
 }
@@ -122,9 +134,8 @@ function reduceKey(work: Work): void {
   for (let i = 0; i < m; i++) {
     if (status[i] !== outMismatch) continue;
     const e = a[i]!;
-    if (e === null) continue;
-    const s = writers.slot.get(e);
-    if (s === undefined || !(writers.callMin[s]! < call[i]!)) keep[i] = 0;
+    if (e === 0) continue;
+    if (!(writers.callMin[e]! < call[i]!)) keep[i] = 0;
   }
   requireObservedWrites(work, writers);
   // An indeterminate write of a value nobody reads or expects only matters to a mismatch that is
@@ -136,8 +147,8 @@ function reduceKey(work: Work): void {
   }
   for (let i = 0; i < m; i++) {
     if (keep[i] === 0 || status[i] !== outInfo) continue;
-    const v = writtenBy(work, i);
-    if (v !== undefined && !referenced.has(v) && !(call[i]! < mismatchRetMax)) keep[i] = 0;
+    const x = writtenBy(work, i);
+    if (x >= 0 && referenced[x] === 0 && !(call[i]! < mismatchRetMax)) keep[i] = 0;
   }
 }
 
@@ -148,22 +159,24 @@ function reduceKey(work: Work): void {
  */
 function requireObservedWrites(work: Work, writers: Writers): void {
   const { m, status, ret, keep, f, a } = work;
+  const deadline = new Float64Array(work.values.length);
+  const touched: number[] = [];
   for (let changed = true; changed; ) {
     changed = false;
-    const deadline = new Map<Value | null, number>();
+    deadline.fill(Infinity);
+    touched.length = 0;
     for (let i = 0; i < m; i++) {
       if (keep[i] === 0 || status[i] !== outOk || f[i] === fWrite) continue;
       // An ok read saw a; an ok cas expected a.
       const seen = a[i]!;
-      if (seen === null) continue;
-      const d = deadline.get(seen);
-      if (d === undefined || ret[i]! < d) deadline.set(seen, ret[i]!);
+      if (seen === 0) continue;
+      if (deadline[seen] === Infinity) touched.push(seen);
+      if (ret[i]! < deadline[seen]!) deadline[seen] = ret[i]!;
     }
-    for (const [v, r] of deadline) {
-      const s = writers.slot.get(v as Value);
-      if (s === undefined) continue;
-      const only = writers.only[s]!;
+    for (const x of touched) {
+      const only = writers.only[x]!;
       if (only < 0 || status[only] !== outInfo) continue;
+      const r = deadline[x]!;
       // Its return entry goes just before the observer's: a 1/4096 step, so that a chain of such
       // conversions never crosses the event before (event positions are integers).
       const tightened = r - 1 / 4096;
@@ -175,40 +188,45 @@ function requireObservedWrites(work: Work, writers: Writers): void {
   }
 }
 
-function referencedValues(work: Work): Set<Value | null> {
-  const referenced = new Set<Value | null>();
+/** Per interned value: 1 when a kept read observes it or a kept cas expects it. */
+function referencedValues(work: Work): Uint8Array {
+  const referenced = new Uint8Array(work.values.length);
   const { m, keep, f, a } = work;
   for (let i = 0; i < m; i++) {
     if (keep[i] === 0 || f[i] === fWrite) continue;
-    referenced.add(a[i]!);
+    referenced[a[i]!] = 1;
   }
   return referenced;
 }
 
 function compile(key: string, work: Work, reduce: boolean): KvPartition {
-  const ids = new Map<Value | null, number>();
+  // Model value ids: absentId, freshId, then the values in first-use order.
+  const modelId = new Int32Array(work.values.length).fill(-1);
   const values: (Value | null | undefined)[] = [null, undefined];
   const referenced = reduce ? referencedValues(work) : undefined;
-  const intern = (v: Value | null): number => {
-    if (referenced && !referenced.has(v)) return freshId;
-    if (v === null) return absentId;
-    let id = ids.get(v);
-    if (id === undefined) {
+  const intern = (x: number): number => {
+    if (referenced && referenced[x] === 0) return freshId;
+    if (x === 0) return absentId;
+    let id = modelId[x]!;
+    if (id < 0) {
       id = values.length;
-      ids.set(v, id);
-      values.push(v);
+      modelId[x] = id;
+      values.push(work.values[x]!);
     }
     return id;
   };
-  const initial = intern(null);
-  const ops: ModelOp<KvInput, KvOutput>[] = [];
+  const initial = intern(0);
   const { m, status, ret, keep, f, a, b } = work;
+  let kept = 0;
+  for (let i = 0; i < m; i++) kept += keep[i]!;
+  const ops: ModelOp<KvInput, KvOutput>[] = new Array(kept);
+  let j = 0;
   for (let i = 0; i < m; i++) {
     if (keep[i] === 0) continue;
     const fi = f[i] as KvF;
     const input: KvInput = { f: fi, a: intern(a[i]!), b: fi === fCas ? intern(b[i]!) : 0 };
     const output = status[i] as KvOutput;
-    ops.push({ id: work.id[i]!, call: work.call[i]!, ret: output === outInfo ? Infinity : ret[i]!, input, output });
+    ops[j++] = { id: work.id[i]!, call: work.call[i]!, ret: output === outInfo ? Infinity : ret[i]!, input, output };
   }
   const model = kvModel(initial);
   if (!reduce) return { key, model, ops, values };
