@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { CheckThreads } from './check-threads.js';
 import { decideKey, explainKey, type KeyDecision, type KeyResult } from './check-key.js';
 import type { History, Operation } from './history.js';
 import { opTableOf, rowsByKey, subTable, type OpTable } from './op-table.js';
@@ -11,12 +10,20 @@ import type { Witness } from './witness.js';
 export interface CheckOptions {
   /** Give up after this long; unfinished keys are `unknown`. */
   readonly timeoutMs?: number;
-  /** Threads to use (including this one). Default: the cores that are idle now (at least 1). 1 = no workers. */
+  /**
+   * Threads to use (including this one); keys are shared between them. Default 1: on the 2-core
+   * machine we measure on, a second checking thread made each thread ~1.8x slower (the check is
+   * memory-bound, and V8's GC and compiler already use the other core), so it never paid; see
+   * README "Threads". `idleCores()` is a fair value on a bigger machine.
+   */
   readonly threads?: number;
   /** False turns off every reduction (the plain Wing & Gong + Lowe search). */
   readonly reduce?: boolean;
-  /** Start a worker thread only after checking on this thread for this long (ms). Default 150. */
+  /** Start worker threads only after checking on this thread for this long (ms): a history that is
+   * quick to check then never pays for them. Default 0. */
   readonly workerAfterMs?: number;
+  /** Threads started ahead (CheckThreads.start), used at once; the check closes them. Overrides `threads`. */
+  readonly workers?: CheckThreads;
 }
 
 export interface CheckResult {
@@ -32,17 +39,39 @@ export interface CheckResult {
   readonly perKey: readonly KeyResult[];
 }
 
-/**
- * A worker thread starts only when the check has already run this long and enough operations are
- * left: starting one and copying its share costs ~50 ms, more than most histories take to check.
- */
-const workerAfterMsDefault = 150;
+/** Below this many operations left, starting a worker and copying its share costs more than it saves. */
 const workerRowsMin = 5_000;
+
+/** Files at least this large are worth starting worker threads for before reading them. */
+const threadsAheadBytesMin = 2 << 20;
+
+/**
+ * Worker threads for checking the history file at `path`, started now so that their start-up
+ * overlaps reading it; undefined when the file is small, or no second core is idle. Pass them as
+ * CheckOptions.workers (the check closes them), or close them yourself if the read fails.
+ */
+export function threadsAheadOf(path: string, threads: number): CheckThreads | undefined {
+  if (threads < 2 || path === '-') return undefined;
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return undefined; // the read reports it
+  }
+  return size >= threadsAheadBytesMin ? CheckThreads.start(threads - 1) : undefined;
+}
 
 export async function checkFile(path: string, options: CheckOptions = {}): Promise<CheckResult> {
   const started = performance.now();
-  const history = await readHistoryFile(path);
-  return checkHistory(history, options, started);
+  const workers = options.workers ?? threadsAheadOf(path, options.threads ?? 1);
+  let history: History;
+  try {
+    history = await readHistoryFile(path);
+  } catch (err) {
+    workers?.close();
+    throw err;
+  }
+  return checkHistory(history, { ...options, ...(workers ? { workers } : {}) }, started);
 }
 
 /** Checks a history: a History from readHistoryFile/parseHistory, or raw event objects (validated here). */
@@ -51,44 +80,52 @@ export async function checkHistory(
   options: CheckOptions = {},
   startedMs = performance.now(),
 ): Promise<CheckResult> {
-  const history = Array.isArray(input) ? historyFromEvents(input) : (input as History);
-  const deadlineMs = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined;
-  const table = opTableOf(history);
-  const keyRows = rowsByKey(table);
-  const threads = Math.max(1, options.threads ?? idleCores());
-  const workerUrl = new URL('./check-worker.js', import.meta.url);
-  const workersPossible = threads > 1 && keyRows.length > 1 && existsSync(fileURLToPath(workerUrl));
-  const jobs = { reduce: options.reduce ?? true, ...(deadlineMs !== undefined ? { deadlineMs } : {}) };
-  // Largest keys first, so that what is left for a worker is a list of similar, smaller keys.
-  const order = keyRows.map((_, k) => k).sort((x, y) => keyRows[y]!.length - keyRows[x]!.length);
-  let rowsLeft = table.length;
-  const workerAfterMs = options.workerAfterMs ?? workerAfterMsDefault;
-  const checkStarted = performance.now();
-  const decisions: KeyDecision[] = [];
-  const remote: Promise<KeyDecision[]>[] = [];
-  for (let i = 0; i < order.length; i++) {
-    if (workersPossible && remote.length === 0 && rowsLeft >= workerRowsMin && order.length - i > 1 &&
-      performance.now() - checkStarted >= workerAfterMs) {
-      // Hand every other key left to the workers (threads - 1 of them, round robin).
-      const shares: number[][] = Array.from({ length: threads - 1 }, () => []);
-      const mine: number[] = [];
-      for (let j = i; j < order.length; j++) {
-        const slot = (j - i) % threads;
-        if (slot === 0) mine.push(order[j]!);
-        else shares[slot - 1]!.push(order[j]!);
+  let started = options.workers;
+  try {
+    const history = Array.isArray(input) ? historyFromEvents(input) : (input as History);
+    const deadlineMs = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined;
+    const table = opTableOf(history);
+    const keyRows = rowsByKey(table);
+    const threads = started ? started.size + 1 : Math.max(1, options.threads ?? 1);
+    const jobs = { reduce: options.reduce ?? true, ...(deadlineMs !== undefined ? { deadlineMs } : {}) };
+    // Largest keys first, so that what is left for the workers is a list of similar, smaller keys.
+    const order = keyRows.map((_, k) => k).sort((x, y) => keyRows[y]!.length - keyRows[x]!.length);
+    let rowsLeft = table.length;
+    const workerAfterMs = options.workerAfterMs ?? 0;
+    const checkStarted = performance.now();
+    const decisions: KeyDecision[] = [];
+    const remote: Promise<KeyDecision[]>[] = [];
+    let shared = threads < 2;
+    for (let i = 0; i < order.length; i++) {
+      if (!shared && rowsLeft >= workerRowsMin && order.length - i > 1 && performance.now() - checkStarted >= workerAfterMs) {
+        shared = true;
+        started ??= CheckThreads.start(threads - 1);
+        if (started) {
+          // Hand the keys left round robin: this thread keeps every size-th one.
+          const n = started.size + 1;
+          const shares: number[][] = Array.from({ length: n - 1 }, () => []);
+          const mine: number[] = [];
+          for (let j = i; j < order.length; j++) {
+            const slot = (j - i) % n;
+            if (slot === 0) mine.push(order[j]!);
+            else shares[slot - 1]!.push(order[j]!);
+          }
+          for (const share of shares) if (share.length > 0) remote.push(started.run({ table: shareTable(table, keyRows, share), ...jobs }));
+          order.splice(i, order.length - i, ...mine);
+        }
       }
-      for (const share of shares) if (share.length > 0) remote.push(runWorker(workerUrl, table, keyRows, share, jobs));
-      order.splice(i, order.length - i, ...mine);
+      const k = order[i]!;
+      decisions.push(decideKey(table.keys[k]!, table, keyRows[k]!, jobs));
+      rowsLeft -= keyRows[k]!.length;
     }
-    const k = order[i]!;
-    decisions.push(decideKey(table.keys[k]!, table, keyRows[k]!, jobs));
-    rowsLeft -= keyRows[k]!.length;
+    for (const d of (await Promise.all(remote)).flat()) decisions.push(d);
+    // Back in the order keys first appear in the history, however they were shared.
+    const slot = new Map(table.keys.map((key, k) => [key, k]));
+    decisions.sort((x, y) => slot.get(x.key)! - slot.get(y.key)!);
+    return summarize(history, table.length, keyRows.length, decisions, performance.now() - startedMs);
+  } finally {
+    started?.close();
   }
-  for (const d of (await Promise.all(remote)).flat()) decisions.push(d);
-  // Back in the order keys first appear in the history, however they were shared.
-  const slot = new Map(table.keys.map((key, k) => [key, k]));
-  decisions.sort((x, y) => slot.get(x.key)! - slot.get(y.key)!);
-  return summarize(history, table.length, keyRows.length, decisions, performance.now() - startedMs);
 }
 
 /** Synchronous, single-threaded check (for simulators that cannot await). */
@@ -128,20 +165,13 @@ function summarize(history: History, ops: number, keys: number, decisions: KeyDe
   };
 }
 
-/** Workers only pay when a core is free: on a busy machine they add start-up and copying for nothing. */
-function idleCores(): number {
+/** The cores that are idle now (at least 1): workers only pay when a core is free. */
+export function idleCores(): number {
   return Math.max(1, Math.min(availableParallelism(), Math.floor(availableParallelism() - loadavg()[0]! + 0.5)));
 }
 
-/** The job a worker gets: its keys' rows as a table of their own (a structured clone of arrays). */
-export interface WorkerJob {
-  readonly table: OpTable;
-  readonly reduce: boolean;
-  readonly deadlineMs?: number;
-}
-
-function runWorker(url: URL, table: OpTable, keyRows: readonly Int32Array[], keys: readonly number[],
-  jobs: { reduce: boolean; deadlineMs?: number }): Promise<KeyDecision[]> {
+/** The rows of `keys` as a table of their own, for a worker. */
+function shareTable(table: OpTable, keyRows: readonly Int32Array[], keys: readonly number[]): OpTable {
   let count = 0;
   for (const k of keys) count += keyRows[k]!.length;
   const rows = new Int32Array(count);
@@ -150,13 +180,5 @@ function runWorker(url: URL, table: OpTable, keyRows: readonly Int32Array[], key
     rows.set(keyRows[k]!, at);
     at += keyRows[k]!.length;
   }
-  const job: WorkerJob = { table: subTable(table, rows), ...jobs };
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(url, { workerData: job });
-    worker.once('message', (decisions: KeyDecision[]) => {
-      resolve(decisions);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-  });
+  return subTable(table, rows);
 }

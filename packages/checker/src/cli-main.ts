@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { checkHistory, type CheckResult } from './check.js';
+import { checkHistory, threadsAheadOf, type CheckResult } from './check.js';
 import { HistoryError } from './history-error.js';
 import type { History } from './history.js';
 import { readHistoryFile } from './read-history.js';
-import { renderReport } from './report.js';
 import { describeOperation, show } from './witness.js';
 
 /** Exit codes of DESIGN.md. */
@@ -12,13 +11,15 @@ export const exitNotLinearizable = 1;
 export const exitUnknown = 2;
 export const exitUnreadable = 3;
 
-const usage = 'usage: kvapp-check <history.jsonl | history.jsonl.gz | -> [--json] [--timeout S] [--report out.html]';
+const usage = 'usage: kvapp-check <history.jsonl | history.jsonl.gz | -> [--json] [--timeout S] [--report out.html] [--threads N]';
 
 export interface CliArgs {
   readonly path: string;
   readonly json: boolean;
   readonly timeoutMs?: number;
   readonly report?: string;
+  /** Threads to check keys on (default 1; see CheckOptions.threads). */
+  readonly threads?: number;
 }
 
 export function parseArgs(argv: readonly string[]): CliArgs | string {
@@ -26,6 +27,7 @@ export function parseArgs(argv: readonly string[]): CliArgs | string {
   let json = false;
   let timeoutMs: number | undefined;
   let report: string | undefined;
+  let threads: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') json = true;
@@ -38,6 +40,11 @@ export function parseArgs(argv: readonly string[]): CliArgs | string {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       if (!v) return '--report needs a file name';
       report = v;
+    } else if (a === '--threads' || a.startsWith('--threads=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      const n = Number(v);
+      if (v === undefined || v === '' || !Number.isSafeInteger(n) || n < 1 || n > 64) return `--threads needs a whole number from 1 to 64, got ${JSON.stringify(v)}`;
+      threads = n;
     } else if (a === '-' || !a.startsWith('-')) {
       if (path !== undefined) return `more than one history given: ${path} and ${a}`;
       path = a;
@@ -49,6 +56,7 @@ export function parseArgs(argv: readonly string[]): CliArgs | string {
     json,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(report !== undefined ? { report } : {}),
+    ...(threads !== undefined ? { threads } : {}),
   };
 }
 
@@ -59,16 +67,27 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`kvapp-check: ${args}\n${usage}\n`);
     return exitUnreadable;
   }
+  // Worker threads (with --threads) start now, so they are ready when reading a large file is done.
+  const workers = threadsAheadOf(args.path, args.threads ?? 1);
   let history: History;
   try {
     history = await readHistoryFile(args.path);
   } catch (err) {
+    workers?.close();
     if (!(err instanceof HistoryError)) throw err;
     process.stderr.write(`kvapp-check: ${args.path}: ${err.message} [${err.code}]\n`);
     return exitUnreadable;
   }
-  const result = await checkHistory(history, args.timeoutMs !== undefined ? { timeoutMs: args.timeoutMs } : {}, started);
-  if (args.report !== undefined) writeFileSync(args.report, renderReport(history, result, args.path));
+  const result = await checkHistory(history, {
+    ...(args.timeoutMs !== undefined ? { timeoutMs: args.timeoutMs } : {}),
+    ...(args.threads !== undefined ? { threads: args.threads } : {}),
+    ...(workers ? { workers } : {}),
+  }, started);
+  if (args.report !== undefined) {
+    // Loaded only when asked for: most runs need no report.
+    const { renderReport } = await import('./report.js');
+    writeFileSync(args.report, renderReport(history, result, args.path));
+  }
   const out = args.json
     ? JSON.stringify({ valid: result.valid, ops: result.ops, keys: result.keys, ms: result.ms, failedKeys: result.failedKeys }) + '\n'
     : human(result, history);

@@ -93,4 +93,19 @@ t.test('argument parsing', async (t) => {
   t.match(parseArgs(['h.jsonl', '--timeout', '-1']), /positive number/);
   t.match(parseArgs(['a', 'b']), /more than one history/);
   t.same(parseArgs(['-']), { path: '-', json: false });
+  t.same(parseArgs(['h.jsonl', '--threads', '2']), { path: 'h.jsonl', json: false, threads: 2 });
+  t.match(parseArgs(['h.jsonl', '--threads=0']), /whole number from 1 to 64/);
+  t.match(parseArgs(['h.jsonl', '--threads', '1.5']), /whole number from 1 to 64/);
+});
+
+t.test('--threads 2 gives the verdict of one thread', async (t) => {
+  // 3 MB: the worker thread is started before the file is read (check.ts threadsAheadOf).
+  const big = simulate({ seed: 6, clients: 10, keys: 8, ops: 16_000 });
+  t.ok(inject(big, 'lost-write', 6, 0.5) >= 0);
+  writeFileSync(join(dir, 'big.jsonl'), toJsonl(toEvents(big)));
+  const one = run([join(dir, 'big.jsonl'), '--json']);
+  const two = run([join(dir, 'big.jsonl'), '--json', '--threads', '2']);
+  t.equal(one.code, 1);
+  t.equal(two.code, 1, two.stderr);
+  t.same(JSON.parse(two.stdout).failedKeys, JSON.parse(one.stdout).failedKeys);
 });
