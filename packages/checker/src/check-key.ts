@@ -3,7 +3,7 @@ import { prepareRows } from './kv-partition.js';
 import { tableFromOperations, type OpTable } from './op-table.js';
 import { search } from './search.js';
 import { buildWitness, describeOperation, show, type Witness } from './witness.js';
-import { zoneCheck } from './zone-check.js';
+import { zoneCheck, type ZoneConflict } from './zone-check.js';
 
 /** The verdict on one key. */
 export interface KeyResult {
@@ -58,17 +58,24 @@ export function decideKey(key: string, table: OpTable, rows: Int32Array, options
   const reduce = options.reduce ?? true;
   const part = prepareRows(key, table, rows, reduce);
   const describeValue = (v: number): string => `value ${show(part.values[v] ?? null)}`;
-  const conflict = reduce ? zoneCheck(part.ops, part.values.length, part.model.init(), describeValue) : undefined;
-  let deadlineMs = options.deadlineMs;
-  if (conflict) deadlineMs = Math.min(deadlineMs ?? Infinity, Date.now() + witnessSearchMs);
+  // The zone check runs only when the search does not linearize the key at once.
+  let conflict: ZoneConflict | undefined;
+  let zonesChecked = !reduce;
+  const checkZones = (): number | undefined => {
+    zonesChecked = true;
+    conflict = zoneCheck(part.ops, part.values.length, part.model.init(), describeValue);
+    return conflict ? Date.now() + witnessSearchMs : undefined;
+  };
   const result = search(part.model, part.ops, {
-    ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+    ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
     ...(options.cacheEntriesMax !== undefined ? { cacheEntriesMax: options.cacheEntriesMax } : {}),
     ...(part.groupPrev ? { groupPrev: part.groupPrev } : {}),
     ...(part.classOf ? { classOf: part.classOf } : {}),
     ...(part.hooks ? { hooks: part.hooks as never } : {}),
+    ...(reduce ? { beforeFullSearch: checkZones } : {}),
     plain: !reduce,
   });
+  if (!zonesChecked && result.verdict !== 'ok') checkZones();
   const ms = performance.now() - started;
   const base = { key, ops: rows.length, steps: result.steps, ms };
   if (result.verdict === 'ok') {

@@ -258,19 +258,20 @@ function groups(ops: readonly ModelOp<KvInput, KvOutput>[], valueCount: number):
 /** Finite state-changing operations with the same input and output form a class (see Partition.classOf). */
 function classes(ops: readonly ModelOp<KvInput, KvOutput>[], valueCount: number): Int32Array {
   const classOf = new Int32Array(ops.length).fill(-1);
-  const members = new Map<number, number[]>();
-  ops.forEach((op, i) => {
-    if (op.output !== outOk || op.input.f === fRead) return;
-    const k = inputKey(op.input, valueCount);
-    let list = members.get(k);
-    if (!list) members.set(k, (list = []));
-    list.push(i);
-  });
+  // With unique values nearly every input is alone: remember its first op, make a class on the second.
+  const first = new Map<number, number>();
   let next = 0;
-  for (const list of members.values()) {
-    if (list.length < 2) continue;
-    for (const i of list) classOf[i] = next;
-    next++;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    if (op.output !== outOk || op.input.f === fRead) continue;
+    const k = inputKey(op.input, valueCount);
+    const f = first.get(k);
+    if (f === undefined) {
+      first.set(k, i);
+      continue;
+    }
+    if (classOf[f] === -1) classOf[f] = next++;
+    classOf[i] = classOf[f]!;
   }
   return classOf;
 }

@@ -30,6 +30,12 @@ export interface SearchOptions {
   readonly hooks?: SearchHooks<unknown>;
   /** Turns the reductions off (the plain Wing & Gong + Lowe search), for cross-checking in tests. */
   readonly plain?: boolean;
+  /**
+   * Called once if the quick first pass (see Search.run) does not find a linearization, before the
+   * search goes on with the memo; may return an earlier deadline (Date.now() ms) for the rest. The
+   * checker runs its zone check here: a history that linearizes at once never needs it.
+   */
+  readonly beforeFullSearch?: () => number | undefined;
 }
 
 export interface SearchResult<S> {
@@ -55,6 +61,26 @@ export function search<S, I, O>(
   return new Search(model, ops, options).run();
 }
 
+/** Positions with a finite return, ordered by return (ties by position). */
+function byReturn(rets: readonly number[], retAt: Float64Array): ArrayLike<number> {
+  // Returns are event positions, less a multiple of 1/4096 where the reductions tightened one: as
+  // long as ret * 4096 * 2^21 + pos stays an exact double, one native numeric sort of those keys does it.
+  const packed = new Float64Array(rets.length);
+  for (let i = 0; i < rets.length; i++) {
+    const pos = rets[i]!;
+    const scaled = retAt[pos]! * 4096;
+    if (!Number.isInteger(scaled) || scaled < 0 || scaled >= 2 ** 32 || pos >= 2 ** 21) {
+      // Returns come nearly in call order: Array sort (TimSort) takes such runs in linear time.
+      return [...rets].sort((a, b) => retAt[a]! - retAt[b]! || a - b);
+    }
+    packed[i] = scaled * 2 ** 21 + pos;
+  }
+  packed.sort();
+  const order = new Int32Array(rets.length);
+  for (let i = 0; i < rets.length; i++) order[i] = packed[i]! % 2 ** 21;
+  return order;
+}
+
 /**
  * Where to resume trying operations at a configuration: an entry of the list of finite operations
  * (>= 1), or, once that list reached a return entry, the k-th indeterminate operation (encoded -1 - k).
@@ -67,7 +93,7 @@ class Search<S, I, O> {
   private readonly n: number;
   /** Sorted position → index into the caller's ops. */
   private readonly orig: Int32Array;
-  private readonly sorted: ModelOp<I, O>[];
+  private readonly sorted: readonly ModelOp<I, O>[];
   private readonly callAt: Float64Array;
   private readonly retAt: Float64Array;
   private readonly finite: Uint8Array;
@@ -112,6 +138,7 @@ class Search<S, I, O> {
   private readonly code2: Int32Array;
   private h1 = 0;
   private h2 = 0;
+  private deadlineMs: number;
   private linCount = 0;
 
   constructor(
@@ -121,14 +148,15 @@ class Search<S, I, O> {
   ) {
     const n = ops.length;
     this.n = n;
+    this.deadlineMs = options.deadlineMs ?? Infinity;
     // Partitions usually hand the ops over in call order already: then no sort is needed.
     let inCallOrder = true;
     for (let i = 1; i < n && inCallOrder; i++) if (ops[i]!.call < ops[i - 1]!.call) inCallOrder = false;
-    const order: number[] = [];
-    for (let i = 0; i < n; i++) order.push(i);
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
     if (!inCallOrder) order.sort((a, b) => ops[a]!.call - ops[b]!.call || a - b);
-    this.orig = Int32Array.from(order);
-    this.sorted = inCallOrder ? ops.slice() : order.map((i) => ops[i]!);
+    this.orig = order;
+    this.sorted = inCallOrder ? ops : Array.from(order, (i) => ops[i]!);
     const rank = new Int32Array(n);
     for (let pos = 0; pos < n; pos++) rank[order[pos]!] = pos;
     this.plain = options.plain === true;
@@ -175,8 +203,7 @@ class Search<S, I, O> {
     }
     this.infoPos = Int32Array.from(info);
     const { callAt, retAt } = this;
-    // Returns come nearly in call order: Array sort (TimSort) takes such runs in linear time.
-    const retOrder = rets.sort((a, b) => retAt[a]! - retAt[b]! || a - b);
+    const retOrder = byReturn(rets, retAt);
     const entries = rets.length * 2;
     this.entOp = new Int32Array(entries + 1);
     this.entRet = new Uint8Array(entries + 1);
@@ -228,6 +255,9 @@ class Search<S, I, O> {
     if (this.plain) return this.runFrom(this.newMemo(), Infinity, 0) as SearchResult<S>;
     const greedyStepsMax = 2 * this.n + 1000;
     const greedy = this.runFrom(undefined, greedyStepsMax, 0);
+    if (greedy !== 'restart' && greedy.verdict === 'ok') return greedy;
+    const earlier = this.options.beforeFullSearch?.();
+    if (earlier !== undefined) this.deadlineMs = Math.min(this.deadlineMs, earlier);
     if (greedy !== 'restart') return greedy;
     while (this.depth > 0) this.pop();
     this.bestLen = -1;
@@ -245,7 +275,7 @@ class Search<S, I, O> {
 
   private runFrom(memo: ConfigMemo | undefined, stepsMax: number, stepsBefore: number): SearchResult<S> | 'restart' {
     const { model } = this;
-    const deadline = this.options.deadlineMs ?? Infinity;
+    const deadline = this.deadlineMs;
     const cacheMax = this.options.cacheEntriesMax ?? cacheEntriesMaxDefault;
     let state = model.init();
     let steps = stepsBefore;
