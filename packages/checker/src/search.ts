@@ -259,6 +259,9 @@ class Search<S, I, O> {
     const earlier = this.options.beforeFullSearch?.();
     if (earlier !== undefined) this.deadlineMs = Math.min(this.deadlineMs, earlier);
     if (greedy !== 'restart') return greedy;
+    // Out of time already (the checker's zone check proved the key wrong and wants no more search):
+    // the first pass's longest prefix is the answer.
+    if (Date.now() >= this.deadlineMs) return this.finish('unknown', this.model.init(), greedyStepsMax);
     while (this.depth > 0) this.pop();
     this.bestLen = -1;
     this.bestLazy = 0;
