@@ -436,20 +436,21 @@ class LineParser {
     return true;
   }
 
-  /** The event type's code (typeCode), or -1. */
+  /** The event type's code (typeCode), or -1. One literal compared, chosen by its distinguishing byte. */
   private scanType(): number {
-    if (this.lit(litInvoke)) return 0;
-    if (this.lit(litOk)) return 1;
-    if (this.lit(litFail)) return 2;
-    if (this.lit(litInfo)) return 3;
+    const c = this.byte(this.at + 1);
+    if (c === 0x69) return this.byte(this.at + 3) === 0x76 ? (this.lit(litInvoke) ? 0 : -1) : this.lit(litInfo) ? 3 : -1;
+    if (c === 0x6f) return this.lit(litOk) ? 1 : -1;
+    if (c === 0x66) return this.lit(litFail) ? 2 : -1;
     return -1;
   }
 
   /** The function's code (fRead, fWrite, fCas), or -1. */
   private scanF(): number {
-    if (this.lit(litRead)) return fRead;
-    if (this.lit(litWrite)) return fWrite;
-    if (this.lit(litCas)) return fCas;
+    const c = this.byte(this.at + 1);
+    if (c === 0x72) return this.lit(litRead) ? fRead : -1;
+    if (c === 0x77) return this.lit(litWrite) ? fWrite : -1;
+    if (c === 0x63) return this.lit(litCas) ? fCas : -1;
     return -1;
   }
 

@@ -106,6 +106,10 @@ t.test('the fast line parser and JSON.parse agree, on the shapes it takes and on
     '{"process":4,"type":"invoke","f":"write","key":"k4","value":5,"time":1,}',
     '{"process":4,"type":"invoke","f":"delete","key":"k4","value":5,"time":1}',
     '{"process":4,"type":"begin","f":"write","key":"k4","value":5,"time":1}',
+    '{"process":4,"type":"invokes","f":"write","key":"k4","value":5,"time":1}',
+    '{"process":4,"type":"inf","f":"write","key":"k4","value":5,"time":1}',
+    '{"process":4,"type":"invoke","f":"casx","key":"k4","value":[1,2],"time":1}',
+    '{"process":4,"type":"invoke","f":"wr","key":"k4","value":5,"time":1}',
     '{"process":4.5,"type":"invoke","f":"write","key":"k4","value":5,"time":1}',
     '{"process":4,"type":"invoke","f":"write","key":"k4","value":"a\tb","time":1}',
   ];
