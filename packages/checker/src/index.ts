@@ -8,6 +8,7 @@ export { search, type SearchOptions, type SearchResult, type SearchVerdict } fro
 export { kvModel } from './kv-model.js';
 export { partitionKv, type KvPartition } from './kv-partition.js';
 export { checkKey, type KeyResult, type KeyCheckOptions } from './check-key.js';
-export { checkFile, checkHistory, checkHistorySync, type CheckOptions, type CheckResult } from './check.js';
+export { checkFile, checkHistory, checkHistorySync, idleCores, threadsAheadOf, type CheckOptions, type CheckResult } from './check.js';
+export { CheckThreads } from './check-threads.js';
 export { describeOperation, type Witness } from './witness.js';
 export { renderReport } from './report.js';
