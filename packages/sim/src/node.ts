@@ -261,6 +261,14 @@ export class SimNode {
       const read = this.reads.get(new TextDecoder().decode(rs.context));
       if (read && read.index === null) read.index = rs.index;
     }
+    for (const refused of rd.readsRefused) {
+      // The leader will never confirm it: the client retries now rather than after its timeout.
+      const context = new TextDecoder().decode(refused);
+      const read = this.reads.get(context);
+      if (read === undefined || read.index !== null) continue;
+      this.reads.delete(context);
+      this.reply(read.client, read.requestId, { type: 'retry', reason: 'read refused by the leader' });
+    }
     this.serveReads();
     return true;
   }

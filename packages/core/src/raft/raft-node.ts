@@ -104,7 +104,9 @@ export class RaftNode {
   /**
    * Requests a linearizable read. The answer comes in a later Ready's readStates with the same
    * context (unique per request: it is the key); serve the read once applied reaches its index.
-   * On a follower the request is forwarded to the leader.
+   * On a follower the request is forwarded to the leader; if the leader refuses it (it has not yet
+   * committed an entry of its term, or too many reads wait), the context comes back in a later
+   * Ready's readsRefused, so the caller can fail or retry the read at once instead of timing out.
    */
   readIndex(context: Uint8Array): void {
     this.assertNoReadyOutstanding();
@@ -167,7 +169,8 @@ export class RaftNode {
       r.log.hasNextCommittedEntries() ||
       r.msgs.length > 0 ||
       r.msgsAfterPersist.length > 0 ||
-      r.readStates.length > 0
+      r.readStates.length > 0 ||
+      r.readsRefused.length > 0
     );
   }
 
@@ -192,11 +195,13 @@ export class RaftNode {
       messages: r.msgs,
       messagesAfterPersist: r.msgsAfterPersist,
       readStates: r.readStates,
+      readsRefused: r.readsRefused,
       mustSync: entries.length > 0 || hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote,
     };
     r.msgs = [];
     r.msgsAfterPersist = [];
     r.readStates = [];
+    r.readsRefused = [];
     if (softChanged) this.prevSoft = soft;
     this.outstanding = rd;
     return rd;

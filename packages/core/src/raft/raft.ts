@@ -51,6 +51,8 @@ export class Raft {
   /** Messages that may go out only after the Ready's hard state and entries are durable. */
   msgsAfterPersist: Message[] = [];
   readStates: ReadState[] = [];
+  /** Contexts of forwarded ReadIndex requests the leader refused (see Ready.readsRefused). */
+  readsRefused: Uint8Array[] = [];
 
   constructor(config: RaftConfig) {
     this.cfg = resolveRaftConfig(config);

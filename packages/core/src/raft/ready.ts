@@ -26,6 +26,12 @@ export interface Ready {
   readonly messagesAfterPersist: readonly Message[];
   /** ReadIndex results: serve each read once the state machine has applied `index`. */
   readonly readStates: readonly ReadState[];
+  /**
+   * Contexts of ReadIndex requests this follower forwarded and the leader refused (a new leader
+   * that has not yet committed an entry of its term, or a full read queue). Each will never get a
+   * ReadState: fail or retry it.
+   */
+  readonly readsRefused: readonly Uint8Array[];
   /** Whether step 1 needs an fsync (new entries, or term/vote changed). */
   readonly mustSync: boolean;
 }

@@ -22,7 +22,9 @@ export function stepFollower(r: Raft, m: Message): void {
       r.hup(true);
       break;
     case 'read-index-resp':
-      if (!m.reject && m.context !== null) r.readStates.push({ index: m.index, context: m.context });
+      if (m.context === null) break;
+      if (m.reject) r.readsRefused.push(m.context);
+      else r.readStates.push({ index: m.index, context: m.context });
       break;
     default:
       break;

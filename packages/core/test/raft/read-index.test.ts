@@ -28,6 +28,29 @@ t.test('a follower read is forwarded to the leader and answered with its commit 
   t.same(c.readResults.get(2), [{ index: 2, context: 'f1' }]);
 });
 
+t.test('a read forwarded to a leader that cannot serve it yet comes back refused, not lost', async (t) => {
+  const c = new TestCluster({ size: 3, seed: 1 });
+  c.node(1).campaign();
+  c.processReady(1);
+  // Deliver only until node 1 wins and node 2 has heard from it: the empty entry of term 1 is not
+  // committed yet, so node 1 refuses reads.
+  for (let i = 0; i < 50 && !(c.node(1).status().role === 'leader' && c.node(2).status().lead === 1); i++) c.deliverAt(0);
+  t.equal(c.node(2).status().lead, 1, 'node 2 follows node 1');
+  t.equal(errorCode(() => c.node(1).readIndex(bytes('own'))), 'READ_NOT_READY', 'the leader is not ready yet');
+  c.node(2).readIndex(bytes('early'));
+  c.processReady(2);
+  // The forwarded read reaches node 1 before the acknowledgements that would commit its entry.
+  const forwarded = c.inFlight.findIndex((m) => m.type === 'read-index');
+  t.ok(forwarded >= 0, 'the read was forwarded');
+  c.deliverAt(forwarded);
+  c.stabilize();
+  t.same(c.readsRefused.get(2), ['early'], 'node 2 learns its read was refused');
+  t.same(c.readResults.get(2), [], 'and gets no read state for it');
+  c.node(2).readIndex(bytes('later'));
+  c.stabilize();
+  t.same(c.readResults.get(2)!.map((r) => r.context), ['later'], 'once the leader committed in its term, the read is served');
+});
+
 t.test('a leader cut off from the majority answers no read (and readIndexWithoutQuorum would)', async (t) => {
   for (const unsafe of [false, true]) {
     const c = new TestCluster({ size: 3, seed: 1, config: { unsafe: { readIndexWithoutQuorum: unsafe } } });

@@ -31,6 +31,8 @@ export class TestCluster {
   readonly storages = new Map<NodeId, MemoryStorage>();
   readonly applied = new Map<NodeId, Entry[]>();
   readonly readResults = new Map<NodeId, { index: number; context: string }[]>();
+  /** Per node: contexts of forwarded reads the leader refused (Ready.readsRefused). */
+  readonly readsRefused = new Map<NodeId, string[]>();
   inFlight: Message[] = [];
   /** Links that drop every message: "from->to". */
   readonly cut = new Set<string>();
@@ -120,6 +122,11 @@ export class TestCluster {
     if (rd.hardState) storage.setHardState(rd.hardState);
     this.enqueue(rd.messagesAfterPersist);
     this.applied.get(id)!.push(...rd.committedEntries);
+    for (const refused of rd.readsRefused) {
+      let list = this.readsRefused.get(id);
+      if (!list) this.readsRefused.set(id, (list = []));
+      list.push(new TextDecoder().decode(refused));
+    }
     for (const rs of rd.readStates) {
       const context = new TextDecoder().decode(rs.context);
       this.readResults.get(id)!.push({ index: rs.index, context });

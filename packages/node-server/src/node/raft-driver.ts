@@ -228,6 +228,7 @@ export class RaftDriver {
         this.apply(entry);
       }
       for (const readState of rd.readStates) this.readConfirmed(readState);
+      for (const context of rd.readsRefused) this.readRefused(context);
       this.serveReads();
       this.raft.advance();
       if (rd.softState && rd.softState.role !== 'leader') this.failReadsNotLeader();
@@ -328,6 +329,17 @@ export class RaftDriver {
     for (const id of batch.ids) {
       const read = this.reads.get(id);
       if (read) read.index = readState.index;
+    }
+  }
+
+  /** The leader refused the batch's ReadIndex (not ready yet, or its read queue is full): fail it now, retryable. */
+  private readRefused(context: Uint8Array): void {
+    const batch = this.readBatches.get(new TextDecoder().decode(context));
+    if (batch === undefined) return;
+    const error = new DriverError('OVERLOADED', 'the leader refused the read (it is new, or too many reads wait); retry', true, this.raft.status().lead);
+    for (const id of [...batch.ids]) {
+      const read = this.reads.get(id);
+      if (read && read.index === null) this.settleRead(id, read, null, error);
     }
   }
 

@@ -8,14 +8,19 @@ import type { DriverError } from '../../src/node/driver-error.js';
  * Linearizable reads that arrive together share one ReadIndex request (one heartbeat round),
  * and each still sees every write acknowledged before it started.
  */
-function cluster(seed: number) {
+function cluster(seed: number, refuseForwardedReads = false) {
   const voters = [1, 2, 3];
   const drivers = new Map<NodeId, RaftDriver>();
   const sent: Message[] = [];
   const deliver = (messages: readonly Message[]) => {
     for (const m of messages) {
       sent.push(m);
-      setImmediate(() => drivers.get(m.to)?.step(m));
+      // Stands in for a leader that refuses the read (new in its term, or its read queue full).
+      const refused = refuseForwardedReads && m.type === 'read-index'
+        ? { ...m, type: 'read-index-resp' as const, from: m.to, to: m.from, reject: true }
+        : undefined;
+      if (refused) setImmediate(() => drivers.get(refused.to)?.step(refused));
+      else setImmediate(() => drivers.get(m.to)?.step(m));
     }
   };
   const fatal: unknown[] = [];
@@ -81,5 +86,20 @@ t.test('a batch whose ReadIndex is refused fails every read in it, and leaves no
     'both reads of the batch fail NOT_LEADER',
   );
   t.equal(node.pendingCount, 0, 'nothing is left waiting');
+  t.same(c.fatal, []);
+});
+
+t.test('reads forwarded to a leader that refuses them fail at once (retryable), not at the deadline', async (t) => {
+  const c = cluster(13, true);
+  const leader = await c.electLeader();
+  const follower = [...c.drivers.values()].find((d) => d !== leader && d.status().lead === leader.status().id);
+  t.ok(follower, 'a follower knows the leader');
+  const outcomes = await c.run(Promise.allSettled([follower!.readLinearizable('x'), follower!.readLinearizable('y')]));
+  t.same(
+    outcomes.map((o) => (o.status === 'rejected' ? (o.reason as DriverError).code : 'fulfilled')),
+    ['OVERLOADED', 'OVERLOADED'],
+    'both fail OVERLOADED, which the client retries (without the refusal they would wait for the 2 s deadline: TIMEOUT)',
+  );
+  t.equal(follower!.pendingCount, 0, 'nothing is left waiting');
   t.same(c.fatal, []);
 });
