@@ -40,6 +40,8 @@ export interface KeyCheckOptions {
   /** False turns off every reduction and the zone check (the plain Wing & Gong + Lowe search). */
   readonly reduce?: boolean;
   readonly cacheEntriesMax?: number;
+  /** See SearchOptions.firstPassStepsMax (tests set 0 to exercise the memo search on small keys). */
+  readonly firstPassStepsMax?: number;
 }
 
 /** When the zone check already proved a key wrong, the search looks no further for a prefix to show: its first
@@ -70,6 +72,7 @@ export function decideKey(key: string, table: OpTable, rows: Int32Array, options
   const result = search(part.model, part.ops, {
     ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
     ...(options.cacheEntriesMax !== undefined ? { cacheEntriesMax: options.cacheEntriesMax } : {}),
+    ...(options.firstPassStepsMax !== undefined ? { firstPassStepsMax: options.firstPassStepsMax } : {}),
     ...(part.groupPrev ? { groupPrev: part.groupPrev } : {}),
     ...(part.classOf ? { classOf: part.classOf } : {}),
     ...(part.hooks ? { hooks: part.hooks as never } : {}),

@@ -9,6 +9,7 @@ export interface WorkerJob {
   readonly table: OpTable;
   readonly reduce: boolean;
   readonly deadlineMs?: number;
+  readonly firstPassStepsMax?: number;
 }
 
 const workerUrl = new URL('./check-worker.js', import.meta.url);

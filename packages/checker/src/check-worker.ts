@@ -6,7 +6,6 @@ import { rowsByKey } from './op-table.js';
 // One job per thread (see check-threads.ts). Decisions only: the witness is written by the thread
 // that has the operations.
 parentPort!.once('message', (job: WorkerJob) => {
-  const options = { reduce: job.reduce, ...(job.deadlineMs !== undefined ? { deadlineMs: job.deadlineMs } : {}) };
   const keyRows = rowsByKey(job.table);
-  parentPort!.postMessage(keyRows.map((rows, k) => ({ ...decideKey(job.table.keys[k]!, job.table, rows, options), worker: true })));
+  parentPort!.postMessage(keyRows.map((rows, k) => ({ ...decideKey(job.table.keys[k]!, job.table, rows, job), worker: true })));
 });

@@ -22,6 +22,8 @@ export interface CheckOptions {
   /** Start worker threads only after checking on this thread for this long (ms): a history that is
    * quick to check then never pays for them. Default 0. */
   readonly workerAfterMs?: number;
+  /** Steps the search's first pass may take per key (see SearchOptions.firstPassStepsMax). */
+  readonly firstPassStepsMax?: number;
   /** Threads started ahead (CheckThreads.start), used at once; the check closes them. Overrides `threads`. */
   readonly workers?: CheckThreads;
 }
@@ -87,7 +89,7 @@ export async function checkHistory(
     const table = opTableOf(history);
     const keyRows = rowsByKey(table);
     const threads = started ? started.size + 1 : Math.max(1, options.threads ?? 1);
-    const jobs = { reduce: options.reduce ?? true, ...(deadlineMs !== undefined ? { deadlineMs } : {}) };
+    const jobs = keyOptions(options, deadlineMs);
     // Largest keys first, so that what is left for the workers is a list of similar, smaller keys.
     const order = keyRows.map((_, k) => k).sort((x, y) => keyRows[y]!.length - keyRows[x]!.length);
     let rowsLeft = table.length;
@@ -135,7 +137,7 @@ export function checkHistorySync(input: History | readonly unknown[], options: O
   const deadlineMs = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined;
   const table = opTableOf(history);
   const keyRows = rowsByKey(table);
-  const jobs = { reduce: options.reduce ?? true, ...(deadlineMs !== undefined ? { deadlineMs } : {}) };
+  const jobs = keyOptions(options, deadlineMs);
   const decisions = keyRows.map((rows, k) => decideKey(table.keys[k]!, table, rows, jobs));
   return summarize(history, table.length, keyRows.length, decisions, performance.now() - started);
 }
@@ -162,6 +164,15 @@ function summarize(history: History, ops: number, keys: number, decisions: KeyDe
     unknownKeys: unknown.map((r) => r.key),
     witnesses: failed.map((r) => r.witness!),
     perKey,
+  };
+}
+
+/** What each key's check is told, here and in workers. */
+function keyOptions(options: CheckOptions, deadlineMs: number | undefined): { reduce: boolean; deadlineMs?: number; firstPassStepsMax?: number } {
+  return {
+    reduce: options.reduce ?? true,
+    ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+    ...(options.firstPassStepsMax !== undefined ? { firstPassStepsMax: options.firstPassStepsMax } : {}),
   };
 }
 

@@ -36,6 +36,8 @@ export interface SearchOptions {
    * checker runs its zone check here: a history that linearizes at once never needs it.
    */
   readonly beforeFullSearch?: () => number | undefined;
+  /** Steps the first pass (without the memo) may take; default 2n + 1,000. 0 starts with the memo. */
+  readonly firstPassStepsMax?: number;
 }
 
 export interface SearchResult<S> {
@@ -253,7 +255,7 @@ class Search<S, I, O> {
    */
   run(): SearchResult<S> {
     if (this.plain) return this.runFrom(this.newMemo(), Infinity, 0) as SearchResult<S>;
-    const greedyStepsMax = 2 * this.n + 1000;
+    const greedyStepsMax = this.options.firstPassStepsMax ?? 2 * this.n + 1000;
     const greedy = this.runFrom(undefined, greedyStepsMax, 0);
     if (greedy !== 'restart' && greedy.verdict === 'ok') return greedy;
     const earlier = this.options.beforeFullSearch?.();

@@ -62,7 +62,10 @@ t.test('the checker agrees with a brute-force checker that tries every order', a
     const brute = bruteForceLinearizable(history.operations);
     const fast = checkHistorySync(history).valid;
     const plain = checkHistorySync(history, { reduce: false }).valid;
+    // Tiny keys always fit the first pass's budget: 0 makes the memo search (with reductions) decide.
+    const memo = checkHistorySync(history, { firstPassStepsMax: 0 }).valid;
     assert.strictEqual(plain, brute, `plain search vs brute force on ${JSON.stringify(events)}`);
+    assert.strictEqual(memo, brute, `memo search vs brute force on ${JSON.stringify(events)}`);
     assert.strictEqual(fast, brute, `checker vs brute force on ${JSON.stringify(events)}`);
   });
   const seed = Date.now() % 1_000_000;
@@ -85,10 +88,12 @@ t.test('on generated histories with unique values, reductions and zones agree wi
       const brute = bruteForceLinearizable(history.operations);
       const fast = checkHistorySync(history).valid;
       const plain = checkHistorySync(history, { reduce: false }).valid;
+      const memo = checkHistorySync(history, { firstPassStepsMax: 0 }).valid;
       if (brute) valid++;
       else invalid++;
       assert.strictEqual(plain, brute, 'plain search vs brute force');
       assert.strictEqual(fast, brute, 'checker vs brute force');
+      assert.strictEqual(memo, brute, 'memo search (no first pass) vs brute force');
     });
   const run = fc.check(property, { numRuns: Number(process.env.CHECKER_RUNS ?? 1500), seed });
   t.notOk(run.failed, `seed ${seed}: ${run.counterexample ? fc.stringify(run.counterexample) : ''} ${String(run.errorInstance ?? '')}`);
