@@ -1,7 +1,12 @@
 /** Every bound of the peer transport; all are options (see README.md, "Transport"). */
 export interface TransportLimits {
-  /** Largest frame sent or accepted (ws maxPayload too). A Raft message above it is dropped and counted. */
+  /** Largest frame sent or accepted (ws maxPayload too). A larger message goes as chunks (chunking.ts). */
   readonly frameBytesMax: number;
+  /**
+   * Largest Raft message sent or reassembled (a snapshot carries the whole state machine); above
+   * it a message is dropped and counted. A receiver holds at most one such message per peer.
+   */
+  readonly messageBytesMax: number;
   /** Messages waiting per peer while its link is down or slow; past it, new messages drop (Raft retransmits). */
   readonly sendQueueMessagesMax: number;
   /** The same bound in bytes. */
@@ -21,6 +26,7 @@ export interface TransportLimits {
 
 export const TRANSPORT_LIMITS_DEFAULT: TransportLimits = {
   frameBytesMax: 16 * 1024 * 1024,
+  messageBytesMax: 256 * 1024 * 1024,
   sendQueueMessagesMax: 4096,
   sendQueueBytesMax: 64 * 1024 * 1024,
   sendBufferBytesMax: 8 * 1024 * 1024,
@@ -37,5 +43,8 @@ export function checkTransportLimits(l: TransportLimits): string | null {
     if (!Number.isSafeInteger(v) || v < 1) return `${name} must be an integer >= 1, got ${String(v)}`;
   }
   if (l.reconnectMsMin > l.reconnectMsMax) return 'reconnectMsMin must be <= reconnectMsMax';
+  if (l.frameBytesMax < 64) return 'frameBytesMax must be at least 64';
+  if (l.messageBytesMax < l.frameBytesMax) return 'messageBytesMax must be >= frameBytesMax';
+  if (l.messageBytesMax > 0xffffffff) return 'messageBytesMax must be below 4 GiB';
   return null;
 }

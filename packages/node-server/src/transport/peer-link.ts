@@ -66,6 +66,28 @@ export class PeerLink {
     return true;
   }
 
+  /**
+   * The chunks of one message: all queued, or none (a message missing a chunk is useless). When
+   * the queue is empty they go even if they exceed sendQueueBytesMax (messageBytesMax bounds them).
+   */
+  sendAll(frames: readonly Uint8Array[]): boolean {
+    if (this.state === 'closed') return false;
+    let bytes = 0;
+    for (const f of frames) bytes += f.length;
+    const l = this.o.limits;
+    if (this.queue.length > 0 &&
+      (this.queue.length + frames.length > l.sendQueueMessagesMax || this.queueBytes + bytes > l.sendQueueBytesMax)) {
+      this.o.stats.queueDrops++;
+      return false;
+    }
+    for (const f of frames) {
+      this.queue.push(f);
+      this.queueBytes += f.length;
+    }
+    this.drain();
+    return true;
+  }
+
   close(): void {
     this.state = 'closed';
     this.o.stats.connected = false;

@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Message, NodeId } from '@kvapp/core';
 import { decodeMessage, encodeMessage } from './codec.js';
+import { ChunkAssembler, isChunk, splitIntoChunks } from './chunking.js';
 import { TransportError } from './errors.js';
 import { acceptHandshake, CLOSE, type HandshakeIdentity } from './handshake.js';
 import { checkTransportLimits, TRANSPORT_LIMITS_DEFAULT, type TransportLimits } from './limits.js';
@@ -38,7 +39,7 @@ export class PeerTransport {
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly inbound = new Map<NodeId, WebSocket>();
   private readonly peerStats = new Map<NodeId, PeerStats>();
-  private readonly counters = { framesRejected: 0, handshakesRejected: 0, handshakesAccepted: 0, messagesOversize: 0, messagesUnroutable: 0 };
+  private readonly counters = { framesRejected: 0, handshakesRejected: 0, handshakesAccepted: 0, messagesOversize: 0, messagesUnroutable: 0, messagesChunked: 0, chunkedMessagesDiscarded: 0 };
   private handshakesPending = 0;
   private closed = false;
 
@@ -85,12 +86,17 @@ export class PeerTransport {
       return;
     }
     const frame = encodeMessage(message);
-    if (frame.length > this.limits.frameBytesMax) {
-      this.counters.messagesOversize++;
-      this.log.warn({ peer: message.to, type: message.type, bytes: frame.length, frameBytesMax: this.limits.frameBytesMax }, 'message larger than frameBytesMax dropped');
+    if (frame.length <= this.limits.frameBytesMax) {
+      link.send(frame);
       return;
     }
-    link.send(frame);
+    if (frame.length > this.limits.messageBytesMax) {
+      this.counters.messagesOversize++;
+      this.log.warn({ peer: message.to, type: message.type, bytes: frame.length, messageBytesMax: this.limits.messageBytesMax }, 'message larger than messageBytesMax dropped');
+      return;
+    }
+    this.counters.messagesChunked++;
+    link.sendAll(splitIntoChunks(frame, this.limits.frameBytesMax));
   }
 
   /** The driver's `send` shape. */
@@ -188,10 +194,11 @@ export class PeerTransport {
     this.inbound.set(peer, ws);
     this.log.info({ peer, remote }, 'peer connected');
     const stats = this.statsOf(peer);
+    const chunks = new ChunkAssembler(this.limits.messageBytesMax, () => this.counters.chunkedMessagesDiscarded++);
     let rejected = false;
     ws.on('message', (data, isBinary) => {
       // After a bad frame nothing more is read from that connection, even what is already buffered.
-      if (!rejected) rejected = !this.receive(ws, peer, stats, data as Buffer, isBinary);
+      if (!rejected) rejected = !this.receive(ws, peer, stats, chunks, data as Buffer, isBinary);
     });
     ws.on('close', () => {
       if (this.inbound.get(peer) === ws) this.inbound.delete(peer);
@@ -207,11 +214,20 @@ export class PeerTransport {
   }
 
   /** Returns false when the frame was refused and the connection is closing. */
-  private receive(ws: WebSocket, peer: NodeId, stats: PeerStats, data: Buffer, isBinary: boolean): boolean {
+  private receive(ws: WebSocket, peer: NodeId, stats: PeerStats, chunks: ChunkAssembler, data: Buffer, isBinary: boolean): boolean {
     let m: Message;
     try {
       if (!isBinary) throw new TransportError('TRANSPORT_BAD_FRAME', 'bad frame: text frame on the peer port');
-      m = decodeMessage(data);
+      let whole: Uint8Array = data;
+      if (isChunk(data)) {
+        stats.bytesReceived += data.length;
+        const assembled = chunks.accept(data);
+        if (assembled === null) return true;
+        whole = assembled;
+      } else {
+        chunks.abandon();
+      }
+      m = decodeMessage(whole);
       if (m.from !== peer) throw new TransportError('TRANSPORT_BAD_FRAME', `bad frame: from ${m.from} on node ${peer}'s connection`);
       if (m.to !== this.o.nodeId) throw new TransportError('TRANSPORT_BAD_FRAME', `bad frame: addressed to node ${m.to}`);
     } catch (err) {
@@ -222,7 +238,7 @@ export class PeerTransport {
       return false;
     }
     stats.messagesReceived++;
-    stats.bytesReceived += data.length;
+    if (!isChunk(data)) stats.bytesReceived += data.length;
     this.o.onMessage(m);
     return true;
   }

@@ -23,8 +23,12 @@ export interface TransportStats {
   /** Inbound handshakes refused (wrong cluster, wrong secret, malformed, timeout, too many at once). */
   readonly handshakesRejected: number;
   readonly handshakesAccepted: number;
-  /** Messages never sent because their encoding exceeded frameBytesMax. */
+  /** Messages never sent because their encoding exceeded messageBytesMax. */
   readonly messagesOversize: number;
+  /** Messages sent in chunks (larger than frameBytesMax). */
+  readonly messagesChunked: number;
+  /** Chunked messages received only in part and given up on (the sender's link broke mid-message). */
+  readonly chunkedMessagesDiscarded: number;
   /** Messages to a node this transport has no address for. */
   readonly messagesUnroutable: number;
 }

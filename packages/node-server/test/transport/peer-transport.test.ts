@@ -135,9 +135,9 @@ t.test('heartbeats close a connection whose peer stopped answering pings', async
   t.ok(connections >= 2, 'the dead link was replaced by a new connection');
 });
 
-t.test('a frame above frameBytesMax is never sent, and one received closes the connection', async (t) => {
+t.test('a message above messageBytesMax is never sent, and a frame above frameBytesMax received closes the connection', async (t) => {
   const b = await startNode(t, 2, new Map(), { limits: { ...fastLimits, frameBytesMax: 1024 } });
-  const a = await startNode(t, 1, peersOf([2, b.address]), { limits: { ...fastLimits, frameBytesMax: 1024 } });
+  const a = await startNode(t, 1, peersOf([2, b.address]), { limits: { ...fastLimits, frameBytesMax: 1024, messageBytesMax: 1536 } });
   a.transport.send(message(1, 2, { entries: [{ term: 1, index: 1, type: 'normal', data: new Uint8Array(2000) }] }));
   t.equal(a.transport.stats().messagesOversize, 1);
   // A sender with a larger limit: the receiver's maxPayload refuses it.
@@ -151,6 +151,49 @@ t.test('a frame above frameBytesMax is never sent, and one received closes the c
     await new Promise((r) => setTimeout(r, 30));
   }
   t.equal(b.received[0]!.index, 7);
+});
+
+t.test('a snapshot larger than a frame arrives whole, in chunks', async (t) => {
+  const limits = { ...fastLimits, frameBytesMax: 1024 };
+  const b = await startNode(t, 2, new Map(), { limits });
+  const a = await startNode(t, 1, peersOf([2, b.address]), { limits });
+  const data = Uint8Array.from({ length: 10_000 }, (_, i) => (i * 7) % 251);
+  const snapshot = { meta: { index: 40, term: 3, conf: { voters: [1, 2, 3], learners: [], votersOutgoing: [] } }, data };
+  a.transport.send(message(1, 2, { type: 'snapshot', snapshot }));
+  a.transport.send(message(1, 2, { index: 41 }));
+  await until(() => b.received.length === 2, 3000, 'the snapshot and the message after it');
+  t.strictSame([...b.received[0]!.snapshot!.data], [...data], 'every byte, in order');
+  t.equal(b.received[0]!.snapshot!.meta.index, 40);
+  t.equal(b.received[1]!.index, 41, 'the next message follows');
+  t.equal(a.transport.stats().messagesChunked, 1);
+  t.ok(a.transport.stats().peers.get(2)!.messagesSent >= 11, 'as 10+ frames of at most 1 KiB');
+  t.equal(b.transport.stats().framesRejected, 0);
+});
+
+t.test('chunks: a message left unfinished is discarded, one announcing too much closes the connection', async (t) => {
+  const limits = { ...fastLimits, frameBytesMax: 1024, messageBytesMax: 4096 };
+  const b = await startNode(t, 2, new Map(), { limits });
+  const a = await startNode(t, 1, peersOf([2, b.address]), { limits });
+  a.transport.send(message(1, 2, { index: 1 }));
+  await until(() => b.received.length === 1, 3000, 'first');
+  const { encodeMessage } = await import('../../src/transport/codec.js');
+  const { splitIntoChunks } = await import('../../src/transport/chunking.js');
+  const link = (a.transport as unknown as { links: Map<number, { send(f: Uint8Array): boolean }> }).links.get(2)!;
+  const chunks = splitIntoChunks(encodeMessage(message(1, 2, { entries: [{ term: 1, index: 2, type: 'normal', data: new Uint8Array(3000) }] })), 1024);
+  t.ok(chunks.length >= 3);
+  // The first chunk, then a whole message (the rest never comes), then a stray later chunk.
+  link.send(chunks[0]!);
+  link.send(encodeMessage(message(1, 2, { index: 3 })));
+  link.send(chunks[2]!);
+  link.send(encodeMessage(message(1, 2, { index: 4 })));
+  await until(() => b.received.length === 3, 3000, 'the whole messages');
+  t.same(b.received.map((m) => m.index), [1, 3, 4], 'the unfinished message is not delivered; the connection stays up');
+  t.equal(b.transport.stats().chunkedMessagesDiscarded, 2);
+  t.equal(b.transport.stats().framesRejected, 0);
+  // A chunk announcing more than messageBytesMax is a bad frame.
+  const tooBig = splitIntoChunks(new Uint8Array(5000), 1024)[0]!;
+  link.send(tooBig);
+  await until(() => b.transport.stats().framesRejected === 1, 3000, 'oversized chunked message refused');
 });
 
 t.test('a message claiming another sender closes the connection', async (t) => {
