@@ -149,6 +149,7 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
   };
   const lastPeerStats = new Map<NodeId, { messagesSent: number; bytesSent: number; messagesReceived: number; bytesReceived: number; queueDrops: number }>();
   let lastPeerRejected = 0;
+  let lastLarge = { chunked: 0, oversize: 0, unfinished: 0 };
   let lastClientRejected = 0;
   const refreshMetrics = (): void => {
     const s = driver.status();
@@ -158,6 +159,9 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
     const peerRejected = stats.framesRejected + stats.handshakesRejected;
     metrics.peerFramesRejected.inc(peerRejected - lastPeerRejected);
     lastPeerRejected = peerRejected;
+    const large = { chunked: stats.messagesChunked, oversize: stats.messagesOversize, unfinished: stats.chunkedMessagesDiscarded };
+    for (const outcome of ['chunked', 'oversize', 'unfinished'] as const) metrics.peerLargeMessages.inc({ outcome }, large[outcome] - lastLarge[outcome]);
+    lastLarge = large;
     const clientRejected = clients.stats().badRequests;
     metrics.clientFramesRejected.inc(clientRejected - lastClientRejected);
     lastClientRejected = clientRejected;

@@ -50,6 +50,12 @@ export class NodeMetrics {
     help: 'Peer frames or handshakes refused (malformed, wrong secret, too large)',
     registers: [this.registry],
   });
+  readonly peerLargeMessages = new Counter({
+    name: 'kvapp_peer_large_messages_total',
+    help: 'Raft messages above one peer frame: sent in chunks, dropped above messageBytesMax, or received unfinished',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly peerQueueDrops = new Counter({
     name: 'kvapp_peer_queue_drops_total',
     help: 'Messages dropped because a peer send queue was full',
