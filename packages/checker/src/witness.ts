@@ -59,11 +59,24 @@ export function describeOperation(op: Operation): string {
   return `cas ${show(e)} → ${show(n)}${result}${tag} (${who})`;
 }
 
+/** Whether `op` may take effect when the key holds `value`. */
+function legalAfter(value: Value | null, op: Operation): boolean {
+  if (op.f === 'read') return op.status !== 'ok' || op.output === value;
+  if (op.f !== 'cas') return true;
+  const expected = (op.input as readonly [Value | null, Value])[0];
+  if (op.status === 'ok') return expected === value;
+  if (op.status === 'mismatch') return expected !== value;
+  return true;
+}
+
 function explain(key: string, steps: number, value: Value | null, op: Operation | undefined): string {
   const head = `key ${JSON.stringify(key)}: after the longest linearizable prefix found (${steps} operations), the value is ${show(value)}`;
   if (!op) return `${head}; no operation can follow.`;
   let why: string;
-  if (op.f === 'read') {
+  if (op.f !== 'write' && legalAfter(value, op)) {
+    // The search could place it, but every way on from there failed: say that, not a contradiction.
+    why = `it could take effect here (the value is ${show(value)}), but then some operation that must follow cannot be placed`;
+  } else if (op.f === 'read') {
     why = `it returned ${show(op.output)}`;
   } else if (op.f === 'cas' && op.status === 'ok') {
     why = `it succeeded, so the value was ${show((op.input as readonly [Value | null, Value])[0])}`;

@@ -100,3 +100,14 @@ t.test('every Jepsen etcd history gets its known verdict', async (t) => {
     t.equal(agreed, 102, JSON.stringify(mode));
   }
 });
+
+t.test('a witness never blames an operation for a value it would accept', async (t) => {
+  // write 5, read 5, then cas 5→"x" (ok) and a later read of 5: the cas can be placed after the
+  // prefix; what fails is the read after it.
+  const r = checkHistorySync(h('1 invoke write 5', '2 invoke read', '1 ok write 5', '2 ok read 5',
+    '3 invoke cas [5,"x"]', '3 ok cas', '4 invoke read', '4 ok read 5'));
+  t.equal(r.valid, false);
+  const message = r.witnesses[0]!.message;
+  t.notMatch(message, /succeeded, so the value was 5/, 'no contradiction with the value after the prefix');
+  t.match(message, /could take effect here \(the value is 5\), but then some operation that must follow cannot be placed/);
+});
