@@ -1,4 +1,4 @@
-import type { Availability, Latency, OpCounts } from './run-stats.js';
+import type { AvailabilityPeriod, LatencySummary, RunResult } from '../run/types.js';
 import type { RunResultsFile } from './run-files.js';
 import { esc, fmt } from './svg.js';
 
@@ -7,9 +7,9 @@ export interface PageParts {
   readonly dir: string;
   readonly results: RunResultsFile | null;
   readonly notes: readonly string[];
-  readonly counts: OpCounts | null;
-  readonly latency: Latency | null;
-  readonly availability: readonly Availability[];
+  readonly counts: RunResult['ops'] | null;
+  readonly latency: LatencySummary | null;
+  readonly availability: readonly AvailabilityPeriod[];
   readonly durationS: number;
   readonly timeline: { readonly svg: string; readonly shown: number; readonly total: number; readonly fromS: number; readonly toS: number } | null;
   readonly latencyChart: string;

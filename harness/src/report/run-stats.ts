@@ -1,36 +1,10 @@
 import type { Operation } from '@kvapp/checker';
-import type { NemesisPeriod } from './nemesis-periods.js';
+import type { LatencySummary } from '../run/types.js';
 
 const nsPerMs = 1e6;
 const nsPerS = 1e9;
 /** Points per time-series chart: enough to see a fault's edges, few enough to draw at once. */
 export const seriesBucketsMax = 300;
-
-export interface OpCounts {
-  readonly total: number;
-  readonly ok: number;
-  /** Includes cas-mismatch: the operation certainly did not change anything. */
-  readonly fail: number;
-  readonly info: number;
-  readonly byF: Readonly<Record<string, { ok: number; fail: number; info: number }>>;
-}
-
-export interface Latency {
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
-export interface Availability {
-  readonly nemesis: string;
-  readonly startS: number;
-  readonly endS: number;
-  readonly ops: number;
-  readonly ok: number;
-  /** ok / ops; 0 when no operation was invoked in the period. */
-  readonly share: number;
-}
 
 /** Buckets of equal width over the run; latency figures are of the ok operations completed in each. */
 export interface Series {
@@ -52,17 +26,6 @@ export function outcomeOf(op: Operation): Outcome {
   return 'fail';
 }
 
-export function countOps(ops: readonly Operation[]): OpCounts {
-  const byF: Record<string, { ok: number; fail: number; info: number }> = {};
-  const all = { ok: 0, fail: 0, info: 0 };
-  for (const op of ops) {
-    const o = outcomeOf(op);
-    all[o]++;
-    (byF[op.f] ??= { ok: 0, fail: 0, info: 0 })[o]++;
-  }
-  return { total: ops.length, ...all, byF };
-}
-
 /** Nearest-rank percentile of an ascending array (empty → 0). */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -70,52 +33,13 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
 }
 
-function latencyOf(sortedMs: readonly number[]): Latency {
+function latencyOf(sortedMs: readonly number[]): LatencySummary {
   return {
     p50: percentile(sortedMs, 50),
     p90: percentile(sortedMs, 90),
     p99: percentile(sortedMs, 99),
     max: sortedMs.length ? sortedMs[sortedMs.length - 1]! : 0,
   };
-}
-
-/** Latency of the operations that completed ok, in ms, rounded to 0.01. */
-export function latencyMs(ops: readonly Operation[]): Latency {
-  const ms = ops.filter((op) => op.status === 'ok' && op.retTime !== null)
-    .map((op) => (op.retTime! - op.callTime) / nsPerMs)
-    .sort((a, b) => a - b);
-  const l = latencyOf(ms);
-  const r = (x: number): number => Math.round(x * 100) / 100;
-  return { p50: r(l.p50), p90: r(l.p90), p99: r(l.p99), max: r(l.max) };
-}
-
-/**
- * Availability per nemesis period: of the operations invoked during it, the share that completed
- * ok. Operations invoked outside every period count under `none` (the quiet time).
- */
-export function availability(ops: readonly Operation[], periods: readonly NemesisPeriod[], endTime: number): Availability[] {
-  const rows = periods.map((p) => ({ nemesis: p.nemesis, start: p.start, end: p.end, ops: 0, ok: 0 }));
-  const quiet = { ops: 0, ok: 0 };
-  for (const op of ops) {
-    let inAny = false;
-    for (const row of rows) {
-      if (op.callTime >= row.start && op.callTime < row.end) {
-        inAny = true;
-        row.ops++;
-        if (op.status === 'ok') row.ok++;
-      }
-    }
-    if (!inAny) {
-      quiet.ops++;
-      if (op.status === 'ok') quiet.ok++;
-    }
-  }
-  const share = (ok: number, n: number): number => (n === 0 ? 0 : Math.round((ok / n) * 1000) / 1000);
-  const s = (ns: number): number => Math.round(ns / 1e7) / 100;
-  return [
-    ...rows.map((r) => ({ nemesis: r.nemesis, startS: s(r.start), endS: s(r.end), ops: r.ops, ok: r.ok, share: share(r.ok, r.ops) })),
-    { nemesis: 'none', startS: 0, endS: s(endTime), ops: quiet.ops, ok: quiet.ok, share: share(quiet.ok, quiet.ops) },
-  ];
 }
 
 /**

@@ -5,7 +5,8 @@ import { counterexample, counterexampleFrame, type Counterexample } from './coun
 import { nemesisPeriods } from './nemesis-periods.js';
 import { renderPage } from './page.js';
 import { readRunFiles } from './run-files.js';
-import { availability, countOps, latencyMs, runEndTime, timeSeries } from './run-stats.js';
+import { availability, latency, opCounts, operations } from '../run/summary.js';
+import { runEndTime, timeSeries } from './run-stats.js';
 import { drawTimeline } from './timeline.js';
 
 export interface RunReportOptions {
@@ -63,13 +64,15 @@ export async function writeRunReport(dir: string, options: RunReportOptions = {}
     ],
   });
 
+  // When results.json is missing, the same figures the run would have written, from the same code.
+  const completed = files.history ? operations(files.history.events) : [];
   const html = renderPage({
     dir,
     results: r,
     notes,
-    counts: files.history ? countOps(ops) : null,
-    latency: files.history ? latencyMs(ops) : null,
-    availability: files.history ? availability(ops, periods, endTime) : [],
+    counts: files.history ? opCounts(completed) : null,
+    latency: files.history ? latency(completed) : null,
+    availability: files.history ? availability(completed, files.nemesis, endTime) : [],
     durationS: endTime / 1e9,
     timeline,
     latencyChart,

@@ -1,9 +1,19 @@
-import type { HistoryEvent } from '../history/recorder.js';
 import type { NemesisEvent } from '../history/nemesis-log.js';
 import type { AvailabilityPeriod, LatencySummary, OpCounts, RunResult } from './types.js';
 
-interface Completed {
-  readonly process: number;
+/**
+ * What these figures read of a history event: the recorder's events during a run and a
+ * history.jsonl read back by the report alike, so results.json and the report agree.
+ */
+export interface EventLike {
+  readonly process: number | string;
+  readonly type: 'invoke' | 'ok' | 'fail' | 'info';
+  readonly f: string;
+  readonly time: number;
+}
+
+interface Completed<P extends number | string = number | string> {
+  readonly process: P;
   readonly f: string;
   readonly invoke: number;
   readonly complete: number | null;
@@ -11,9 +21,9 @@ interface Completed {
 }
 
 /** Pairs each invoke with its completion; an invoke never completed counts as info. */
-export function operations(events: readonly HistoryEvent[]): Completed[] {
-  const open = new Map<number, HistoryEvent>();
-  const out: Completed[] = [];
+export function operations<P extends number | string>(events: readonly (EventLike & { readonly process: P })[]): Completed<P>[] {
+  const open = new Map<P, EventLike & { readonly process: P }>();
+  const out: Completed<P>[] = [];
   for (const e of events) {
     if (e.type === 'invoke') {
       open.set(e.process, e);
@@ -49,7 +59,11 @@ export function opCounts(ops: readonly Completed[]): RunResult['ops'] {
  * invocation falls in; `ok` counts operations that completed ok (a cas-mismatch is a definite
  * answer but not an ok, so it is not counted), `share` = ok / ops (0 when no ops).
  */
-export function availability(ops: readonly Completed[], nemesis: readonly NemesisEvent[], endNs: number): AvailabilityPeriod[] {
+export function availability(
+  ops: readonly Completed[],
+  nemesis: readonly Pick<NemesisEvent, 'time' | 'nemesis' | 'phase'>[],
+  endNs: number,
+): AvailabilityPeriod[] {
   const cuts: { time: number; active: string[] }[] = [{ time: 0, active: [] }];
   const active = new Set<string>();
   for (const e of [...nemesis].sort((a, b) => a.time - b.time)) {
