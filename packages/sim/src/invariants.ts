@@ -190,15 +190,20 @@ export class Invariants {
     const [entry] = node.raft!.entries(commit, commit + 1);
     if (entry === undefined) return;
     const logs = [...this.nodes.values()].map((n) => ({ id: n.id, storage: n.disk.live, last: lastOf(n) }));
-    const quorum = Math.floor(logs.length / 2) + 1;
+    // Quorums of the committing node's configuration (every node, unless membership changed; both
+    // halves of a joint one): winning an election takes a majority of each.
+    const conf = node.raft!.status().conf;
+    const groups = [conf.voters, conf.votersOutgoing].filter((g) => g.length > 0);
     for (const candidate of logs) {
+      if (!groups.some((g) => g.includes(candidate.id))) continue;
       if (commit < candidate.storage.firstIndex()) continue; // compacted: it has the entry
       if (commit <= candidate.last.index && termAt(candidate.storage, commit) === entry.term) continue;
-      const voters = logs.filter((v) => upToDate(candidate.last, v.last)).length;
-      if (voters >= quorum) {
+      const support = new Set(logs.filter((v) => upToDate(candidate.last, v.last)).map((v) => v.id));
+      const wins = groups.every((g) => g.filter((id) => support.has(id)).length >= Math.floor(g.length / 2) + 1);
+      if (wins) {
         throw new InvariantViolation(
           'LEADER_COMPLETENESS',
-          `node ${node.id} committed ${entryId(entry)}, but node ${candidate.id} lacks it and its log (last ${candidate.last.index}/${candidate.last.term}) is as up to date as ${voters} of ${logs.length} logs: it can win an election without it`,
+          `node ${node.id} committed ${entryId(entry)}, but node ${candidate.id} lacks it and its log (last ${candidate.last.index}/${candidate.last.term}) is as up to date as ${support.size} of ${logs.length} logs, a majority of the voters ${groups.map((g) => g.join(',')).join(' and ')}: it can win an election without it`,
         );
       }
     }

@@ -4,6 +4,7 @@ import {
   RaftError,
   RaftNode,
   seededRng,
+  type ConfChange,
   type ConfState,
   type Entry,
   type KvCommand,
@@ -162,6 +163,19 @@ export class SimNode {
     this.drive();
   }
 
+  /** Proposes a membership change if this node leads; false when it cannot now (not leader, one pending). */
+  changeMembership(change: ConfChange): boolean {
+    if (!this.raft || this.paused) return false;
+    try {
+      this.raft.proposeConfChange(change);
+    } catch (error) {
+      if (!(error instanceof RaftError)) throw error;
+      return false;
+    }
+    this.drive();
+    return true;
+  }
+
   receiveMessage(m: Message): void {
     if (!this.raft) return;
     this.raft.step(m);
@@ -317,6 +331,7 @@ export class SimNode {
     const every = this.options.compactEveryEntries;
     const applied = this.sm.appliedIndex;
     if (every === 0 || applied - this.disk.live.firstIndex() + 1 < every) return;
-    this.disk.compact(applied, this.conf, this.sm.snapshot());
+    // The configuration as of the applied index (membership changes apply with their entries).
+    this.disk.compact(applied, this.raft!.status().conf, this.sm.snapshot());
   }
 }

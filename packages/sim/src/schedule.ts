@@ -36,11 +36,22 @@ export type Fault =
       readonly delayMsMax: number;
     }
   /** The leader is asked to hand leadership to `node`. */
-  | { readonly kind: 'transfer'; readonly atMs: number; readonly node: NodeTarget };
+  | { readonly kind: 'transfer'; readonly atMs: number; readonly node: NodeTarget }
+  /**
+   * `node` is removed from the voters (joint: through a joint configuration, else one change),
+   * then added back when the fault ends; one node out at a time. The leader may remove itself.
+   */
+  | { readonly kind: 'membership'; readonly atMs: number; readonly node: NodeTarget; readonly durationMs: number; readonly joint: boolean };
 
 export type CrashMoment = 'now' | 'mid-write' | 'after-vote';
 export type FaultKind = Fault['kind'];
-export const faultKinds: readonly FaultKind[] = ['partition', 'crash', 'pause', 'clock', 'network', 'transfer'];
+export const faultKinds: readonly FaultKind[] = ['partition', 'crash', 'pause', 'clock', 'network', 'transfer', 'membership'];
+/**
+ * The kinds a seed's profile draws from. Membership came later: it is added to schedules from a
+ * stream of its own (scheduleFromSeed), so the profiles and schedules of existing seeds keep the
+ * rest of their faults.
+ */
+const profileFaultKinds: readonly FaultKind[] = ['partition', 'crash', 'pause', 'clock', 'network', 'transfer'];
 
 /** Everything about a run that comes from its seed (swarm testing: each seed its own mix). */
 export interface Profile {
@@ -79,10 +90,11 @@ export const scheduleLimits = {
 
 const streamProfile = 1;
 const streamSchedule = 2;
+const streamMembership = 3;
 
 export function profileFromSeed(seed: number): Profile {
   const rng = streamRng(seed, streamProfile);
-  const kinds = faultKinds.filter(() => rng.chance(60));
+  const kinds = profileFaultKinds.filter(() => rng.chance(60));
   const readPct = rng.between(20, 60);
   return {
     clusterSize: rng.between(3, 5),
@@ -104,7 +116,7 @@ export function profileFromSeed(seed: number): Profile {
     thinkMsMax: rng.pick([10, 40, 80]),
     attemptTimeoutMs: rng.pick([40, 100, 200]),
     opTimeoutMs: rng.pick([300, 600, 1200]),
-    faultKinds: kinds.length > 0 ? kinds : [rng.pick(faultKinds)],
+    faultKinds: kinds.length > 0 ? kinds : [rng.pick(profileFaultKinds)],
     faultCount: rng.chance(50) ? rng.between(0, 8) : rng.between(8, 20),
   };
 }
@@ -130,6 +142,10 @@ export function scheduleFromSeed(seed: number, profile: Profile): Fault[] {
     }
   }
   if (profile.faultKinds.includes('crash') && rng.chance(25)) faults.push(...electionStorm(rng, profile.faultPhaseMs));
+  const membership = streamRng(seed, streamMembership);
+  if (membership.chance(30)) {
+    for (let n = membership.between(1, 3); n > 0; n--) faults.push(randomFault(membership, 'membership', profile.faultPhaseMs));
+  }
   return faults.slice(0, scheduleLimits.faultsMax).sort((a, b) => a.atMs - b.atMs);
 }
 
@@ -182,6 +198,8 @@ function randomFault(rng: SimRng, kind: FaultKind, phaseMs: number): Fault {
       return { kind, atMs, durationMs, dropPct: rng.between(0, 60), duplicatePct: rng.between(0, 30), delayMsMax: rng.pick([20, 60, 150]) };
     case 'transfer':
       return { kind, atMs, node: target(rng) };
+    case 'membership':
+      return { kind, atMs, node: target(rng), durationMs: rng.between(100, 1500), joint: rng.chance(50) };
   }
 }
 
@@ -212,6 +230,7 @@ export const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
     opts,
   ),
   fc.record({ kind: fc.constant('transfer'), atMs, node }, opts),
+  fc.record({ kind: fc.constant('membership'), atMs, node, durationMs, joint: fc.boolean() }, opts),
 ) as fc.Arbitrary<Fault>;
 
 export const scheduleArbitrary: fc.Arbitrary<Fault[]> = fc.array(faultArbitrary, { maxLength: 12 });

@@ -1,4 +1,4 @@
-import type { NodeId, UnsafeSwitches } from '@kvapp/core';
+import type { ConfChange, NodeId, UnsafeSwitches } from '@kvapp/core';
 import { SimClient } from './client.js';
 import { VirtualClock } from './clock.js';
 import { HistoryRecorder, type HistoryEvent } from './history.js';
@@ -83,6 +83,14 @@ const timelineMax = 400;
 const midWriteWaitMs = 50;
 const afterVoteWaitMs = 1000;
 const nextLeaderWaitMs = 1000;
+/** A membership change is proposed again this long after the last try. */
+const membershipRetryMs = 20;
+
+function describeChange(change: ConfChange): string {
+  if (change.kind === 'simple') return `${change.action} ${change.node}`;
+  if (change.kind === 'joint') return `joint: voters ${change.voters.join(',')}`;
+  return 'leave-joint';
+}
 
 interface ActiveFault {
   readonly endMs: number;
@@ -110,6 +118,9 @@ export class Simulation {
   private readonly networkFaults: LinkConditions[] = [];
   private readonly timeline: string[] = [];
   private readonly nextLeaderPartitions: { fault: Extract<Fault, { kind: 'partition' }>; term: number }[] = [];
+  /** The node the membership faults want out of the voters now (one at a time). */
+  private membershipOut: { readonly id: NodeId; readonly joint: boolean } | null = null;
+  private membershipNextTryMs = 0;
   private readonly ids: NodeId[];
   private nowMs = 0;
   private steps = 0;
@@ -266,7 +277,10 @@ export class Simulation {
       if (leaderAt === null && this.nowMs - healMs >= livenessLimits.leaderMsMax) {
         return { kind: 'liveness', message: `no leader within ${livenessLimits.leaderMsMax} ms of healing`, atMs: this.nowMs };
       }
-      if (leaderAt !== null && this.clients.every((c) => c.idle)) break;
+      if (leaderAt !== null && this.clients.every((c) => c.idle) && this.membershipWhole()) break;
+    }
+    if (!this.membershipWhole()) {
+      return { kind: 'liveness', message: `the voters are not every node again ${livenessLimits.completeMsMax} ms after healing`, atMs: this.nowMs };
     }
     const misses = this.clients.reduce((n, c) => n + c.livenessMisses, 0);
     if (misses > 0) return { kind: 'liveness', message: `${misses} operations after healing did not complete`, atMs: this.nowMs };
@@ -292,6 +306,38 @@ export class Simulation {
     }
     for (const client of this.clients) client.act(this.nowMs);
     this.watchLeader();
+    this.steerMembership();
+  }
+
+  /** The leader's configuration has every node as a voter, and is not joint. */
+  private membershipWhole(): boolean {
+    const conf = this.nodes.get(this.currentLeader())?.status()?.conf;
+    return conf !== undefined && conf.votersOutgoing.length === 0 && this.ids.every((id) => conf.voters.includes(id));
+  }
+
+  /**
+   * Moves the voters toward the goal (every node, less `membershipOut`) one change at a time,
+   * through the current leader, retrying every few ms: a change is refused while another is
+   * pending, by a node that is not leader, or lost with a leader that goes away.
+   */
+  private steerMembership(): void {
+    if (this.nowMs < this.membershipNextTryMs) return;
+    const leader = this.nodes.get(this.currentLeader());
+    const conf = leader?.status()?.conf;
+    if (!leader || !conf || conf.votersOutgoing.length > 0) return; // a joint configuration leaves by itself
+    const out = this.membershipOut;
+    const missing = this.ids.filter((id) => id !== out?.id && !conf.voters.includes(id));
+    let change: ConfChange | null = null;
+    if (out !== null && conf.voters.includes(out.id)) {
+      change = out.joint
+        ? { kind: 'joint', voters: conf.voters.filter((id) => id !== out.id), learners: [] }
+        : { kind: 'simple', action: 'remove', node: out.id };
+    } else if (missing.length > 0) {
+      change = { kind: 'simple', action: 'add-voter', node: missing[0]! };
+    }
+    if (change === null) return;
+    this.membershipNextTryMs = this.nowMs + membershipRetryMs;
+    if (leader.changeMembership(change)) this.note(`leader ${leader.id} proposes ${describeChange(change)}`);
   }
 
   private deliver(envelope: Envelope): void {
@@ -342,6 +388,16 @@ export class Simulation {
         return this.until(fault.durationMs, () => {
           this.networkFaults.splice(this.networkFaults.indexOf(c), 1);
           this.updateConditions();
+        });
+      }
+      case 'membership': {
+        const node = this.resolve(fault.node);
+        if (node === null || this.membershipOut !== null) return;
+        this.membershipOut = { id: node.id, joint: fault.joint };
+        this.note(`node ${node.id} to be removed from the voters${fault.joint ? ' (joint)' : ''} for ${fault.durationMs} ms`);
+        return this.until(fault.durationMs, () => {
+          this.membershipOut = null;
+          this.note(`node ${node.id} to be added back as a voter`);
         });
       }
       case 'transfer': {
@@ -457,6 +513,7 @@ export class Simulation {
 
   private heal(): void {
     this.endFaults(true);
+    this.membershipOut = null; // every node a voter again (steerMembership re-adds them)
     this.nextLeaderPartitions.length = 0;
     this.network.healAll();
     this.networkFaults.length = 0;

@@ -231,6 +231,7 @@ export class RaftNode {
       r.log.appliedTo(lastApplied.index);
       r.reduceUncommittedBytes(rd.committedEntries);
     }
+    r.maybeLeaveJoint();
   }
 
   status(): RaftStatus {

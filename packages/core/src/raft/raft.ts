@@ -437,12 +437,23 @@ export class Raft {
       this.becomeFollower(this.term, NONE);
       return;
     }
-    if (change.kind === 'joint') {
-      const leave: ConfChange = { kind: 'leave-joint' };
-      const data = encodeConfChange({ change: leave, conf: nextConf(conf, leave) });
-      this.pendingConfIndex = this.appendEntries([{ type: 'conf-change', data }], true);
-    }
     this.maybeCommit();
+    this.broadcastPending = true;
+  }
+
+  /**
+   * A leader in a joint configuration whose conf changes are all applied proposes leaving it.
+   * Checked after every advance, not only when the joint entry applies: a leader elected after
+   * its predecessor applied the joint entry (and lost its leave-joint) must finish the change, or
+   * the cluster stays joint for good (found by the simulator's membership faults).
+   */
+  maybeLeaveJoint(): void {
+    if (this.role !== 'leader' || this.pendingConfIndex > this.log.applied) return;
+    const conf = this.tracker.confState();
+    if (conf.votersOutgoing.length === 0) return;
+    const leave: ConfChange = { kind: 'leave-joint' };
+    const data = encodeConfChange({ change: leave, conf: nextConf(conf, leave) });
+    this.pendingConfIndex = this.appendEntries([{ type: 'conf-change', data }], true);
     this.broadcastPending = true;
   }
 

@@ -46,6 +46,29 @@ t.test('a joint change replaces the voters and the leader leaves the joint confi
   t.same(appliedData(c, 5), ['after-replace'], 'new majority commits without the removed nodes');
 });
 
+t.test('a leader elected after the joint entry applied finishes the change (leaves the joint configuration)', async (t) => {
+  const c = new TestCluster({ size: 3, seed: 7 });
+  c.elect(1);
+  c.addNode(4);
+  c.node(1).proposeConfChange({ kind: 'joint', voters: [1, 2, 3, 4], learners: [] });
+  c.processReady(1);
+  // Deliver until node 2 has applied the joint entry, then lose node 1 before its leave-joint commits.
+  for (let i = 0; i < 500 && c.node(2).status().conf.votersOutgoing.length === 0; i++) {
+    if (c.inFlight.length === 0) c.tick(1);
+    else c.deliverAt(0);
+  }
+  t.same(c.node(2).status().conf, conf([1, 2, 3, 4], [], [1, 2, 3]), 'node 2 is in the joint configuration');
+  c.crash(1);
+  for (let i = 0; i < 100 && (c.leader() === undefined || c.leader() === 1); i++) {
+    c.tickAll();
+    c.stabilize();
+  }
+  const leader = c.leader();
+  t.ok(leader !== undefined && leader !== 1, `a new leader (${leader})`);
+  c.stabilize();
+  t.same(c.node(leader!).status().conf, conf([1, 2, 3, 4]), 'it left the joint configuration by itself');
+});
+
 t.test('one change at a time: a second proposal before the first applies is refused', async (t) => {
   const c = new TestCluster({ size: 3, seed: 9 });
   c.elect(1);
