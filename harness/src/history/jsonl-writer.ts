@@ -14,7 +14,7 @@ export class JsonlWriter {
 
   constructor(
     readonly path: string,
-    private readonly bufferedBytesMax: number,
+    bufferedBytesMax: number,
   ) {
     this.stream = createWriteStream(path, { flags: 'w', highWaterMark: bufferedBytesMax });
     this.stream.on('error', (err) => (this.failure ??= err));

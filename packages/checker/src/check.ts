@@ -48,9 +48,9 @@ const workerRowsMin = 5_000;
 const threadsAheadBytesMin = 2 << 20;
 
 /**
- * Worker threads for checking the history file at `path`, started now so that their start-up
- * overlaps reading it; undefined when the file is small, or no second core is idle. Pass them as
- * CheckOptions.workers (the check closes them), or close them yourself if the read fails.
+ * Worker threads (threads - 1 of them) for checking the history file at `path`, started now so
+ * that their start-up overlaps reading it; undefined when threads < 2 or the file is small. Pass
+ * them as CheckOptions.workers (the check closes them), or close them yourself if the read fails.
  */
 export function threadsAheadOf(path: string, threads: number): CheckThreads | undefined {
   if (threads < 2 || path === '-') return undefined;
@@ -82,13 +82,13 @@ export async function checkHistory(
   options: CheckOptions = {},
   startedMs = performance.now(),
 ): Promise<CheckResult> {
-  let started = options.workers;
+  let workers = options.workers;
   try {
     const history = Array.isArray(input) ? historyFromEvents(input) : (input as History);
     const deadlineMs = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined;
     const table = opTableOf(history);
     const keyRows = rowsByKey(table);
-    const threads = started ? started.size + 1 : Math.max(1, options.threads ?? 1);
+    const threads = workers ? workers.size + 1 : Math.max(1, options.threads ?? 1);
     const jobs = keyOptions(options, deadlineMs);
     // Largest keys first, so that what is left for the workers is a list of similar, smaller keys.
     const order = keyRows.map((_, k) => k).sort((x, y) => keyRows[y]!.length - keyRows[x]!.length);
@@ -101,10 +101,10 @@ export async function checkHistory(
     for (let i = 0; i < order.length; i++) {
       if (!shared && rowsLeft >= workerRowsMin && order.length - i > 1 && performance.now() - checkStarted >= workerAfterMs) {
         shared = true;
-        started ??= CheckThreads.start(threads - 1);
-        if (started) {
+        workers ??= CheckThreads.start(threads - 1);
+        if (workers) {
           // Hand the keys left round robin: this thread keeps every size-th one.
-          const n = started.size + 1;
+          const n = workers.size + 1;
           const shares: number[][] = Array.from({ length: n - 1 }, () => []);
           const mine: number[] = [];
           for (let j = i; j < order.length; j++) {
@@ -112,7 +112,7 @@ export async function checkHistory(
             if (slot === 0) mine.push(order[j]!);
             else shares[slot - 1]!.push(order[j]!);
           }
-          for (const share of shares) if (share.length > 0) remote.push(started.run({ table: shareTable(table, keyRows, share), ...jobs }));
+          for (const share of shares) if (share.length > 0) remote.push(workers.run({ table: shareTable(table, keyRows, share), ...jobs }));
           order.splice(i, order.length - i, ...mine);
         }
       }
@@ -126,7 +126,7 @@ export async function checkHistory(
     decisions.sort((x, y) => slot.get(x.key)! - slot.get(y.key)!);
     return summarize(history, table.length, keyRows.length, decisions, performance.now() - startedMs);
   } finally {
-    started?.close();
+    workers?.close();
   }
 }
 

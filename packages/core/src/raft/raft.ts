@@ -429,7 +429,7 @@ export class Raft {
   // ---- membership ------------------------------------------------------------------------
 
   /** A committed conf-change entry is being applied: every replica switches configuration here. */
-  applyConfChange({ change, conf }: ConfChangeEntry): void {
+  applyConfChange({ conf }: ConfChangeEntry): void {
     this.tracker.applyConf(conf, this.log.lastIndex() + 1);
     if (this.role !== 'leader') return;
     if (!this.promotable()) {
