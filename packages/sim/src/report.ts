@@ -28,6 +28,8 @@ export function describeFailure(failure: SimFailure): string {
       return `invariant ${failure.code} at ${failure.atMs} ms: ${failure.message}`;
     case 'liveness':
       return `liveness at ${failure.atMs} ms: ${failure.message}`;
+    case 'assertion':
+      return `assertion at ${failure.atMs} ms: ${failure.message}`;
     case 'history': {
       const keys = (failure.verdict['failedKeys'] as readonly string[] | undefined) ?? [];
       return `history not linearizable (keys ${keys.join(', ')})`;

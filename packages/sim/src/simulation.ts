@@ -39,6 +39,8 @@ export interface SimOptions {
 export type SimFailure =
   | { readonly kind: 'invariant'; readonly code: string; readonly message: string; readonly atMs: number }
   | { readonly kind: 'liveness'; readonly message: string; readonly atMs: number }
+  /** The core (or the simulator) failed one of its own assertions: a bug, reported with its seed like any other. */
+  | { readonly kind: 'assertion'; readonly message: string; readonly atMs: number }
   | { readonly kind: 'history'; readonly message: string; readonly verdict: HistoryVerdict };
 
 export interface SimStats {
@@ -219,9 +221,15 @@ export class Simulation {
     try {
       failure = this.faultPhase() ?? this.livenessPhase();
     } catch (error) {
-      if (!(error instanceof InvariantViolation)) throw error;
-      failure = { kind: 'invariant', code: error.code, message: error.message, atMs: this.nowMs };
-      this.note(`invariant violated: ${error.message}`);
+      if (error instanceof InvariantViolation) {
+        failure = { kind: 'invariant', code: error.code, message: error.message, atMs: this.nowMs };
+        this.note(`invariant violated: ${error.message}`);
+      } else if (error instanceof Error && error.name === 'AssertionError') {
+        failure = { kind: 'assertion', message: error.message, atMs: this.nowMs };
+        this.note(`assertion failed: ${error.message}`);
+      } else {
+        throw error;
+      }
     }
     let historyValid: boolean | 'unknown' | null = null;
     const check = this.options.checkHistory === undefined ? checkLinearizable : this.options.checkHistory;
