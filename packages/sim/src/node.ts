@@ -111,11 +111,6 @@ export class SimNode {
   private start(): void {
     if (this.options.forgetVoteOnRestart && this.incarnation > 0) this.disk.forgetVote();
     const snapshot = this.disk.live.snapshot();
-    // Recovery as the node server does it (wal-log.ts): a snapshot holds only committed entries, so
-    // the commit index is at least its index — a crash may keep a received snapshot and lose the
-    // hard state written after it (seed 10256: the core then refused to start).
-    const { hardState } = this.disk.live.initialState();
-    if (hardState.commit < snapshot.meta.index) this.disk.live.setHardState({ ...hardState, commit: snapshot.meta.index });
     this.sm = snapshot.meta.index > 0 ? KvStateMachine.restore(snapshot.data) : new KvStateMachine();
     const o = this.options;
     this.raft = new RaftNode({

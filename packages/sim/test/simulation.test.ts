@@ -87,7 +87,7 @@ t.test('membership faults: voters removed (one change or joint, the leader too) 
 
 t.test('a crash that keeps a received snapshot but loses the hard state after it: the node restarts (seed 10256)', async (t) => {
   // Before, the restarted node's commit index (3) was below its snapshot (6) and the core refused
-  // to start; recovery now raises it to the snapshot's index, as the node server's does.
+  // to start; the core now raises it to the snapshot's index (a snapshot holds only committed entries).
   const r = await runSimulation({ seed: 10256 });
   t.equal(r.failure, null, r.failure ? describeFailure(r.failure) : 'passes');
   t.ok(r.timeline.some((l) => /crashed mid-write/.test(l)), 'a node crashed mid-write');

@@ -69,13 +69,13 @@ export class Raft {
   }
 
   private loadHardState(hardState: HardState): void {
-    assert(
-      hardState.commit >= this.log.committed && hardState.commit <= this.log.lastIndex(),
-      `stored commit ${hardState.commit} is out of range [${this.log.committed}, ${this.log.lastIndex()}]`,
-    );
+    // A snapshot holds only committed entries, so the commit index is at least its index (here
+    // log.committed): a crash may keep a received snapshot and lose the hard state written after it.
+    const commit = Math.max(hardState.commit, this.log.committed);
+    assert(commit <= this.log.lastIndex(), `stored commit ${hardState.commit} is beyond the last index ${this.log.lastIndex()}`);
     this.term = hardState.term;
     this.vote = hardState.vote;
-    this.log.committed = hardState.commit;
+    this.log.committed = commit;
   }
 
   hardState(): HardState {

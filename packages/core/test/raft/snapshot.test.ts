@@ -57,6 +57,20 @@ t.test('a snapshot a follower already covers is acknowledged only up to the snap
   node.advance();
 });
 
+t.test('a node restarts from a snapshot whose hard state was lost: its commit index is the snapshot\'s', async (t) => {
+  // A crash kept the snapshot received at index 6 but not the hard state written after it (commit 3).
+  const voters = [1, 2, 3];
+  const storage = new MemoryStorage({ voters, learners: [], votersOutgoing: [] });
+  storage.applySnapshot({ meta: { index: 6, term: 2, conf: { voters, learners: [], votersOutgoing: [] } }, data: new Uint8Array(0) });
+  storage.setHardState({ term: 2, vote: 1, commit: 3 });
+  const node = new RaftNode({ id: 3, storage, rng: seededRng(1), electionTicks: 10, heartbeatTicks: 1, applied: 6 });
+  t.equal(node.status().commit, 6, 'a snapshot holds only committed entries');
+  t.equal(node.status().term, 2);
+  // A commit beyond the log is still refused: that disk lost entries it had acknowledged.
+  storage.setHardState({ term: 2, vote: 1, commit: 7 });
+  t.throws(() => new RaftNode({ id: 3, storage, rng: seededRng(1), electionTicks: 10, heartbeatTicks: 1 }), /beyond the last index 6/);
+});
+
 t.test('a lost snapshot that nobody reports is sent again after two election timeouts', async (t) => {
   const c = new TestCluster({ size: 3, seed: 4 });
   c.elect(1);

@@ -46,7 +46,8 @@ export class WalDurableLog implements DurableLog {
     }
     storage.append(entries);
     if (recovered.hardState) {
-      const commit = Math.min(Math.max(recovered.hardState.commit, base), storage.lastIndex());
+      // A commit index below the snapshot is raised to it by the core itself.
+      const commit = Math.min(recovered.hardState.commit, storage.lastIndex());
       storage.setHardState({ ...recovered.hardState, commit });
     }
     return { log: new WalDurableLog(storage, wal, snapDir), snapshot, recovered };
