@@ -273,7 +273,7 @@ function pairColumns(c: Columns): { table: MutableOpTable; completion: Int32Arra
     completionAt[busyAt] = position;
   }
   const table = emptyTable(invocations);
-  table.keys.push(...c.keys);
+  for (const key of c.keys) table.keys.push(key); // not push(...keys): a spread of 100,000+ overflows the stack
   const completion = new Int32Array(invocations);
   let r = 0;
   for (let call = 0; call < n; call++) {

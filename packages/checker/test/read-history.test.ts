@@ -147,3 +147,14 @@ t.test('the fast line parser and JSON.parse agree, on the shapes it takes and on
   }
   t.ok(fellBack >= 10, 'most variants are errors, each the same one');
 });
+
+t.test('a history with 150,000 keys reads (one spread of every key overflowed the stack)', async (t) => {
+  const lines: string[] = [];
+  for (let k = 0; k < 150_000; k++) {
+    lines.push(`{"process":${k % 7},"type":"invoke","f":"write","key":"k${k}","value":1,"time":${2 * k}}`);
+    lines.push(`{"process":${k % 7},"type":"ok","f":"write","key":"k${k}","value":1,"time":${2 * k + 1}}`);
+  }
+  const h = parseHistory(lines.join('\n'));
+  t.equal(h.operations.length, 150_000);
+  t.equal(h.operations[149_999]!.key, 'k149999');
+});
