@@ -44,10 +44,6 @@ export interface KeyCheckOptions {
   readonly firstPassStepsMax?: number;
 }
 
-/** When the zone check already proved a key wrong, the search looks no further for a prefix to show: its first
- * pass (search.ts run) already found one as long as 250 ms more of search did (measured on the bench histories). */
-const witnessSearchMs = 0;
-
 /** Checks one key's operations (all with this key), synchronously. */
 export function checkKey(key: string, ops: readonly Operation[], options: KeyCheckOptions = {}): KeyResult {
   const byId = new Map(ops.map((op) => [op.id, op]));
@@ -61,13 +57,13 @@ export function decideKey(key: string, table: OpTable, rows: Int32Array, options
   const reduce = options.reduce ?? true;
   const part = prepareRows(key, table, rows, reduce);
   const describeValue = (v: number): string => `value ${show(part.values[v] ?? null)}`;
-  // The zone check runs only when the search does not linearize the key at once.
+  // The zone check runs only when the search's first pass does not linearize the key. When the
+  // zones prove it wrong, the search goes no further: the first pass's prefix is the witness (as
+  // long as what 250 ms more of search found, on the bench histories).
   let conflict: ZoneConflict | undefined;
-  let zonesChecked = !reduce;
-  const checkZones = (): number | undefined => {
-    zonesChecked = true;
+  const checkZones = (): boolean => {
     conflict = zoneCheck(part.ops, part.values.length, part.model.init(), describeValue);
-    return conflict ? Date.now() + witnessSearchMs : undefined;
+    return conflict === undefined;
   };
   const result = search(part.model, part.ops, {
     ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
@@ -79,7 +75,6 @@ export function decideKey(key: string, table: OpTable, rows: Int32Array, options
     ...(reduce ? { beforeFullSearch: checkZones } : {}),
     plain: !reduce,
   });
-  if (!zonesChecked && result.verdict !== 'ok') checkZones();
   const ms = performance.now() - started;
   const base = { key, ops: rows.length, steps: result.steps, ms };
   if (result.verdict === 'ok') {

@@ -17,8 +17,8 @@ const workerUrl = new URL('./check-worker.js', import.meta.url);
 /**
  * Worker threads that decide shares of a history's keys. A thread takes ~50 ms to start, about
  * what a small history takes to check: the CLI starts them before it reads a large file, so they
- * are ready when the check wants them; checkHistory starts its own only once a check has run a while.
- * Each thread takes one job; `close` ends them all (the check always calls it).
+ * are ready when the check wants them (checkHistory starts its own otherwise). Each thread takes
+ * one job; `close` ends them all (the check always calls it).
  */
 export class CheckThreads {
   private readonly workers: Worker[];

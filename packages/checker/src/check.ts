@@ -19,9 +19,6 @@ export interface CheckOptions {
   readonly threads?: number;
   /** False turns off every reduction (the plain Wing & Gong + Lowe search). */
   readonly reduce?: boolean;
-  /** Start worker threads only after checking on this thread for this long (ms): a history that is
-   * quick to check then never pays for them. Default 0. */
-  readonly workerAfterMs?: number;
   /** Steps the search's first pass may take per key (see SearchOptions.firstPassStepsMax). */
   readonly firstPassStepsMax?: number;
   /** Threads started ahead (CheckThreads.start), used at once; the check closes them. Overrides `threads`. */
@@ -90,36 +87,19 @@ export async function checkHistory(
     const keyRows = rowsByKey(table);
     const threads = workers ? workers.size + 1 : Math.max(1, options.threads ?? 1);
     const jobs = keyOptions(options, deadlineMs);
-    // Largest keys first, so that what is left for the workers is a list of similar, smaller keys.
-    const order = keyRows.map((_, k) => k).sort((x, y) => keyRows[y]!.length - keyRows[x]!.length);
-    let rowsLeft = table.length;
-    const workerAfterMs = options.workerAfterMs ?? 0;
-    const checkStarted = performance.now();
-    const decisions: KeyDecision[] = [];
+    let mine = keyRows.map((_, k) => k);
     const remote: Promise<KeyDecision[]>[] = [];
-    let shared = threads < 2;
-    for (let i = 0; i < order.length; i++) {
-      if (!shared && rowsLeft >= workerRowsMin && order.length - i > 1 && performance.now() - checkStarted >= workerAfterMs) {
-        shared = true;
-        workers ??= CheckThreads.start(threads - 1);
-        if (workers) {
-          // Hand the keys left round robin: this thread keeps every size-th one.
-          const n = workers.size + 1;
-          const shares: number[][] = Array.from({ length: n - 1 }, () => []);
-          const mine: number[] = [];
-          for (let j = i; j < order.length; j++) {
-            const slot = (j - i) % n;
-            if (slot === 0) mine.push(order[j]!);
-            else shares[slot - 1]!.push(order[j]!);
-          }
-          for (const share of shares) if (share.length > 0) remote.push(workers.run({ table: shareTable(table, keyRows, share), ...jobs }));
-          order.splice(i, order.length - i, ...mine);
-        }
-      }
-      const k = order[i]!;
-      decisions.push(decideKey(table.keys[k]!, table, keyRows[k]!, jobs));
-      rowsLeft -= keyRows[k]!.length;
+    if (threads > 1 && mine.length > 1 && table.length >= workerRowsMin) workers ??= CheckThreads.start(threads - 1);
+    if (workers) {
+      // Largest keys first, dealt round robin: this thread keeps every n-th, so shares are alike.
+      const n = workers.size + 1;
+      const bySize = mine.sort((x, y) => keyRows[y]!.length - keyRows[x]!.length);
+      const shares: number[][] = Array.from({ length: n }, () => []);
+      bySize.forEach((k, j) => shares[j % n]!.push(k));
+      mine = shares[0]!;
+      for (const share of shares.slice(1)) if (share.length > 0) remote.push(workers.run({ table: shareTable(table, keyRows, share), ...jobs }));
     }
+    const decisions = mine.map((k) => decideKey(table.keys[k]!, table, keyRows[k]!, jobs));
     for (const d of (await Promise.all(remote)).flat()) decisions.push(d);
     // Back in the order keys first appear in the history, however they were shared.
     const slot = new Map(table.keys.map((key, k) => [key, k]));

@@ -1,4 +1,4 @@
-import type { History, Operation, Value } from './history.js';
+import type { History, OpStatus, Operation, Value } from './history.js';
 import { fCas, fRead, fWrite } from './kv-model.js';
 
 /** Status codes of an OpTable row: the kv model's outputs (outOk, outInfo, outMismatch), then `fail`. */
@@ -6,6 +6,9 @@ export const rowOk = 0;
 export const rowInfo = 1;
 export const rowMismatch = 2;
 export const rowFail = 3;
+/** Row status code → Operation.status, and back. */
+export const statusOfRow: readonly OpStatus[] = ['ok', 'info', 'mismatch', 'fail'];
+const rowOfStatus: Readonly<Record<OpStatus, number>> = { ok: rowOk, info: rowInfo, mismatch: rowMismatch, fail: rowFail };
 
 /**
  * The operations of a history as columns, one row per operation, in the order of
@@ -57,7 +60,7 @@ export function tableFromOperations(ops: readonly Operation[]): OpTable {
     }
     table.id[r] = op.id;
     table.key[r] = k;
-    table.status[r] = op.status === 'ok' ? rowOk : op.status === 'info' ? rowInfo : op.status === 'mismatch' ? rowMismatch : rowFail;
+    table.status[r] = rowOfStatus[op.status];
     table.call[r] = op.call;
     table.ret[r] = op.ret;
     if (op.f === 'read') {

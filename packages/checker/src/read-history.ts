@@ -6,7 +6,6 @@ import type {
   History,
   HistoryEvent,
   OpFunction,
-  OpStatus,
   Operation,
   ProcessId,
   Value,
@@ -14,7 +13,7 @@ import type {
 import { Columns, fOfCode, typeOfCode } from './event-columns.js';
 import { fCas, fRead, fWrite } from './kv-model.js';
 import { LineParser } from './line-parser.js';
-import { emptyTable, rowFail, rowInfo, rowMismatch, rowOk, tableOf, type MutableOpTable, type OpTable } from './op-table.js';
+import { emptyTable, rowFail, rowInfo, rowMismatch, rowOk, statusOfRow, tableOf, type MutableOpTable, type OpTable } from './op-table.js';
 
 const eventTypes: ReadonlySet<string> = new Set(['invoke', 'ok', 'fail', 'info']);
 const functions: ReadonlySet<string> = new Set(['read', 'write', 'cas']);
@@ -111,7 +110,7 @@ class ReadHistory implements History {
     const call = t.call[r]!;
     const at = this.completion[r]!;
     const f = t.f[r]!;
-    const status = statusNames[t.status[r]!]!;
+    const status = statusOfRow[t.status[r]!]!;
     const done = at >= 0;
     const op: { -readonly [K in keyof Operation]: Operation[K] } = {
       id: r,
@@ -133,9 +132,6 @@ class ReadHistory implements History {
     return op;
   }
 }
-
-const statusNames: readonly OpStatus[] = ['ok', 'info', 'mismatch', 'fail'];
-
 
 /** Validates already-parsed events (e.g. from a harness in the same process) and pairs them. */
 export function historyFromEvents(objects: readonly unknown[]): History {

@@ -31,11 +31,12 @@ export interface SearchOptions {
   /** Turns the reductions off (the plain Wing & Gong + Lowe search), for cross-checking in tests. */
   readonly plain?: boolean;
   /**
-   * Called once if the quick first pass (see Search.run) does not find a linearization, before the
-   * search goes on with the memo; may return an earlier deadline (Date.now() ms) for the rest. The
-   * checker runs its zone check here: a history that linearizes at once never needs it.
+   * Called once if the quick first pass (see Search.run) does not find a linearization; false
+   * stops there, with the first pass's longest prefix as the answer (verdict `unknown` unless the
+   * pass proved `illegal`). The checker runs its zone check here: a key that linearizes at once
+   * never needs it, and one the zones prove wrong needs no further search.
    */
-  readonly beforeFullSearch?: () => number | undefined;
+  readonly beforeFullSearch?: () => boolean;
   /** Steps the first pass (without the memo) may take; default 2n + 1,000. 0 starts with the memo. */
   readonly firstPassStepsMax?: number;
 }
@@ -140,7 +141,6 @@ class Search<S, I, O> {
   private readonly code2: Int32Array;
   private h1 = 0;
   private h2 = 0;
-  private deadlineMs: number;
   private linCount = 0;
 
   constructor(
@@ -150,7 +150,6 @@ class Search<S, I, O> {
   ) {
     const n = ops.length;
     this.n = n;
-    this.deadlineMs = options.deadlineMs ?? Infinity;
     // Partitions usually hand the ops over in call order already: then no sort is needed.
     let inCallOrder = true;
     for (let i = 1; i < n && inCallOrder; i++) if (ops[i]!.call < ops[i - 1]!.call) inCallOrder = false;
@@ -258,12 +257,9 @@ class Search<S, I, O> {
     const greedyStepsMax = this.options.firstPassStepsMax ?? 2 * this.n + 1000;
     const greedy = this.runFrom(undefined, greedyStepsMax, 0);
     if (greedy !== 'restart' && greedy.verdict === 'ok') return greedy;
-    const earlier = this.options.beforeFullSearch?.();
-    if (earlier !== undefined) this.deadlineMs = Math.min(this.deadlineMs, earlier);
+    const goOn = this.options.beforeFullSearch?.() ?? true;
     if (greedy !== 'restart') return greedy;
-    // Out of time already (the checker's zone check proved the key wrong and wants no more search):
-    // the first pass's longest prefix is the answer.
-    if (Date.now() >= this.deadlineMs) return this.finish('unknown', this.model.init(), greedyStepsMax);
+    if (!goOn) return this.finish('unknown', this.model.init(), greedyStepsMax);
     while (this.depth > 0) this.pop();
     this.bestLen = -1;
     this.bestLazy = 0;
@@ -280,7 +276,7 @@ class Search<S, I, O> {
 
   private runFrom(memo: ConfigMemo | undefined, stepsMax: number, stepsBefore: number): SearchResult<S> | 'restart' {
     const { model } = this;
-    const deadline = this.deadlineMs;
+    const deadline = this.options.deadlineMs ?? Infinity;
     const cacheMax = this.options.cacheEntriesMax ?? cacheEntriesMaxDefault;
     let state = model.init();
     let steps = stepsBefore;
