@@ -51,7 +51,7 @@ export const faultKinds: readonly FaultKind[] = ['partition', 'crash', 'pause', 
  * stream of its own (scheduleFromSeed), so the profiles and schedules of existing seeds keep the
  * rest of their faults.
  */
-const profileFaultKinds: readonly FaultKind[] = ['partition', 'crash', 'pause', 'clock', 'network', 'transfer'];
+const profileFaultKinds: readonly FaultKind[] = faultKinds.filter((k) => k !== 'membership');
 
 /** Everything about a run that comes from its seed (swarm testing: each seed its own mix). */
 export interface Profile {
