@@ -49,7 +49,7 @@ t.test('no arguments: the whole CI profile, seed 1, store/ under the cwd; exit 0
   t.ok(h.calls.every((c) => c.options.timeLimitS === undefined && c.options.nodes === undefined), 'no overrides');
   t.match(h.out(), /scenario\s+seed\s+verdict\s+expected\s+result\s+ops\s+avail\. in faults\s+duration/);
   t.match(h.out(), /bug-local-reads\s+1\s+invalid\s+invalid\s+pass\s+1234\s+50\.0%\s+21\.5 s/);
-  t.match(h.out(), /run folders \(report\.html in each\):\n  \S+\/store\/partition-halves\/t/);
+  t.match(h.out(), /run folders \(report\.html in each\):\n {2}\S+\/store\/partition-halves\/t/);
   t.match(h.out(), /\nchaos: 11 passed, 0 failed\n$/);
 });
 

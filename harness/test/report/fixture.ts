@@ -81,7 +81,7 @@ export async function writeFixture(dir: string, o: FixtureOptions): Promise<{ op
     const firstWrite = ops.find((op) => op.key === 'k0' && op.f === 'write' && op.outcome === 'ok');
     const last = Math.max(...ops.map((op) => op.end));
     if (firstWrite && state.get('k0') !== firstWrite.input) {
-      ops.push({ process: nextProcess++, f: 'read', key: 'k0', input: null, start: last + ms, end: last + 2 * ms, outcome: 'ok', output: firstWrite.input as number });
+      ops.push({ process: nextProcess, f: 'read', key: 'k0', input: null, start: last + ms, end: last + 2 * ms, outcome: 'ok', output: firstWrite.input as number });
     }
   }
   const events: { t: number; line: Record<string, unknown> }[] = [];

@@ -1,5 +1,6 @@
 import t from 'tap';
-const tap = t;
+
+type Tap = typeof t;
 import { gzipSync } from 'node:zlib';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import type { History } from '../src/history.js';
 
 const ev = (o: Record<string, unknown>): string => JSON.stringify({ time: 0, key: 'k', ...o });
 
-function rejects(t: typeof tap, text: string, code: string, line: number, pattern: RegExp): void {
+function rejects(t: Tap, text: string, code: string, line: number, pattern: RegExp): void {
   try {
     parseHistory(text);
     t.fail(`expected ${code}`);

@@ -86,7 +86,7 @@ async function main() {
   const cluster = await startCluster(dataDir);
   const stopAll = () => cluster.stop();
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
-  let idleCores = null;
+  let idleCores;
   const samples = []; // { run, kind, workload|case, concurrency, opsPerSec, p50, p99, p999, ... }
   try {
     await cluster.waitLeader();

@@ -217,7 +217,7 @@ export class Simulation {
   }
 
   async run(): Promise<SimResult> {
-    let failure: SimFailure | null = null;
+    let failure: SimFailure | null;
     try {
       failure = this.faultPhase() ?? this.livenessPhase();
     } catch (error) {

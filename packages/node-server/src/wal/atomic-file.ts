@@ -1,4 +1,4 @@
-import { open, rename } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Makes a directory's entries (created, renamed, removed files) durable. */
@@ -31,7 +31,7 @@ export async function writeFileAtomic(dir: string, name: string, bytes: Uint8Arr
 }
 
 /** fs write may write less than asked; loop until it is all down. */
-export async function writeAll(fh: import('node:fs/promises').FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+export async function writeAll(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
   let done = 0;
   while (done < bytes.length) {
     const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);

@@ -269,7 +269,7 @@ async function runAttack(port: Port, portNumber: number, attack: Attack, silent:
         await authenticated;
       } catch (err) {
         ws.terminate();
-        throw new Error(`the authenticated handshake failed: ${(err as Error).message}`);
+        throw new Error(`the authenticated handshake failed: ${(err as Error).message}`, { cause: err });
       }
       const messages = attack.messages.map((m) => (!m.text && isValidRaftMessage(m.data as Uint8Array) ? { text: false, data: new Uint8Array([0xc1]) } : m));
       expected.peer++;

@@ -122,7 +122,7 @@ t.test('decoding random bytes throws only TransportError', async (t) => {
         try {
           decodeMessage(frame);
         } catch (e) {
-          if (!(e instanceof TransportError) || e.code !== 'TRANSPORT_BAD_FRAME') throw new Error(`unexpected ${String(e)}`);
+          if (!(e instanceof TransportError) || e.code !== 'TRANSPORT_BAD_FRAME') throw new Error(`unexpected ${String(e)}`, { cause: e });
         }
       }),
       { seed, numRuns: 2000 },
