@@ -16,7 +16,8 @@ const code = await main(process.argv.slice(2), {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
   isTTY: process.stdout.isTTY === true,
-  columns: process.stdout.columns ?? 120,
+  // undefined off a terminal and 0 on some pseudo-terminals: ProgressLine then assumes a width.
+  columns: process.stdout.columns,
   signal: abort.signal,
 });
 process.exitCode = code;

@@ -1,15 +1,11 @@
-import type { RunResult } from '@kvapp/harness';
+import { availabilityUnderFaults, type RunResult } from '@kvapp/harness';
 
-/** Share of operations that completed ok while some fault was on; null when no fault period had ops. */
+/**
+ * Share of operations the store answered (ok or a definite fail) while some fault was on, as the
+ * engine counts it (harness/src/run/summary.ts); null when no fault period had ops.
+ */
 export function faultAvailability(r: RunResult): number | null {
-  let ops = 0;
-  let ok = 0;
-  for (const a of r.availability ?? []) {
-    if (a.nemesis === 'none') continue;
-    ops += a.ops;
-    ok += a.ok;
-  }
-  return ops === 0 ? null : ok / ops;
+  return availabilityUnderFaults(r.availability ?? []);
 }
 
 export function outcome(r: RunResult): 'pass' | 'FAIL' | 'ERROR' {

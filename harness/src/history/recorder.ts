@@ -9,7 +9,7 @@ export type EventType = 'invoke' | 'ok' | 'fail' | 'info';
 /** read: null on invoke; write: the value; cas: [expected (null = absent), new]. */
 export type OpValue = Value | null | readonly [Value | null, Value];
 
-/** One line of history.jsonl (DESIGN.md, "Histories"), fields in this order. */
+/** One line of history.jsonl (docs/history-format.md), fields in this order. */
 export interface HistoryEvent {
   readonly process: number;
   readonly type: EventType;
@@ -48,7 +48,7 @@ function isValue(v: unknown): v is Value {
 }
 
 /**
- * Records a history exactly as DESIGN.md specifies, and enforces its rules on the caller:
+ * Records a history exactly as docs/history-format.md specifies, and enforces its rules on the caller:
  * a process has at most one operation in flight; completions carry the invocation's f and key;
  * after `info` the process is retired and a new process number takes its place; at close every
  * operation still in flight is completed as `info`. Breaking a rule is a programmer error (throws).

@@ -78,8 +78,8 @@ function summary(p: PageParts): string {
   if (l) rows.push(row('latency (ok ops)', `p50 ${fmt(l.p50)} ms · p90 ${fmt(l.p90)} ms · p99 ${fmt(l.p99)} ms · max ${fmt(l.max)} ms`));
   const avail = r?.availability?.length ? r.availability : p.availability;
   const table = avail.length
-    ? `<table class="availability"><thead><tr><th>nemesis</th><th>from s</th><th>to s</th><th>ops</th><th>ok</th><th>available</th></tr></thead><tbody>${avail.map((a) =>
-      `<tr><td>${esc(a.nemesis)}</td><td>${fmt(a.startS)}</td><td>${fmt(a.endS)}</td><td>${a.ops}</td><td>${a.ok}</td><td>${(a.share * 100).toFixed(1)}%</td></tr>`).join('')}</tbody></table>`
+    ? `<table class="availability"><thead><tr><th>nemesis</th><th>from s</th><th>to s</th><th>ops</th><th>ok</th><th>answered</th><th>available</th></tr></thead><tbody>${avail.map((a) =>
+      `<tr><td>${esc(a.nemesis)}</td><td>${fmt(a.startS)}</td><td>${fmt(a.endS)}</td><td>${a.ops}</td><td>${a.ok}</td><td>${a.answered ?? '-'}</td><td>${(a.share * 100).toFixed(1)}%</td></tr>`).join('')}</tbody></table>`
     : '';
   return `<table class="summary">${rows.join('')}</table><h2>Availability per nemesis period</h2>${table || '<p>No nemesis periods.</p>'}`;
 }

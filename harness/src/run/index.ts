@@ -2,4 +2,4 @@ export * from './types.js';
 export { runScenario, type RunResultFile } from './run-scenario.js';
 export { KvCluster, nodeCliPath, type KvClusterOptions, type NodeHealth } from './kv-cluster.js';
 export { checkAckedWrites, type AckedWritesResult, type CheckEvent } from './acked-writes.js';
-export { availability, latency, opCounts, operations } from './summary.js';
+export { answered, availability, availabilityUnderFaults, latency, opCounts, operations } from './summary.js';

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '@kvapp/client';
 import type { NemesisEvent } from '../history/nemesis-log.js';
 import type { AvailabilityPeriod, LatencySummary, OpCounts, RunResult } from './types.js';
 
@@ -10,6 +11,7 @@ export interface EventLike {
   readonly type: 'invoke' | 'ok' | 'fail' | 'info';
   readonly f: string;
   readonly time: number;
+  readonly error?: string;
 }
 
 interface Completed<P extends number | string = number | string> {
@@ -18,6 +20,8 @@ interface Completed<P extends number | string = number | string> {
   readonly invoke: number;
   readonly complete: number | null;
   readonly type: 'ok' | 'fail' | 'info';
+  /** The completion's `error`, if any. */
+  readonly error?: string;
 }
 
 /** Pairs each invoke with its completion; an invoke never completed counts as info. */
@@ -32,7 +36,10 @@ export function operations<P extends number | string>(events: readonly (EventLik
     const inv = open.get(e.process);
     if (inv === undefined) continue;
     open.delete(e.process);
-    out.push({ process: e.process, f: e.f, invoke: inv.time, complete: e.type === 'info' ? null : e.time, type: e.type });
+    out.push({
+      process: e.process, f: e.f, invoke: inv.time, complete: e.type === 'info' ? null : e.time, type: e.type,
+      ...(e.error === undefined ? {} : { error: e.error }),
+    });
   }
   for (const inv of open.values()) out.push({ process: inv.process, f: inv.f, invoke: inv.time, complete: null, type: 'info' });
   return out;
@@ -54,10 +61,30 @@ export function opCounts(ops: readonly Completed[]): RunResult['ops'] {
 }
 
 /**
+ * The codes a client fails with only when it gave up: its deadline passed (or its retries ran
+ * out) before any node could serve the operation, and nothing was applied. Such a `fail` is a
+ * timeout in all but name; every other `fail` is an answer of the store (cas-mismatch, rejected,
+ * ...). See packages/client/src/client.ts, giveUp() and decide().
+ */
+const gaveUpCodes: ReadonlySet<string> = new Set<ErrorCode>(['not_leader', 'unavailable', 'overloaded', 'timeout', 'internal']);
+
+/**
+ * Whether the store answered the operation for certain: `ok`, or a `fail` that is not the client
+ * giving up. An `info` (indeterminate, e.g. a timeout after sending) and a given-up `fail` are
+ * what the clients saw of unavailability.
+ */
+export function answered(op: Pick<Completed, 'type' | 'error'>): boolean {
+  if (op.type === 'ok') return true;
+  if (op.type === 'info') return false;
+  return op.error === undefined || !gaveUpCodes.has(op.error);
+}
+
+/**
  * Splits the run at every nemesis start and end: each fault period is named by the faults active
  * in it (joined with '+'), quiet stretches are 'none'. An operation belongs to the period its
- * invocation falls in; `ok` counts operations that completed ok (a cas-mismatch is a definite
- * answer but not an ok, so it is not counted), `share` = ok / ops (0 when no ops).
+ * invocation falls in; `ok` counts operations that completed ok, `answered` those the store
+ * answered for certain (answered(): ok, or a fail such as a cas-mismatch, which is a correct
+ * answer), and `share` = answered / ops (0 when no ops).
  */
 export function availability(
   ops: readonly Completed[],
@@ -71,7 +98,7 @@ export function availability(
     else active.delete(e.nemesis);
     cuts.push({ time: e.time, active: [...active].sort() });
   }
-  const periods: { nemesis: string; start: number; end: number; ops: number; ok: number }[] = [];
+  const periods: { nemesis: string; start: number; end: number; ops: number; ok: number; answered: number }[] = [];
   for (let i = 0; i < cuts.length; i++) {
     const start = cuts[i]!.time;
     const end = i + 1 < cuts.length ? cuts[i + 1]!.time : Math.max(endNs, start);
@@ -79,13 +106,14 @@ export function availability(
     const name = cuts[i]!.active.length === 0 ? 'none' : cuts[i]!.active.join('+');
     const last = periods[periods.length - 1];
     if (last !== undefined && last.nemesis === name && last.end === start) last.end = end;
-    else periods.push({ nemesis: name, start, end, ops: 0, ok: 0 });
+    else periods.push({ nemesis: name, start, end, ops: 0, ok: 0, answered: 0 });
   }
   for (const op of ops) {
     const p = periods.find((x, i) => op.invoke >= x.start && (op.invoke < x.end || i === periods.length - 1));
     if (p === undefined) continue;
     p.ops += 1;
     if (op.type === 'ok') p.ok += 1;
+    if (answered(op)) p.answered += 1;
   }
   return periods.map((p) => ({
     nemesis: p.nemesis,
@@ -93,8 +121,24 @@ export function availability(
     endS: round3(p.end / 1e9),
     ops: p.ops,
     ok: p.ok,
-    share: p.ops === 0 ? 0 : round3(p.ok / p.ops),
+    answered: p.answered,
+    share: p.ops === 0 ? 0 : round3(p.answered / p.ops),
   }));
+}
+
+/**
+ * The share of operations answered while some fault was on (every period but 'none'), over all of
+ * them; null when no fault period had operations. The chaos table's "avail. in faults".
+ */
+export function availabilityUnderFaults(periods: readonly Pick<AvailabilityPeriod, 'nemesis' | 'ops' | 'answered'>[]): number | null {
+  let ops = 0;
+  let answeredOps = 0;
+  for (const p of periods) {
+    if (p.nemesis === 'none') continue;
+    ops += p.ops;
+    answeredOps += p.answered;
+  }
+  return ops === 0 ? null : answeredOps / ops;
 }
 
 /** Latency of the operations that completed ok, in ms (nearest-rank percentiles). */

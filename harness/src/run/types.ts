@@ -67,7 +67,11 @@ export interface AvailabilityPeriod {
   readonly startS: number;
   readonly endS: number;
   readonly ops: number;
+  /** Operations that completed ok. */
   readonly ok: number;
+  /** Operations the store answered for certain: ok, or a fail that is not a client giving up. */
+  readonly answered: number;
+  /** answered / ops: a cas-mismatch counts as available, an indeterminate result or a timeout does not. */
   readonly share: number;
 }
 

@@ -25,7 +25,7 @@ function fakeClock(): RunClock {
 
 const lines = (path: string): string[] => readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
 
-t.test('writes the DESIGN.md format exactly', async (t) => {
+t.test('writes the format of docs/history-format.md exactly', async (t) => {
   const path = nextPath();
   const h = new HistoryRecorder(path, { clock: fakeClock() });
   const p0 = h.newProcess();
@@ -162,7 +162,7 @@ t.test('property: any workload yields a well-formed history', async (t) => {
       }
     }
     await h.close();
-    // Re-check the file against DESIGN.md's rules, independently of the recorder's own state.
+    // Re-check the file against the rules of docs/history-format.md, independently of the recorder's own state.
     const events = lines(path).map((l) => JSON.parse(l) as HistoryEvent);
     const open = new Map<number, HistoryEvent>();
     const retired = new Set<number>();

@@ -8,7 +8,7 @@ import t from 'tap';
 import { writeRunReport } from '../../src/report/write-run-report.js';
 import { writeFixture } from './fixture.js';
 
-// Debian's chromium (scripts/ensure-chromium.sh, run by `npm test`), see ../shared/TOOLCHAIN.md.
+// Debian's chromium, installed when missing by scripts/ensure-chromium.sh (run by `npm test`).
 const executablePath = '/usr/bin/chromium';
 const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'];

@@ -64,7 +64,7 @@ t.test('a short partition-halves run on 3 real nodes is valid and leaves every f
   t.ok(nemesis.filter((e) => e.phase === 'start').length >= 1, 'a fault was recorded');
   t.equal(nemesis.filter((e) => e.phase === 'start').length, nemesis.filter((e) => e.phase === 'end').length, 'each fault ended');
   const history = readFileSync(join(r.dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  t.same(Object.keys(history[0]!).slice(0, 7), ['process', 'type', 'f', 'key', 'value', 'time', 'index'], 'DESIGN.md history fields');
+  t.same(Object.keys(history[0]!).slice(0, 7), ['process', 'type', 'f', 'key', 'value', 'time', 'index'], 'history fields of docs/history-format.md');
   const onDisk = JSON.parse(readFileSync(join(r.dir, 'results.json'), 'utf8')) as RunResultFile;
   t.same(onDisk, JSON.parse(JSON.stringify(r)), 'results.json is the result');
   t.ok(existsSync(join(r.dir, 'report.html')), 'report.html present');

@@ -2,7 +2,7 @@ import type { Operation, Value } from './history.js';
 
 /**
  * A reference checker for tiny histories: tries every order of the operations (and every subset of
- * the indeterminate ones) on the register semantics of DESIGN.md, written independently of the model
+ * the indeterminate ones) on the register semantics of docs/history-format.md, written independently of the model
  * and the search. Exponential; for tests only.
  */
 export function bruteForceLinearizable(operations: readonly Operation[]): boolean {

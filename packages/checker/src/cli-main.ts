@@ -5,7 +5,7 @@ import type { History } from './history.js';
 import { readHistoryFile } from './read-history.js';
 import { describeOperation, show } from './witness.js';
 
-/** Exit codes of DESIGN.md. */
+/** Exit codes of docs/kvapp-check.md. */
 export const exitLinearizable = 0;
 export const exitNotLinearizable = 1;
 export const exitUnknown = 2;

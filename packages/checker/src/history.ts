@@ -1,5 +1,5 @@
 /**
- * The history format of DESIGN.md ("Histories"): JSON Lines, one event per line, in the order the
+ * The history format of docs/history-format.md: JSON Lines, one event per line, in the order the
  * events happened. These are the types after reading and validation.
  */
 

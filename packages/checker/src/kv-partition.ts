@@ -9,7 +9,7 @@ import { rowFail, rowInfo, rowsByKey, tableFromOperations, type OpTable } from '
 /**
  * Splits a key-value history per key and prepares each key for the search. With `reduce` (the
  * default) it applies the reductions of README "Algorithm", each of which keeps a linearization
- * whenever one exists; without it, only the semantics of DESIGN.md (drop `fail`s that are not
+ * whenever one exists; without it, only the semantics of docs/history-format.md (drop `fail`s that are not
  * cas-mismatch, and indeterminate reads).
  */
 export interface KvPartition extends Partition<number, KvInput, KvOutput> {
@@ -80,7 +80,7 @@ export function prepareRows(key: string, table: OpTable, rows: Int32Array, reduc
   return compile(key, work, reduce);
 }
 
-/** One key's operations after dropping what never matters (see DESIGN.md), as columns. */
+/** One key's operations after dropping what never matters (docs/history-format.md), as columns. */
 interface Work {
   readonly m: number;
   readonly id: Float64Array;

@@ -79,7 +79,7 @@ t.test('a timeout gives unknown, never a guess', async (t) => {
 });
 
 t.test('every Jepsen etcd history gets its known verdict', async (t) => {
-  const dir = new URL('../../../../shared/data/jepsen-etcd/', import.meta.url);
+  const dir = new URL('./fixtures/jepsen-etcd/', import.meta.url);
   const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as Record<string, boolean>;
   const names = Object.keys(expected);
   t.equal(names.length, 102);

@@ -27,7 +27,7 @@ writeFileSync(join(dir, 'valid.jsonl'), valid);
 writeFileSync(join(dir, 'valid.jsonl.gz'), gzipSync(valid));
 writeFileSync(join(dir, 'invalid.jsonl'), invalid);
 
-t.test('exit codes and --json follow DESIGN.md', async (t) => {
+t.test('exit codes and --json follow docs/kvapp-check.md', async (t) => {
   const ok = run([join(dir, 'valid.jsonl'), '--json']);
   t.equal(ok.code, 0);
   const j = JSON.parse(ok.stdout) as Record<string, unknown>;

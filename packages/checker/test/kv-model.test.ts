@@ -1,7 +1,7 @@
 import t from 'tap';
 import { fCas, fRead, fWrite, kvModel, kvStep, outInfo, outMismatch, outOk } from '../src/kv-model.js';
 
-t.test('step follows DESIGN.md', async (t) => {
+t.test('step follows the semantics of docs/history-format.md', async (t) => {
   t.equal(kvStep(3, { f: fRead, a: 3, b: 0 }, outOk), 3, 'a read of the current value');
   t.equal(kvStep(3, { f: fRead, a: 4, b: 0 }, outOk), undefined, 'a read of another value');
   t.equal(kvStep(3, { f: fWrite, a: 7, b: 0 }, outOk), 7);

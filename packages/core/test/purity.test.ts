@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The core must stay deterministic and I/O-free (DESIGN.md): no Node built-in modules, no
+ * The core must stay deterministic and I/O-free (README.md, packages/core): no Node built-in modules, no
  * clocks, no timers, no ambient randomness. This scans every source file of packages/core/src.
  * It works on text, so it is a tripwire, not a proof: a determined `globalThis['Da' + 'te']`
  * slips through; review catches those.

@@ -1,4 +1,4 @@
-/** One line of a history, as DESIGN.md ("Histories") defines it. */
+/** One line of a history, as docs/history-format.md defines it. */
 export interface HistoryEvent {
   readonly process: number;
   readonly type: 'invoke' | 'ok' | 'fail' | 'info';

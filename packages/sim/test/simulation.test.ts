@@ -17,7 +17,7 @@ t.test('the same seed gives a byte-identical history; another seed another one',
   t.not(jsonl(other.history), jsonl(three.history));
 });
 
-t.test('histories follow DESIGN.md: one op per process at a time, a process retired after info', async (t) => {
+t.test('histories follow docs/history-format.md: one op per process at a time, a process retired after info', async (t) => {
   for (let seed = 1; seed <= 30; seed++) {
     const r = await runSimulation({ seed });
     t.equal(r.failure, null, `seed ${seed} passes${r.failure ? `: ${describeFailure(r.failure)}` : ''}`);

@@ -2,7 +2,7 @@
  * What applying a KV command answers. Every result is a deterministic function of the log, so
  * each replica computes the same one, and a session caches it to answer retries.
  *
- * How a client maps results to an operation outcome (history types in DESIGN.md):
+ * How a client maps results to an operation outcome (history types in docs/history-format.md):
  * - `ok`, `registered`: it happened, exactly once, at this entry's position in the log.
  * - `cas-mismatch`: the cas was evaluated and did not match: a definite `fail` that also
  *   observes `current` (the checker uses "error":"cas-mismatch").
