@@ -66,9 +66,10 @@ type Input = () => void;
  * virtual ones.
  *
  * It turns inputs (ticks, peer messages, client requests, finished writes, transport reports)
- * into core calls and carries out each Ready in the order its contract asks: `messages` at once;
- * the writes as one job; when that job completes, `messagesAfterPersist`, the snapshot, the
- * committed entries (answering the proposals and reads that wait on them), and advance().
+ * into core calls and carries out each Ready: `messages` at once; the snapshot and committed
+ * entries applied at once too (answering the proposals and reads that wait on them); the writes
+ * as one job; when that job completes, `messagesAfterPersist` and advance(). docs/node-kernel.md
+ * says why each of these may go before the write completes.
  * Inputs that arrive while a write is in flight wait in a bounded inbox and are stepped together
  * when it completes, so everything that arrives during one fsync shares the next one (group
  * commit). Request deadlines count ticks, swept on each tick, so the kernel never reads a clock
@@ -308,6 +309,7 @@ export class NodeKernel {
         }
         const rd = this.raft.ready();
         this.io.send(rd.messages);
+        this.applyReady(rd);
         const job = this.persistJob(rd);
         if (job === null) {
           this.finishReady(rd);
@@ -338,14 +340,24 @@ export class NodeKernel {
     this.io.startWrite(job);
   }
 
-  /** Everything a Ready asks for after its writes are durable, then advance(). */
-  private finishReady(rd: Ready): void {
-    this.io.send(rd.messagesAfterPersist);
+  /**
+   * What a Ready lets the state machine do at once, without waiting for its writes: install the
+   * snapshot and apply the committed entries, answering proposals and serving reads. Safe before
+   * this node's own write completes because committed entries are durable on a quorum already
+   * (a leader counts itself only after its own write), and the state machine is rebuilt from the
+   * snapshot and log after a crash; compaction is a write job queued behind this one.
+   */
+  private applyReady(rd: Ready): void {
     if (rd.snapshot) this.installSnapshot(rd.snapshot);
     for (const entry of rd.committedEntries) this.apply(entry);
     for (const readState of rd.readStates) this.reads.confirmed(readState);
     for (const context of rd.readsRefused) this.reads.refused(context, rd.softState?.leader ?? this.soft.leader);
     this.reads.serve(this.sm);
+  }
+
+  /** What must wait until the Ready's writes are durable: the promises they back, and advance(). */
+  private finishReady(rd: Ready): void {
+    this.io.send(rd.messagesAfterPersist);
     this.raft.advance();
     if (rd.softState) {
       this.soft = rd.softState;
