@@ -2,8 +2,8 @@ export { startNode, type NodeHandle, type NodeAddresses, type NodeStatusReport, 
 export { loadConfig, parseHostPort, formatHostPort, USAGE } from './config/load-config.js';
 export { ConfigError } from './config/config-error.js';
 export { CONFIG_DEFAULTS, type NodeConfig, type HostPort } from './config/node-config.js';
-export { RaftDriver, type ClientCommand, type DriverOptions, type DriverLimits } from './node/raft-driver.js';
-export { DriverError, type DriverErrorCode } from './node/driver-error.js';
+export { KernelHost, HOST_LIMITS_DEFAULT, type KernelHostOptions, type HostLimits } from './node/kernel-host.js';
+export { RequestError, type RequestErrorCode, type ClientCommand } from '@kvapp/kernel';
 export type { DurableLog, PersistBatch } from './node/durable-log.js';
 export { WalDurableLog } from './node/wal-log.js';
 export { MemoryDurableLog } from './node/memory-log.js';

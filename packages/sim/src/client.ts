@@ -120,6 +120,8 @@ export class SimClient {
         }
         return;
       case 'retry':
+      case 'unknown':
+        // Unknown is safe to retry too: the session makes a second attempt apply at most once.
         this.backOff(nowMs, op);
         return;
       case 'read':

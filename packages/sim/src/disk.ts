@@ -1,4 +1,5 @@
 import { MemoryStorage, type ConfState, type Entry, type HardState, type Snapshot } from '@kvapp/core';
+import type { WriteJob } from '@kvapp/kernel';
 import type { SimRng } from './rng.js';
 
 /** One write the node asked for; it reaches the platter only at the next sync. */
@@ -25,6 +26,8 @@ export class VirtualDisk {
   private durable: MemoryStorage;
   private liveStorage: MemoryStorage;
   private unsynced: DiskWrite[] = [];
+  /** Write jobs submitted and not yet done, in submission order (the kernel's write queue). */
+  private queue: { readonly job: WriteJob; readonly doneAtMs: number }[] = [];
   syncs = 0;
 
   constructor(readonly conf: ConfState) {
@@ -39,6 +42,38 @@ export class VirtualDisk {
 
   get unsyncedWrites(): number {
     return this.unsynced.length;
+  }
+
+  get jobsInFlight(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Starts a write job that completes at `doneAtMs` (never before an earlier job: the queue is
+   * in order). Until then nothing of it is visible; a crash meanwhile keeps whatever prefix of
+   * it reached the platter, like any unsynced write.
+   */
+  submit(job: WriteJob, doneAtMs: number): void {
+    const last = this.queue[this.queue.length - 1];
+    this.queue.push({ job, doneAtMs: last === undefined ? doneAtMs : Math.max(doneAtMs, last.doneAtMs) });
+  }
+
+  /** The oldest job if it is done by `nowMs`, still queued: `finish()` carries it out. */
+  nextDone(nowMs: number): WriteJob | null {
+    const head = this.queue[0];
+    return head !== undefined && head.doneAtMs <= nowMs ? head.job : null;
+  }
+
+  /** Carries out the oldest job: its writes reach the page cache, and the platter when it syncs. */
+  finish(): WriteJob {
+    const { job } = this.queue.shift()!;
+    if (job.kind === 'compact') {
+      this.compact(job.index, job.conf, job.data);
+      return job;
+    }
+    for (const w of writesOf(job)) this.write(w);
+    if (job.mustSync) this.sync();
+    return job;
   }
 
   write(w: DiskWrite): void {
@@ -57,8 +92,9 @@ export class VirtualDisk {
    * disk, whose last write may be torn. `rng` decides how much survived.
    */
   crash(rng: SimRng, tearAllowed: boolean): CrashOutcome {
-    const pending = this.unsynced;
+    const pending = [...this.unsynced, ...this.queue.flatMap(({ job }) => (job.kind === 'persist' ? writesOf(job) : []))];
     this.unsynced = [];
+    this.queue = [];
     const kept = pending.length === 0 ? 0 : rng.between(0, pending.length);
     for (const w of pending.slice(0, kept)) applyWrite(this.durable, w);
     let torn = false;
@@ -103,6 +139,15 @@ export class VirtualDisk {
     }
     return true;
   }
+}
+
+/** A persist job as the WAL writes it: snapshot, then entries, then hard state. */
+function writesOf(job: Extract<WriteJob, { kind: 'persist' }>): DiskWrite[] {
+  const writes: DiskWrite[] = [];
+  if (job.snapshot) writes.push({ kind: 'snapshot', snapshot: job.snapshot });
+  if (job.entries.length > 0) writes.push({ kind: 'entries', entries: job.entries });
+  if (job.hardState) writes.push({ kind: 'hard-state', hardState: job.hardState });
+  return writes;
 }
 
 function applyWrite(storage: MemoryStorage, w: DiskWrite): void {

@@ -107,19 +107,20 @@ export class Invariants {
     this.checks++;
     const marks = this.marks.get(node.id)!;
     const status = node.status();
-    if (status === null) return;
+    const sm = node.sm;
+    if (status === null || sm === null) return;
     if (marks.incarnation !== node.incarnation) {
       // A restart may lose commit and applied progress that was never synced: new baseline.
       marks.incarnation = node.incarnation;
       marks.commit = status.commit;
-      marks.applied = node.sm.appliedIndex;
+      marks.applied = sm.appliedIndex;
       marks.leaderTermChecked = 0;
     }
     if (status.commit < marks.commit) {
       throw new InvariantViolation('COMMIT_REGRESSED', `node ${node.id} commit went from ${marks.commit} to ${status.commit} without a crash`);
     }
-    if (node.sm.appliedIndex < marks.applied) {
-      throw new InvariantViolation('APPLIED_REGRESSED', `node ${node.id} applied went from ${marks.applied} to ${node.sm.appliedIndex} without a crash`);
+    if (sm.appliedIndex < marks.applied) {
+      throw new InvariantViolation('APPLIED_REGRESSED', `node ${node.id} applied went from ${marks.applied} to ${sm.appliedIndex} without a crash`);
     }
     if (status.role === 'leader') this.checkLeader(node, status.term, marks);
     if (status.commit > marks.commit) {
@@ -127,7 +128,7 @@ export class Invariants {
       this.checkCommitStable(node, status.commit);
     }
     marks.commit = status.commit;
-    marks.applied = node.sm.appliedIndex;
+    marks.applied = sm.appliedIndex;
   }
 
   private checkLeader(node: SimNode, term: number, marks: NodeMarks): void {

@@ -1,19 +1,5 @@
-import {
-  encodeCommand,
-  KvStateMachine,
-  RaftError,
-  RaftNode,
-  seededRng,
-  type ConfChange,
-  type ConfState,
-  type Entry,
-  type KvCommand,
-  type Message,
-  type NodeId,
-  type RaftStatus,
-  type Ready,
-  type UnsafeSwitches,
-} from '@kvapp/core';
+import { KvStateMachine, RaftNode, seededRng, type ConfChange, type Entry, type Message, type NodeId, type RaftStatus, type UnsafeSwitches } from '@kvapp/core';
+import { NodeKernel, type Answer, type ClientCommand, type StateMachine, type WriteJob } from '@kvapp/kernel';
 import { VirtualDisk } from './disk.js';
 import type { Envelope } from './network.js';
 import type { ClientRequest, ReplyOutcome } from './protocol.js';
@@ -23,24 +9,27 @@ export interface SimNodeOptions {
   readonly id: NodeId;
   readonly voters: readonly NodeId[];
   readonly seed: number;
+  readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
   readonly messageBytesMax: number;
   readonly inflightAppendsMax: number;
   /** Take a snapshot and compact the log every this many applied entries (0: never). */
   readonly compactEveryEntries: number;
+  /** A request the kernel has not answered after this long gets TIMEOUT (clients give up sooner). */
+  readonly requestTimeoutMs: number;
   readonly unsafe: UnsafeSwitches;
-  /** Planted driver bug: on restart the persisted vote is dropped. */
+  /** Planted bug: on restart the persisted vote is dropped. */
   readonly forgetVoteOnRestart: boolean;
 }
 
 /** What the node tells the simulation about; the invariant checker listens here. */
 export interface NodeHooks {
   transmit(envelope: Envelope): void;
-  /** Entries just written (in `rd.entries` order), read back from the node's log. */
+  /** Entries just made durable (in the write's order), read back from the node's log. */
   entriesPersisted(node: SimNode, entries: readonly Entry[]): void;
   entryApplied(node: SimNode, entry: Entry): void;
-  /** The node's state may have changed (after every input and its Ready handling). */
+  /** The node's state may have changed (after every input and every finished write). */
   stepped(node: SimNode): void;
   /** Its local clock in ms, which a leader stamps into commands. */
   localMs(node: SimNode): number;
@@ -50,33 +39,25 @@ export interface NodeHooks {
   failpointHit(node: SimNode, moment: string): void;
 }
 
-interface PendingProposal {
-  readonly term: number;
-  readonly requestId: number;
-  readonly client: number;
-}
-
-interface PendingRead {
-  readonly requestId: number;
-  readonly client: number;
-  readonly key: string;
-  /** Set once the ReadIndex answer came: serve when applied reaches it. */
-  index: number | null;
-}
-
 /** Proposals and reads one node keeps waiting at once; past it the client is told to retry. */
 const pendingRequestsMax = 1024;
+/** Inputs a node queues while a write is in flight. */
+const inboxMax = 2000;
+/** How long a write job takes on the virtual disk, in ms (from the node's disk stream). */
+const writeMsMin = 0;
+const writeMsMax = 2;
 
 /**
- * One node as a real server would drive it: inputs, then the Ready contract in order —
- * messages out, writes to the (unsynced) disk, fsync when needed, messagesAfterPersist out,
- * apply, serve reads whose index is applied, advance.
+ * One simulated node process: the production node kernel (@kvapp/kernel) on a virtual disk,
+ * network and clock. This file only wires the kernel to them and plays the process's fate:
+ * crashes, restarts, pauses and the failpoints; every decision between an input and the core is
+ * the kernel's. Write jobs complete on the virtual disk after a seeded delay, in order.
  */
 export class SimNode {
   readonly id: NodeId;
   readonly disk: VirtualDisk;
   raft: RaftNode | null = null;
-  sm = new KvStateMachine();
+  private kernel: NodeKernel | null = null;
   paused = false;
   /** When a crashed node comes back; null while up. */
   restartAtMs: number | null = null;
@@ -84,24 +65,27 @@ export class SimNode {
   crashArmed: { moment: 'mid-write' | 'after-vote'; downMs: number } | null = null;
   incarnation = 0;
   crashes = 0;
-  private readonly conf: ConfState;
-  private readonly proposals = new Map<number, PendingProposal>();
-  private readonly reads = new Map<string, PendingRead>();
-  private readContextNext = 1;
+  /** A failpoint fired inside a kernel call: the node crashes as soon as the call returns. */
+  private crashDue: { moment: string; downMs: number } | null = null;
 
   constructor(
     readonly options: SimNodeOptions,
     private readonly hooks: NodeHooks,
     private readonly crashRng: SimRng,
+    private readonly diskRng: SimRng,
   ) {
     this.id = options.id;
-    this.conf = { voters: [...options.voters], learners: [], votersOutgoing: [] };
-    this.disk = new VirtualDisk(this.conf);
+    this.disk = new VirtualDisk({ voters: [...options.voters], learners: [], votersOutgoing: [] });
     this.start();
   }
 
   get up(): boolean {
-    return this.raft !== null;
+    return this.kernel !== null;
+  }
+
+  /** The applied state machine (null while down). */
+  get sm(): StateMachine | null {
+    return this.kernel?.stateMachine ?? null;
   }
 
   status(): RaftStatus | null {
@@ -111,7 +95,6 @@ export class SimNode {
   private start(): void {
     if (this.options.forgetVoteOnRestart && this.incarnation > 0) this.disk.forgetVote();
     const snapshot = this.disk.live.snapshot();
-    this.sm = snapshot.meta.index > 0 ? KvStateMachine.restore(snapshot.data) : new KvStateMachine();
     const o = this.options;
     this.raft = new RaftNode({
       id: o.id,
@@ -124,15 +107,32 @@ export class SimNode {
       inflightAppendsMax: o.inflightAppendsMax,
       unsafe: o.unsafe,
     });
-    this.proposals.clear();
-    this.reads.clear();
+    this.kernel = new NodeKernel({
+      raft: this.raft,
+      stateMachine: snapshot.meta.index > 0 ? KvStateMachine.restore(snapshot.data) : new KvStateMachine(),
+      restore: (data) => KvStateMachine.restore(data),
+      snapshotEntries: o.compactEveryEntries,
+      readContextPrefix: `${o.id}.${this.incarnation}.`,
+      limits: { inboxMax, pendingRequestsMax, requestTimeoutTicks: Math.ceil(o.requestTimeoutMs / o.tickMs) },
+      io: {
+        send: (messages) => this.send(messages),
+        startWrite: (job) => this.disk.submit(job, this.hooks.nowMs() + this.diskRng.between(writeMsMin, writeMsMax)),
+        nowMs: () => this.hooks.localMs(this),
+      },
+      observer: {
+        persisted: (entries) => this.hooks.entriesPersisted(this, entries),
+        applied: (entry) => this.hooks.entryApplied(this, entry),
+      },
+    });
   }
 
   /** kill -9: the process and its memory are gone; the disk keeps what it synced (and maybe a torn tail). */
   crash(downUntilMs: number, tear: boolean): void {
     if (!this.up) return;
+    this.kernel = null;
     this.raft = null;
     this.crashArmed = null;
+    this.crashDue = null;
     this.paused = false;
     this.crashes++;
     this.disk.crash(this.crashRng, tear);
@@ -148,190 +148,111 @@ export class SimNode {
   }
 
   tick(): void {
-    if (!this.raft || this.paused) return;
-    this.raft.tick();
-    this.drive();
+    if (!this.kernel || this.paused) return;
+    this.kernel.tick();
+    this.afterInput();
+  }
+
+  /** Writes that are done by now reach the disk and come back to the kernel (not while paused). */
+  completeWrites(nowMs: number): void {
+    while (this.kernel && !this.paused) {
+      const job = this.disk.nextDone(nowMs);
+      if (job === null) return;
+      if (this.crashArmed?.moment === 'mid-write' && job.kind === 'persist' && job.mustSync) {
+        // The failpoint: the process dies after writing and before the fsync returns.
+        this.failpoint('mid-write', this.crashArmed.downMs);
+        return;
+      }
+      this.disk.finish();
+      this.kernel.writeDone();
+      this.afterInput();
+    }
   }
 
   transferLeadership(to: NodeId): void {
-    if (!this.raft || this.paused) return;
-    try {
-      this.raft.transferLeadership(to);
-    } catch (error) {
-      if (!(error instanceof RaftError)) throw error;
-    }
-    this.drive();
+    if (!this.kernel || this.paused) return;
+    this.kernel.transferLeadership(to);
+    this.afterInput();
   }
 
-  /** Proposes a membership change if this node leads; false when it cannot now (not leader, one pending). */
+  /** Proposes a membership change if this node leads; false when refused now (not leader, one pending). */
   changeMembership(change: ConfChange): boolean {
-    if (!this.raft || this.paused) return false;
-    try {
-      this.raft.proposeConfChange(change);
-    } catch (error) {
-      if (!(error instanceof RaftError)) throw error;
-      return false;
-    }
-    this.drive();
-    return true;
+    if (!this.kernel || this.paused) return false;
+    let refused = false;
+    this.kernel.proposeConfChange(change, (answer) => {
+      refused = !answer.ok;
+    });
+    this.afterInput();
+    return !refused;
   }
 
   receiveMessage(m: Message): void {
-    if (!this.raft) return;
-    this.raft.step(m);
-    this.drive();
+    if (!this.kernel) return;
+    this.kernel.step(m);
+    this.afterInput();
   }
 
   receiveRequest(client: number, request: ClientRequest): void {
-    if (!this.raft) return;
-    const outcome = request.op.kind === 'read' ? this.startRead(client, request) : this.propose(client, request);
-    if (outcome !== null) this.reply(client, request.requestId, outcome);
-    this.drive();
-  }
-
-  private propose(client: number, request: ClientRequest): ReplyOutcome | null {
-    const raft = this.raft!;
-    if (this.proposals.size >= pendingRequestsMax) return { type: 'retry', reason: 'proposal queue full' };
-    const nowMs = this.hooks.localMs(this);
+    const kernel = this.kernel;
+    if (!kernel) return;
     const op = request.op;
-    let cmd: KvCommand;
-    switch (op.kind) {
-      case 'register':
-        cmd = { kind: 'register', nowMs };
-        break;
-      case 'write':
-        cmd = { kind: 'put', nowMs, session: op.session, key: op.key, value: op.value };
-        break;
-      case 'cas':
-        cmd = { kind: 'cas', nowMs, session: op.session, key: op.key, expected: op.expected, value: op.value };
-        break;
-      case 'read':
-        throw new Error('reads go through ReadIndex');
-    }
-    try {
-      const { index, term } = raft.propose(encodeCommand(cmd));
-      const replaced = this.proposals.get(index);
-      if (replaced) this.reply(replaced.client, replaced.requestId, { type: 'retry', reason: 'entry replaced' });
-      this.proposals.set(index, { term, requestId: request.requestId, client });
-      return null;
-    } catch (error) {
-      if (!(error instanceof RaftError)) throw error;
-      if (error.code === 'NOT_LEADER') return { type: 'not-leader', leader: error.leaderHint };
-      return { type: 'retry', reason: error.code };
-    }
-  }
-
-  private startRead(client: number, request: ClientRequest): ReplyOutcome | null {
-    const op = request.op;
-    if (op.kind !== 'read') throw new Error('not a read');
-    if (this.reads.size >= pendingRequestsMax) return { type: 'retry', reason: 'read queue full' };
-    const key = `${this.id}.${this.incarnation}.${this.readContextNext++}`;
-    try {
-      this.raft!.readIndex(new TextEncoder().encode(key));
-    } catch (error) {
-      if (!(error instanceof RaftError)) throw error;
-      if (error.code === 'NOT_LEADER') return { type: 'not-leader', leader: error.leaderHint };
-      return { type: 'retry', reason: error.code };
-    }
-    this.reads.set(key, { requestId: request.requestId, client, key: op.key, index: null });
-    return null;
+    const reply = (outcome: ReplyOutcome) => this.reply(client, request.requestId, outcome);
+    if (op.kind === 'read') kernel.read(op.key, (answer) => reply(readOutcome(answer)));
+    else kernel.propose(commandOf(op), (answer) => reply(answer.ok ? { type: 'applied', result: answer.value } : errorOutcome(answer)));
+    this.afterInput();
   }
 
   private reply(client: number, requestId: number, outcome: ReplyOutcome): void {
     this.hooks.transmit({ from: this.id, to: client, payload: { kind: 'reply', reply: { requestId, outcome } } });
   }
 
-  /** Handles every Ready the last input produced, then reports the new state. */
-  private drive(): void {
-    const raft = this.raft!;
-    while (raft.hasReady()) {
-      const rd = raft.ready();
-      if (!this.handleReady(rd)) return; // crashed mid-write
-      raft.advance();
-      this.afterAdvance(rd);
+  private send(messages: readonly Message[]): void {
+    for (const m of messages) {
+      this.hooks.transmit({ from: this.id, to: m.to, payload: { kind: 'raft', message: m } });
+      // The transport hands a snapshot over whole; the leader goes back to probing.
+      if (m.type === 'snapshot') this.kernel?.snapshotSent(m.to, true);
+      if (m.type === 'vote-resp' && !m.reject && this.crashArmed?.moment === 'after-vote') {
+        this.crashDue ??= { moment: 'after-vote', downMs: this.crashArmed.downMs };
+      }
     }
-    this.hooks.stepped(this);
   }
 
-  /** Returns false when the node crashed while handling it. */
-  private handleReady(rd: Ready): boolean {
-    this.send(rd.messages);
-    if (rd.snapshot) this.disk.write({ kind: 'snapshot', snapshot: rd.snapshot });
-    if (rd.entries.length > 0) this.disk.write({ kind: 'entries', entries: rd.entries });
-    if (rd.hardState) this.disk.write({ kind: 'hard-state', hardState: rd.hardState });
-    // A real server fsyncs a received snapshot too, before acknowledging it.
-    if (rd.mustSync || rd.snapshot) {
-      if (this.crashArmed?.moment === 'mid-write') return this.failpoint('mid-write', this.crashArmed.downMs);
-      this.disk.sync();
+  /** After every call into the kernel: a failpoint that fired inside it, then the invariant checks. */
+  private afterInput(): void {
+    const due = this.crashDue;
+    if (due !== null && this.up) {
+      this.failpoint(due.moment, due.downMs);
+      return;
     }
-    if (rd.entries.length > 0) this.hooks.entriesPersisted(this, rd.entries);
-    this.send(rd.messagesAfterPersist);
-    if (this.crashArmed?.moment === 'after-vote' && rd.messagesAfterPersist.some((m) => m.type === 'vote-resp' && !m.reject)) {
-      return this.failpoint('after-vote', this.crashArmed.downMs);
-    }
-    if (rd.snapshot) this.sm = KvStateMachine.restore(rd.snapshot.data);
-    for (const entry of rd.committedEntries) this.apply(entry);
-    for (const rs of rd.readStates) {
-      const read = this.reads.get(new TextDecoder().decode(rs.context));
-      if (read && read.index === null) read.index = rs.index;
-    }
-    for (const refused of rd.readsRefused) {
-      // The leader will never confirm it: the client retries now rather than after its timeout.
-      const context = new TextDecoder().decode(refused);
-      const read = this.reads.get(context);
-      if (read === undefined || read.index !== null) continue;
-      this.reads.delete(context);
-      this.reply(read.client, read.requestId, { type: 'retry', reason: 'read refused by the leader' });
-    }
-    this.serveReads();
-    return true;
+    if (this.up) this.hooks.stepped(this);
   }
 
-  private failpoint(moment: string, downMs: number): false {
+  private failpoint(moment: string, downMs: number): void {
     this.crash(this.hooks.nowMs() + downMs, true);
     this.hooks.failpointHit(this, moment);
     this.hooks.stepped(this);
-    return false;
-  }
-
-  private afterAdvance(rd: Ready): void {
-    for (const m of rd.messages) {
-      // The transport finished streaming the snapshot; the leader goes back to probing.
-      if (m.type === 'snapshot') this.raft!.reportSnapshot(m.to, true);
-    }
-    this.maybeCompact();
-  }
-
-  private send(messages: readonly Message[]): void {
-    for (const m of messages) this.hooks.transmit({ from: this.id, to: m.to, payload: { kind: 'raft', message: m } });
-  }
-
-  private apply(entry: Entry): void {
-    const result = this.sm.apply(entry);
-    this.hooks.entryApplied(this, entry);
-    const proposal = this.proposals.get(entry.index);
-    if (!proposal) return;
-    this.proposals.delete(entry.index);
-    if (proposal.term !== entry.term || result === null) {
-      this.reply(proposal.client, proposal.requestId, { type: 'retry', reason: 'entry replaced' });
-    } else {
-      this.reply(proposal.client, proposal.requestId, { type: 'applied', result });
-    }
-  }
-
-  private serveReads(): void {
-    for (const [context, read] of this.reads) {
-      if (read.index === null || read.index > this.sm.appliedIndex) continue;
-      this.reads.delete(context);
-      this.reply(read.client, read.requestId, { type: 'read', value: this.sm.read(read.key) });
-    }
-  }
-
-  private maybeCompact(): void {
-    const every = this.options.compactEveryEntries;
-    const applied = this.sm.appliedIndex;
-    if (every === 0 || applied - this.disk.live.firstIndex() + 1 < every) return;
-    // The configuration as of the applied index (membership changes apply with their entries).
-    this.disk.compact(applied, this.raft!.status().conf, this.sm.snapshot());
   }
 }
+
+function commandOf(op: Exclude<ClientRequest['op'], { kind: 'read' }>): ClientCommand {
+  switch (op.kind) {
+    case 'register':
+      return { kind: 'register' };
+    case 'write':
+      return { kind: 'put', session: op.session, key: op.key, value: op.value };
+    case 'cas':
+      return { kind: 'cas', session: op.session, key: op.key, expected: op.expected, value: op.value };
+  }
+}
+
+function readOutcome(answer: Answer<string | null>): ReplyOutcome {
+  return answer.ok ? { type: 'read', value: answer.value } : errorOutcome(answer);
+}
+
+function errorOutcome(answer: Extract<Answer<unknown>, { ok: false }>): ReplyOutcome {
+  const e = answer.error;
+  if (e.code === 'NOT_LEADER') return { type: 'not-leader', leader: e.leader };
+  return e.definite ? { type: 'retry', reason: e.code } : { type: 'unknown', reason: e.code };
+}
+
+export type { WriteJob };

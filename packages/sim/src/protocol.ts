@@ -24,4 +24,6 @@ export type ReplyOutcome =
   /** Not the leader; `leader` is who this node believes leads (0: nobody known). Nothing was proposed. */
   | { readonly type: 'not-leader'; readonly leader: NodeId }
   /** This attempt certainly had no effect (refused, or its log entry was replaced); try again. */
-  | { readonly type: 'retry'; readonly reason: string };
+  | { readonly type: 'retry'; readonly reason: string }
+  /** This attempt's fate is unknown (the node timed it out or stopped); a session makes trying again safe. */
+  | { readonly type: 'unknown'; readonly reason: string };

@@ -150,16 +150,19 @@ export class Simulation {
           id,
           voters: this.ids,
           seed,
+          tickMs: p.tickMs,
           electionTicks: p.electionTicks,
           heartbeatTicks: p.heartbeatTicks,
           messageBytesMax: p.messageBytesMax,
           inflightAppendsMax: p.inflightAppendsMax,
           compactEveryEntries: p.compactEveryEntries,
+          requestTimeoutMs: p.opTimeoutMs,
           unsafe,
           forgetVoteOnRestart: this.bugs.includes('forget-vote-on-restart'),
         },
         this.nodeHooks(),
         streamRng(seed, 10 + id),
+        streamRng(seed, 40 + id),
       );
       this.nodes.set(id, node);
       this.invariants.register(node);
@@ -308,6 +311,7 @@ export class Simulation {
         this.note(`node ${node.id} restarts`);
       }
     }
+    for (const node of this.nodes.values()) node.completeWrites(this.nowMs);
     for (const envelope of this.network.take(this.nowMs)) this.deliver(envelope);
     for (const id of this.ids) {
       if (this.clock.advance(id)) this.nodes.get(id)!.tick();

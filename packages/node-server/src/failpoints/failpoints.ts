@@ -26,6 +26,8 @@ export interface FailpointEffects {
   crash(): void;
   exit(code: number): void;
   sleep(ms: number): Promise<void>;
+  /** Blocks the whole thread for `ms` (a failpoint on a synchronous path: the node freezes). */
+  block(ms: number): void;
   random(): number;
 }
 
@@ -33,6 +35,7 @@ const defaultEffects: FailpointEffects = {
   crash: () => process.kill(process.pid, 'SIGKILL'),
   exit: (code) => process.exit(code),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  block: (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms),
   random: () => Math.random(),
 };
 
@@ -71,10 +74,8 @@ export class Failpoints {
 
   /** Passes the failpoint: a no-op unless armed (and the dice say so). */
   async hit(name: FailpointName): Promise<void> {
-    const armed = this.armed.get(name);
+    const armed = this.fires(name);
     if (!armed) return;
-    this.hits.set(name, (this.hits.get(name) ?? 0) + 1);
-    if (armed.probability < 1 && this.effects.random() >= armed.probability) return;
     switch (armed.action.kind) {
       case 'crash':
         this.effects.crash();
@@ -89,5 +90,34 @@ export class Failpoints {
         await this.effects.sleep(armed.action.ms);
         return;
     }
+  }
+
+  /**
+   * The failpoint on a synchronous path (the node kernel's apply): a crash or exit as in hit();
+   * a stall blocks the whole thread, as a stuck disk or a long pause would.
+   */
+  hitSync(name: FailpointName): void {
+    const armed = this.fires(name);
+    if (!armed) return;
+    switch (armed.action.kind) {
+      case 'crash':
+        this.effects.crash();
+        return;
+      case 'exit':
+        this.effects.exit(armed.action.code);
+        return;
+      case 'stall':
+        this.effects.block(armed.action.ms);
+        return;
+    }
+  }
+
+  /** Counts a hit of `name`; the armed action when it fires this time. */
+  private fires(name: FailpointName): Armed | null {
+    const armed = this.armed.get(name);
+    if (!armed) return null;
+    this.hits.set(name, (this.hits.get(name) ?? 0) + 1);
+    if (armed.probability < 1 && this.effects.random() >= armed.probability) return null;
+    return armed;
   }
 }

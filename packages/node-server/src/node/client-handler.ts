@@ -1,10 +1,10 @@
 import type { KvResult, NodeId } from '@kvapp/core';
 import type { ClientRequest, ClientResult, ErrorCode } from '@kvapp/client/protocol';
-import { DriverError } from './driver-error.js';
-import type { RaftDriver } from './raft-driver.js';
+import { RequestError, type ClientCommand } from '@kvapp/kernel';
+import type { KernelHost } from './kernel-host.js';
 
 export interface ClientHandlerOptions {
-  readonly driver: RaftDriver;
+  readonly driver: KernelHost;
   /** The client address ('host:port') to name in a redirect to `id`, or null if unknown. */
   readonly clientAddressOf: (id: NodeId) => string | null;
   /** TEST ONLY: answer reads from local state on any node, skipping ReadIndex (a planted bug). */
@@ -21,14 +21,14 @@ export function createClientHandler(o: ClientHandlerOptions): (request: ClientRe
   });
 
   const notLeader = (): ClientResult | null => {
-    const status = o.driver.status();
-    if (status.role === 'leader') return null;
-    const leader = status.lead === 0 ? null : o.clientAddressOf(status.lead);
-    return fail('not_leader', status.lead === 0 ? 'no leader is known right now' : `node ${status.lead} is the leader`, { leader });
+    const soft = o.driver.softState;
+    if (soft.role === 'leader') return null;
+    const leader = soft.leader === 0 ? null : o.clientAddressOf(soft.leader);
+    return fail('not_leader', soft.leader === 0 ? 'no leader is known right now' : `node ${soft.leader} is the leader`, { leader });
   };
 
   const fromDriverError = (error: unknown): ClientResult => {
-    if (!(error instanceof DriverError)) throw error;
+    if (!(error instanceof RequestError)) throw error;
     switch (error.code) {
       case 'NOT_LEADER':
         return fail('not_leader', error.message, { leader: error.leader === 0 ? null : o.clientAddressOf(error.leader) });
@@ -110,7 +110,7 @@ export function createClientHandler(o: ClientHandlerOptions): (request: ClientRe
   };
 }
 
-function toCommand(request: Extract<ClientRequest, { op: 'register' | 'put' | 'delete' | 'cas' }>): Parameters<RaftDriver['execute']>[0] {
+function toCommand(request: Extract<ClientRequest, { op: 'register' | 'put' | 'delete' | 'cas' }>): ClientCommand {
   if (request.op === 'register') return { kind: 'register' };
   const session = request.session ?? null;
   switch (request.op) {

@@ -1,4 +1,4 @@
-import type { Entry, HardState, Snapshot, Storage } from '@kvapp/core';
+import type { ConfState, Entry, HardState, Snapshot, Storage } from '@kvapp/core';
 
 /** What the driver persists from each Ready: the snapshot first, then entries, then hard state. */
 export interface PersistBatch {
@@ -17,5 +17,7 @@ export interface PersistBatch {
 export interface DurableLog {
   readonly storage: Storage;
   persist(batch: PersistBatch): Promise<void>;
+  /** Takes a snapshot of the applied state at `index`, then drops the log it covers. */
+  compact(index: number, conf: ConfState, data: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }

@@ -18,5 +18,12 @@ export class MemoryDurableLog implements DurableLog {
     this.persistCount++;
   }
 
+  async compact(index: number, conf: ConfState, data: Uint8Array): Promise<void> {
+    await Promise.resolve();
+    if (index <= this.storage.snapshot().meta.index) return;
+    this.storage.createSnapshot(index, conf, data);
+    this.storage.compact(index);
+  }
+
   async close(): Promise<void> {}
 }

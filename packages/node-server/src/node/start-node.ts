@@ -11,7 +11,7 @@ import { NodeMetrics } from '../ops/metrics.js';
 import { PeerTransport } from '../transport/index.js';
 import { createClientHandler } from './client-handler.js';
 import type { DurableLog, PersistBatch } from './durable-log.js';
-import { RaftDriver } from './raft-driver.js';
+import { KernelHost } from './kernel-host.js';
 import { WalDurableLog } from './wal-log.js';
 
 export interface StartOptions {
@@ -93,26 +93,23 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
 
   let transport: PeerTransport | null = null;
   let handle: NodeHandle | null = null;
-  let lastSnapshotIndex = snapshot.meta.index;
-  const driver: RaftDriver = new RaftDriver({
+  const driver: KernelHost = new KernelHost({
     raft,
     log: durable,
+    snapshot,
     send: (messages) => transport?.sendAll(messages),
     nowMs: Date.now,
+    tickMs: config.tickMs,
+    snapshotEntries: config.snapshotEntries,
     onFatal: (error) => {
       logger.fatal({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'fatal error: the node stops');
       void handle?.stop().finally(() => options.onFatal?.(error));
     },
-    ...(failpoints.active ? { beforeApply: () => failpoints.hit('before-apply') } : {}),
-    afterAdvance: async () => {
-      if (driver.appliedIndex - lastSnapshotIndex < config.snapshotEntries) return;
-      const state = driver.snapshotState();
-      await opened.log.compact(state.index, driver.status().conf, state.data);
-      lastSnapshotIndex = state.index;
-      logger.info({ index: state.index, bytes: state.data.length }, 'snapshot taken, log compacted');
+    observer: {
+      ...(failpoints.active ? { beforeApply: () => failpoints.hitSync('before-apply') } : {}),
+      compacted: (index, bytes) => logger.info({ index, bytes }, 'snapshot taken, log compacted'),
     },
   });
-  driver.restoreSnapshot(snapshot);
 
   transport = await PeerTransport.start({
     clusterId: config.clusterId,
@@ -216,6 +213,7 @@ function instrument(log: WalDurableLog, metrics: NodeMetrics, failpoints: Failpo
   return {
     storage: log.storage,
     close: () => log.close(),
+    compact: (index, conf, data) => log.compact(index, conf, data),
     async persist(batch: PersistBatch): Promise<void> {
       const started = process.hrtime.bigint();
       await log.persist(batch);

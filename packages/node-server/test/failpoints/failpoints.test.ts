@@ -8,6 +8,7 @@ function fake(randomValue = 0): FailpointEffects & { log: string[] } {
     crash: () => log.push('crash'),
     exit: (code) => log.push(`exit ${code}`),
     sleep: async (ms) => void log.push(`sleep ${ms}`),
+    block: (ms) => void log.push(`block ${ms}`),
     random: () => randomValue,
   };
 }
@@ -40,6 +41,20 @@ t.test('a probability fires only when the dice say so', async (t) => {
   void new Failpoints('wal-after-fsync=exit:3@30%', low).hit('wal-after-fsync');
   await new Promise((resolve) => setTimeout(resolve, 5));
   t.same(low.log, ['exit 3']);
+});
+
+t.test('on a synchronous path a stall blocks the thread and a crash fires at once', (t) => {
+  const effects = fake();
+  const fp = new Failpoints('before-apply=stall:250', effects);
+  fp.hitSync('before-apply');
+  t.same(effects.log, ['block 250']);
+  const crashing = fake();
+  new Failpoints('before-apply=crash', crashing).hitSync('before-apply');
+  t.same(crashing.log, ['crash']);
+  const idle = fake();
+  new Failpoints('wal-after-fsync=crash', idle).hitSync('before-apply');
+  t.same(idle.log, [], 'another failpoint armed: nothing happens here');
+  t.end();
 });
 
 t.test('bad specs are refused with the reason', async (t) => {

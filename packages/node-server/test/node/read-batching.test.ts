@@ -1,8 +1,8 @@
 import t from 'tap';
 import { RaftNode, seededRng, type Message, type NodeId } from '@kvapp/core';
 import { MemoryDurableLog } from '../../src/node/memory-log.js';
-import { RaftDriver } from '../../src/node/raft-driver.js';
-import type { DriverError } from '../../src/node/driver-error.js';
+import { KernelHost } from '../../src/node/kernel-host.js';
+import type { RequestError } from '@kvapp/kernel';
 
 /**
  * Linearizable reads that arrive together share one ReadIndex request (one heartbeat round),
@@ -10,7 +10,7 @@ import type { DriverError } from '../../src/node/driver-error.js';
  */
 function cluster(seed: number, refuseForwardedReads = false) {
   const voters = [1, 2, 3];
-  const drivers = new Map<NodeId, RaftDriver>();
+  const drivers = new Map<NodeId, KernelHost>();
   const sent: Message[] = [];
   const deliver = (messages: readonly Message[]) => {
     for (const m of messages) {
@@ -27,7 +27,7 @@ function cluster(seed: number, refuseForwardedReads = false) {
   for (const id of voters) {
     const log = new MemoryDurableLog({ voters, learners: [], votersOutgoing: [] });
     const raft = new RaftNode({ id, storage: log.storage, rng: seededRng(seed + id), electionTicks: 10, heartbeatTicks: 2 });
-    drivers.set(id, new RaftDriver({ raft, log, send: deliver, nowMs: () => 1_000, onFatal: (e) => fatal.push(e), limits: { requestTimeoutMs: 2_000 } }));
+    drivers.set(id, new KernelHost({ raft, log, send: deliver, nowMs: () => 1_000, tickMs: 10, onFatal: (e) => fatal.push(e), limits: { requestTimeoutMs: 2_000 } }));
   }
   const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
   const run = async <T>(work: Promise<T>): Promise<T> => {
@@ -39,7 +39,7 @@ function cluster(seed: number, refuseForwardedReads = false) {
     }
     return result;
   };
-  const electLeader = async (): Promise<RaftDriver> => {
+  const electLeader = async (): Promise<KernelHost> => {
     for (let round = 0; round < 200; round++) {
       const found = [...drivers.values()].find((d) => d.status().role === 'leader');
       if (found !== undefined) return found;
@@ -81,7 +81,7 @@ t.test('a batch whose ReadIndex is refused fails every read in it, and leaves no
   const node = c.drivers.get(1)!;
   const outcomes = await Promise.allSettled([node.readLinearizable('x'), node.readLinearizable('y')]);
   t.same(
-    outcomes.map((o) => (o.status === 'rejected' ? (o.reason as DriverError).code : 'fulfilled')),
+    outcomes.map((o) => (o.status === 'rejected' ? (o.reason as RequestError).code : 'fulfilled')),
     ['NOT_LEADER', 'NOT_LEADER'],
     'both reads of the batch fail NOT_LEADER',
   );
@@ -96,7 +96,7 @@ t.test('reads forwarded to a leader that refuses them fail at once (retryable), 
   t.ok(follower, 'a follower knows the leader');
   const outcomes = await c.run(Promise.allSettled([follower!.readLinearizable('x'), follower!.readLinearizable('y')]));
   t.same(
-    outcomes.map((o) => (o.status === 'rejected' ? (o.reason as DriverError).code : 'fulfilled')),
+    outcomes.map((o) => (o.status === 'rejected' ? (o.reason as RequestError).code : 'fulfilled')),
     ['OVERLOADED', 'OVERLOADED'],
     'both fail OVERLOADED, which the client retries (without the refusal they would wait for the 2 s deadline: TIMEOUT)',
   );

@@ -1,13 +1,13 @@
 import t from 'tap';
 import { RaftNode, seededRng, type KvResult, type Message, type NodeId } from '@kvapp/core';
 import { MemoryDurableLog } from '../../src/node/memory-log.js';
-import { RaftDriver } from '../../src/node/raft-driver.js';
-import { DriverError } from '../../src/node/driver-error.js';
+import { KernelHost } from '../../src/node/kernel-host.js';
+import { RequestError } from '@kvapp/kernel';
 
 /** Three drivers in one process, messages delivered asynchronously, ticks driven by the test. */
 function cluster(seed: number) {
   const voters = [1, 2, 3];
-  const drivers = new Map<NodeId, RaftDriver>();
+  const drivers = new Map<NodeId, KernelHost>();
   const logs = new Map<NodeId, MemoryDurableLog>();
   const fatal: unknown[] = [];
   const deliver = (messages: readonly Message[]) => {
@@ -17,7 +17,7 @@ function cluster(seed: number) {
     const log = new MemoryDurableLog({ voters, learners: [], votersOutgoing: [] });
     logs.set(id, log);
     const raft = new RaftNode({ id, storage: log.storage, rng: seededRng(seed + id), electionTicks: 10, heartbeatTicks: 2 });
-    drivers.set(id, new RaftDriver({ raft, log, send: deliver, nowMs: () => 1_000, onFatal: (e) => fatal.push(e), limits: { requestTimeoutMs: 2_000 } }));
+    drivers.set(id, new KernelHost({ raft, log, send: deliver, nowMs: () => 1_000, tickMs: 10, onFatal: (e) => fatal.push(e), limits: { requestTimeoutMs: 2_000 } }));
   }
   const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
   const leader = (): NodeId | undefined => [...drivers.entries()].find(([, d]) => d.status().role === 'leader')?.[0];
@@ -67,10 +67,10 @@ t.test('a follower refuses a write with NOT_LEADER naming the leader', async (t)
   await heartbeatsWhile(c, c.settle());
   const followerId = [1, 2, 3].find((id) => id !== leaderId)!;
   const error = await c.drivers.get(followerId)!.execute({ kind: 'put', key: 'k', value: 'x', session: null }).catch((e: unknown) => e);
-  t.ok(error instanceof DriverError);
-  t.equal((error as DriverError).code, 'NOT_LEADER');
-  t.equal((error as DriverError).leader, leaderId);
-  t.equal((error as DriverError).definite, true);
+  t.ok(error instanceof RequestError);
+  t.equal((error as RequestError).code, 'NOT_LEADER');
+  t.equal((error as RequestError).leader, leaderId);
+  t.equal((error as RequestError).definite, true);
   for (const d of c.drivers.values()) d.stop();
 });
 
@@ -107,7 +107,7 @@ t.test('a malformed command is refused as BAD_REQUEST without harming the node',
   const c = cluster(5);
   const leader = c.drivers.get(await c.electLeader())!;
   const error = await leader.execute({ kind: 'put', key: '\ud800', value: 'x', session: null }).catch((e: unknown) => e);
-  t.equal((error as DriverError).code, 'BAD_REQUEST');
+  t.equal((error as RequestError).code, 'BAD_REQUEST');
   const ok = await heartbeatsWhile(c, leader.execute({ kind: 'put', key: 'fine', value: 'x', session: null }));
   t.equal(ok.type, 'ok');
   t.same(c.fatal, []);

@@ -1,0 +1,201 @@
+import { KvStateMachine, type Entry, type KvOptions, type KvResult, type Message, type RaftNode, type RaftStatus, type Snapshot, type SoftState } from '@kvapp/core';
+import { NodeKernel, RequestError, type Answer, type ClientCommand, type KernelObserver, type WriteJob } from '@kvapp/kernel';
+import type { DurableLog } from './durable-log.js';
+
+export interface HostLimits {
+  /** Inputs waiting while a write is in flight; past it, messages drop and requests get OVERLOADED. */
+  readonly inboxMax: number;
+  /** Proposals and reads waiting for an answer at once. */
+  readonly pendingRequestsMax: number;
+  /** A request with no answer by then gets TIMEOUT (indeterminate for a write). */
+  readonly requestTimeoutMs: number;
+}
+
+export const HOST_LIMITS_DEFAULT: HostLimits = {
+  inboxMax: 16_384,
+  pendingRequestsMax: 8_192,
+  requestTimeoutMs: 5_000,
+};
+
+export interface KernelHostOptions {
+  readonly raft: RaftNode;
+  readonly log: DurableLog;
+  /** The snapshot the state machine starts from (index 0: empty). */
+  readonly snapshot?: Snapshot;
+  /** Hands messages to the transport; must not throw (a full queue drops, Raft retransmits). */
+  readonly send: (messages: readonly Message[]) => void;
+  /** The leader's clock for entries' `nowMs` (session expiry). Production passes Date.now. */
+  readonly nowMs: () => number;
+  /** How often tick() is called: request deadlines count ticks. */
+  readonly tickMs: number;
+  readonly kvOptions?: Partial<KvOptions>;
+  readonly limits?: Partial<HostLimits>;
+  /** Snapshot and compact the log every this many applied entries; 0 (default) never. */
+  readonly snapshotEntries?: number;
+  /** The node cannot go on safely (failed fsync, broken invariant): the process must exit. */
+  readonly onFatal: (error: unknown) => void;
+  /** Observes the kernel (metrics, logs, the before-apply failpoint). */
+  readonly observer?: KernelObserver;
+}
+
+/**
+ * Runs the node kernel (@kvapp/kernel) on real I/O: its write jobs go to the durable log one
+ * after another and come back as writeDone(); its requests become promises. Everything between
+ * an input and the core is the kernel's, the same code the simulator runs. Every call into the
+ * kernel is guarded: a throw there is a bug the node cannot survive, so it becomes onFatal.
+ */
+export class KernelHost {
+  readonly kernel: NodeKernel;
+  private writes: Promise<void> = Promise.resolve();
+  private fatal: unknown = null;
+  private flushScheduled = false;
+
+  constructor(private readonly options: KernelHostOptions) {
+    const limits = { ...HOST_LIMITS_DEFAULT, ...options.limits };
+    const snapshot = options.snapshot;
+    const kvOptions = options.kvOptions ?? {};
+    this.kernel = new NodeKernel({
+      raft: options.raft,
+      stateMachine: snapshot && snapshot.meta.index > 0 ? KvStateMachine.restore(snapshot.data) : new KvStateMachine(kvOptions),
+      restore: (data) => KvStateMachine.restore(data),
+      snapshotEntries: options.snapshotEntries ?? 0,
+      limits: {
+        inboxMax: limits.inboxMax,
+        pendingRequestsMax: limits.pendingRequestsMax,
+        requestTimeoutTicks: Math.max(1, Math.ceil(limits.requestTimeoutMs / options.tickMs)),
+      },
+      io: { send: options.send, startWrite: (job) => this.startWrite(job), nowMs: options.nowMs },
+      deferDrive: true,
+      ...(options.observer ? { observer: options.observer } : {}),
+    });
+  }
+
+  // ---- queries ---------------------------------------------------------------------------------
+
+  /** Role and leader as of the last Ready: cheap, for every request. */
+  get softState(): SoftState {
+    return this.kernel.softState;
+  }
+
+  /** The full Raft status (builds a progress map on a leader): for /health and the status request. */
+  status(): RaftStatus {
+    return this.kernel.raft.status();
+  }
+
+  get appliedIndex(): number {
+    return this.kernel.appliedIndex;
+  }
+
+  get pendingCount(): number {
+    return this.kernel.pendingCount;
+  }
+
+  /** Reads this node's applied state as it is: may be stale, never waits for a quorum. */
+  readLocal(key: string): string | null {
+    return this.kernel.readLocal(key);
+  }
+
+  // ---- inputs ----------------------------------------------------------------------------------
+
+  tick(): void {
+    this.guard(() => this.kernel.tick());
+  }
+
+  /** A message from a peer. Dropped when the inbox is full: Raft recovers lost messages. */
+  step(message: Message): void {
+    this.guard(() => this.kernel.step(message));
+  }
+
+  /** The transport could not deliver to `peer`. */
+  unreachable(peer: number): void {
+    this.guard(() => this.kernel.unreachable(peer));
+  }
+
+  /** The transport handed a snapshot to `peer`'s socket (or gave up on it). */
+  snapshotSent(peer: number, succeeded: boolean): void {
+    this.guard(() => this.kernel.snapshotSent(peer, succeeded));
+  }
+
+  /** Proposes a command and resolves with its result once applied on this node. */
+  execute(command: ClientCommand): Promise<KvResult> {
+    return new Promise((resolve, reject) => {
+      this.guard(() => this.kernel.propose(command, settle(resolve, reject)));
+    });
+  }
+
+  /** A linearizable read (ReadIndex): served once this node has applied the confirmed index. */
+  readLinearizable(key: string): Promise<string | null> {
+    return new Promise((resolve, reject) => {
+      this.guard(() => this.kernel.read(key, settle(resolve, reject)));
+    });
+  }
+
+  /** Answers every waiting request as STOPPED (indeterminate) and refuses new ones. */
+  stop(): void {
+    this.kernel.stop();
+  }
+
+  /** Resolves when no write is in flight: the last persist has finished. */
+  async idle(): Promise<void> {
+    while (this.kernel.writesInFlight > 0 && this.fatal === null) await this.writes;
+  }
+
+  // ---- writes ----------------------------------------------------------------------------------
+
+  /** Jobs run one after another, in start order, as the kernel requires. */
+  private startWrite(job: WriteJob): void {
+    this.writes = this.writes.then(async () => {
+      if (this.fatal !== null) return;
+      try {
+        await this.runJob(job);
+      } catch (error) {
+        this.die(error);
+        return;
+      }
+      this.guard(() => this.kernel.writeDone());
+    });
+  }
+
+  private async runJob(job: WriteJob): Promise<void> {
+    if (job.kind === 'persist') await this.options.log.persist(job);
+    else {
+      await this.options.log.compact(job.index, job.conf, job.data);
+      this.options.observer?.compacted?.(job.index, job.data.length);
+    }
+  }
+
+  /** Runs an input, then has the kernel handle everything queued in this turn in one pass. */
+  private guard(input: () => void): void {
+    if (this.fatal !== null) return;
+    try {
+      input();
+    } catch (error) {
+      this.die(error);
+      return;
+    }
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      if (this.fatal !== null) return;
+      try {
+        this.kernel.flush();
+      } catch (error) {
+        this.die(error);
+      }
+    });
+  }
+
+  private die(error: unknown): void {
+    if (this.fatal !== null) return;
+    this.fatal = error;
+    this.kernel.stop();
+    this.options.onFatal(error);
+  }
+}
+
+function settle<T>(resolve: (value: T) => void, reject: (error: RequestError) => void): (answer: Answer<T>) => void {
+  return (answer) => (answer.ok ? resolve(answer.value) : reject(answer.error));
+}
+
+export type { ClientCommand, Entry };
