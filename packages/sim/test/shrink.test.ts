@@ -37,12 +37,19 @@ t.test('a predicate works as well, and accepting any failure drifts to another o
   // whose failure is not the one that was found.
   const any = await shrinkSchedule({ seed: 1, bugs: [], keep: () => true, run: fakeRun }, schedule);
   t.equal(any!.schedule.length, 1, 'down to one fault');
-  t.notSame(expectedFailureOf(any!.failure), { kind: 'invariant', code: 'LOG_MATCHING' }, `a different failure: ${JSON.stringify(any!.failure)}`);
+  t.notSame(
+    expectedFailureOf(any!.failure),
+    { kind: 'invariant', code: 'LOG_MATCHING' },
+    `a different failure: ${JSON.stringify(any!.failure)}`,
+  );
 });
 
 t.test('the same kind with another invariant code is another failure; none kept gives null', async (t) => {
   const r = await shrinkSchedule({ seed: 1, bugs: [], keep: { kind: 'invariant', code: 'STATE_MACHINE_SAFETY' }, run: fakeRun }, schedule);
   t.equal(r, null, 'no candidate fails with STATE_MACHINE_SAFETY');
-  const electionSafety = await shrinkSchedule({ seed: 1, bugs: [], keep: { kind: 'invariant', code: 'ELECTION_SAFETY' }, run: fakeRun }, [b, ...noise]);
+  const electionSafety = await shrinkSchedule({ seed: 1, bugs: [], keep: { kind: 'invariant', code: 'ELECTION_SAFETY' }, run: fakeRun }, [
+    b,
+    ...noise,
+  ]);
   t.same(electionSafety!.schedule, [b]);
 });
