@@ -42,6 +42,8 @@ export interface KeyCheckOptions {
   readonly cacheEntriesMax?: number;
   /** See SearchOptions.firstPassStepsMax (tests set 0 to exercise the memo search on small keys). */
   readonly firstPassStepsMax?: number;
+  /** See SearchOptions.searchStepsMax: past it the key is `unknown`, the same on every machine. */
+  readonly searchStepsMax?: number;
 }
 
 /** Checks one key's operations (all with this key), synchronously. */
@@ -69,6 +71,7 @@ export function decideKey(key: string, table: OpTable, rows: Int32Array, options
     ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
     ...(options.cacheEntriesMax !== undefined ? { cacheEntriesMax: options.cacheEntriesMax } : {}),
     ...(options.firstPassStepsMax !== undefined ? { firstPassStepsMax: options.firstPassStepsMax } : {}),
+    ...(options.searchStepsMax !== undefined ? { searchStepsMax: options.searchStepsMax } : {}),
     ...(part.groupPrev ? { groupPrev: part.groupPrev } : {}),
     ...(part.classOf ? { classOf: part.classOf } : {}),
     ...(part.hooks ? { hooks: part.hooks as never } : {}),

@@ -10,6 +10,7 @@ export interface WorkerJob {
   readonly reduce: boolean;
   readonly deadlineMs?: number;
   readonly firstPassStepsMax?: number;
+  readonly searchStepsMax?: number;
 }
 
 const workerUrl = new URL('./check-worker.js', import.meta.url);

@@ -21,6 +21,11 @@ export interface CheckOptions {
   readonly reduce?: boolean;
   /** Steps the search's first pass may take per key (see SearchOptions.firstPassStepsMax). */
   readonly firstPassStepsMax?: number;
+  /**
+   * Steps the search may take per key (see SearchOptions.searchStepsMax); past it the key is
+   * `unknown`. A budget in steps, unlike `timeoutMs`, gives the same verdict on any machine.
+   */
+  readonly searchStepsMax?: number;
   /** Threads started ahead (CheckThreads.start), used at once; the check closes them. Overrides `threads`. */
   readonly workers?: CheckThreads;
 }
@@ -148,11 +153,15 @@ function summarize(history: History, ops: number, keys: number, decisions: KeyDe
 }
 
 /** What each key's check is told, here and in workers. */
-function keyOptions(options: CheckOptions, deadlineMs: number | undefined): { reduce: boolean; deadlineMs?: number; firstPassStepsMax?: number } {
+function keyOptions(
+  options: CheckOptions,
+  deadlineMs: number | undefined,
+): { reduce: boolean; deadlineMs?: number; firstPassStepsMax?: number; searchStepsMax?: number } {
   return {
     reduce: options.reduce ?? true,
     ...(deadlineMs !== undefined ? { deadlineMs } : {}),
     ...(options.firstPassStepsMax !== undefined ? { firstPassStepsMax: options.firstPassStepsMax } : {}),
+    ...(options.searchStepsMax !== undefined ? { searchStepsMax: options.searchStepsMax } : {}),
   };
 }
 

@@ -39,6 +39,12 @@ export interface SearchOptions {
   readonly beforeFullSearch?: () => boolean;
   /** Steps the first pass (without the memo) may take; default 2n + 1,000. 0 starts with the memo. */
   readonly firstPassStepsMax?: number;
+  /**
+   * Steps (configurations visited, the first pass included) the whole search may take; past it
+   * the verdict is `unknown`. Unlike `deadlineMs`, the same history gets the same verdict on any
+   * machine at any load: a simulator that promises one result per seed bounds its check by this.
+   */
+  readonly searchStepsMax?: number;
 }
 
 export interface SearchResult<S> {
@@ -278,6 +284,7 @@ class Search<S, I, O> {
     const { model } = this;
     const deadline = this.options.deadlineMs ?? Infinity;
     const cacheMax = this.options.cacheEntriesMax ?? cacheEntriesMaxDefault;
+    const budget = this.options.searchStepsMax ?? Infinity;
     let state = model.init();
     let steps = stepsBefore;
     let resume: Resume = 0;
@@ -291,6 +298,7 @@ class Search<S, I, O> {
           return { verdict: 'ok', order: this.currentOrder(), blocker: -1, state, steps };
         }
         if (++steps > stepsMax) return 'restart';
+        if (steps > budget) return this.finish('unknown', state, budget);
         if ((steps & (deadlineCheckSteps - 1)) === 0 && Date.now() > deadline) {
           return this.finish('unknown', state, steps);
         }

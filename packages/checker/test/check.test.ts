@@ -78,6 +78,22 @@ t.test('a timeout gives unknown, never a guess', async (t) => {
   t.same(r.unknownKeys, ['k']);
 });
 
+t.test('a step budget gives unknown on the keys it cuts short, the same on every run', async (t) => {
+  // The history of the timeout test, on two keys: 'k' needs a long search, 'easy' none.
+  const lines: string[] = [];
+  for (let i = 0; i < 60; i++) lines.push(`${i} invoke write ${i % 3}`);
+  for (let i = 0; i < 60; i++) lines.push(`${i} ok write ${i % 3}`);
+  lines.push('100 invoke read', '100 ok read 7');
+  const easy = h('200 invoke write 1', '200 ok write 1', '201 invoke read', '201 ok read 1').map((e, i) => ({ ...e, key: 'easy', index: 122 + i, time: 2000 + i }));
+  const events = [...h(...lines), ...easy];
+  const a = checkHistorySync(events, { reduce: false, searchStepsMax: 50_000 });
+  t.equal(a.valid, 'unknown');
+  t.same(a.unknownKeys, ['k']);
+  t.same(a.perKey.map((r) => [r.key, r.valid, r.steps]), [['k', 'unknown', 50_000], ['easy', true, a.perKey[1]!.steps]]);
+  const b = await checkHistory(events, { reduce: false, searchStepsMax: 50_000 });
+  t.same(b.perKey.map((r) => [r.key, r.valid, r.steps]), a.perKey.map((r) => [r.key, r.valid, r.steps]), 'checkHistory agrees, step for step');
+});
+
 t.test('every Jepsen etcd history gets its known verdict', async (t) => {
   const dir = new URL('./fixtures/jepsen-etcd/', import.meta.url);
   const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as Record<string, boolean>;

@@ -40,3 +40,24 @@ t.test('the deadline gives unknown', async (t) => {
   const r = search(counter, ops, { plain: true, deadlineMs: Date.now() + 100 });
   t.equal(r.verdict, 'unknown');
 });
+
+t.test('a step budget gives unknown at exactly that many steps, and the same verdict every time', async (t) => {
+  // Twelve concurrent adds and a read no subset of them sums to: illegal, but only after trying the subsets.
+  const ops: ModelOp<In, number>[] = [];
+  for (let i = 0; i < 12; i++) ops.push(op(i, i, 100 + i, { kind: 'add', n: 1 << i }));
+  ops.push(op(12, 200, 201, { kind: 'read', n: 0 }, -1));
+  for (const plain of [false, true]) {
+    const full = search(counter, ops, { plain });
+    t.equal(full.verdict, 'illegal', `plain ${plain}: decided without a budget`);
+    t.ok(full.steps > 100, `plain ${plain}: it takes a search (${full.steps} steps)`);
+    const short = search(counter, ops, { plain, searchStepsMax: full.steps - 1 });
+    t.equal(short.verdict, 'unknown', `plain ${plain}: one step short of the verdict is unknown`);
+    t.equal(short.steps, full.steps - 1, `plain ${plain}: stopped at the budget`);
+    t.same(search(counter, ops, { plain, searchStepsMax: full.steps - 1 }), short, `plain ${plain}: the same answer again`);
+    t.equal(search(counter, ops, { plain, searchStepsMax: full.steps }).verdict, 'illegal', `plain ${plain}: a budget of exactly the steps needed decides`);
+    // A budget inside the first pass (the default mode runs one without the memo) stops there.
+    const tiny = search(counter, ops, { plain, searchStepsMax: 5 });
+    t.equal(tiny.verdict, 'unknown');
+    t.equal(tiny.steps, 5);
+  }
+});

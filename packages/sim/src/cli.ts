@@ -2,15 +2,18 @@
 import { writeFileSync } from 'node:fs';
 import { describeFailure, replayCommand, replayTest } from './report.js';
 import { checkSchedule, type Fault } from './schedule.js';
+import { describeExpectedFailure, expectedFailureOf, failureMatches } from './expected-failure.js';
+import { historyCheckStepsMax } from './history-check.js';
+import { plantedBugFailures, plantedBugs, type PlantedBug } from './planted-bugs.js';
 import { shrinkSchedule } from './shrink.js';
-import { plantedBugs, runSimulation, type PlantedBug, type SimResult } from './simulation.js';
+import { runSimulation, type SimResult } from './simulation.js';
 
 const usage = `usage: npm run sim -- [--seeds N] [--seed S] [--bug NAME]... [--schedule JSON] [--shrink] [--history FILE] [--timeline]
   --seeds N      run N seeds (default 1 with --seed, else 100), starting at --seed (default 1)
   --seed S       the first (or only) seed; a failure prints the command that replays it
   --bug NAME     plant a bug: ${plantedBugs.join(', ')}
   --schedule J   run this fault schedule (JSON array) instead of the seed's own
-  --shrink       shrink each failing schedule and print it as a replayable test
+  --shrink       shrink each failing schedule, keeping its kind of failure, and print it as a replayable test
   --history F    write the last run's history (JSON Lines) to F
   --timeline     print each failing run's timeline of faults and leaders`;
 
@@ -97,6 +100,7 @@ async function main(): Promise<number> {
   let lastProgress = started;
   const failures: SimResult[] = [];
   let unknown = 0;
+  let searchStepsMost = 0;
   const totals = { ops: 0, ok: 0, fail: 0, info: 0, crashes: 0, messages: 0, simulatedMs: 0 };
   let last: SimResult | null = null;
   for (let i = 0; i < args.seeds; i++) {
@@ -105,6 +109,7 @@ async function main(): Promise<number> {
     last = result;
     for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += result.stats[k];
     if (result.historyValid === 'unknown') unknown++;
+    searchStepsMost = Math.max(searchStepsMost, result.historyVerdict?.searchSteps ?? 0);
     if (result.failure !== null) {
       failures.push(result);
       await reportFailure(result, args);
@@ -122,7 +127,7 @@ async function main(): Promise<number> {
     [
       `seeds ${args.seeds} (${args.seed}..${args.seed + args.seeds - 1})${args.bugs.length ? `, bugs: ${args.bugs.join(', ')}` : ''}`,
       `failures ${failures.length}${failures.length ? `: seeds ${failures.map((f) => f.seed).join(', ')}` : ''}`,
-      `checker verdicts unknown (timed out) ${unknown}`,
+      `checker verdicts unknown (failures) ${unknown}; largest search on a key ${searchStepsMost} steps (budget ${historyCheckStepsMax})`,
       `ops ${totals.ops} (ok ${totals.ok}, fail ${totals.fail}, info ${totals.info}), crashes ${totals.crashes}, messages ${totals.messages}`,
       `simulated ${(totals.simulatedMs / 1000).toFixed(1)} s in ${seconds.toFixed(1)} s: ${(args.seeds / seconds).toFixed(1)} seeds/s`,
     ].join('\n') + '\n',
@@ -134,14 +139,24 @@ async function reportFailure(result: SimResult, args: Args): Promise<void> {
   const out = process.stdout;
   out.write(`\nFAIL seed ${result.seed}: ${describeFailure(result.failure!)}\n`);
   out.write(`  replay: ${replayCommand(result.seed, result.bugs, args.schedule)}\n`);
+  const failure = result.failure!;
+  const [bug] = result.bugs;
+  if (result.bugs.length === 1 && bug !== undefined && !failureMatches(failure, plantedBugFailures[bug])) {
+    out.write(`  note: ${bug} is planted to cause ${describeExpectedFailure(plantedBugFailures[bug])}; this is another failure\n`);
+  }
   if (args.timeline) out.write(result.timeline.map((line) => `    ${line}\n`).join(''));
   if (!args.shrink) return;
-  const shrunk = await shrinkSchedule({ seed: result.seed, bugs: result.bugs }, result.schedule);
+  // The shrunk schedule must fail the same way (kind, and invariant): not just fail.
+  const keep = expectedFailureOf(failure);
+  const shrunk = await shrinkSchedule({ seed: result.seed, bugs: result.bugs, keep }, result.schedule);
   if (shrunk === null) {
     out.write('  shrink: the failure did not reproduce (this is a bug in the simulator: runs must be deterministic)\n');
     return;
   }
-  out.write(`  shrunk from ${result.schedule.length} to ${shrunk.schedule.length} faults in ${shrunk.runs} runs: ${describeFailure(shrunk.failure)}\n`);
+  out.write(
+    `  shrunk from ${result.schedule.length} to ${shrunk.schedule.length} faults in ${shrunk.runs} runs ` +
+      `(keeping ${describeExpectedFailure(keep)}; ${shrunk.otherFailures} smaller schedules failed otherwise): ${describeFailure(shrunk.failure)}\n`,
+  );
   out.write(`  replay: ${replayCommand(result.seed, result.bugs, shrunk.schedule)}\n`);
   out.write(`  as a test:\n${replayTest(result.seed, result.bugs, shrunk.schedule, shrunk.failure).replace(/^/gm, '    ')}\n`);
 }

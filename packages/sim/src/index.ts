@@ -1,9 +1,7 @@
 export {
   Simulation,
   runSimulation,
-  plantedBugs,
   livenessLimits,
-  type PlantedBug,
   type SimOptions,
   type SimResult,
   type SimFailure,
@@ -26,6 +24,8 @@ export {
 } from './schedule.js';
 export type { HistoryEvent, HistoryValue } from './history.js';
 export { InvariantViolation, type InvariantCode } from './invariants.js';
-export { shrinkSchedule, shrinkRunsMax, type ShrinkResult } from './shrink.js';
+export { plantedBugs, plantedBugFailures, type PlantedBug } from './planted-bugs.js';
+export { expectedFailureOf, failureMatches, describeExpectedFailure, type ExpectedFailure } from './expected-failure.js';
+export { shrinkSchedule, shrinkRunsMax, type ShrinkOptions, type ShrinkResult } from './shrink.js';
 export { replayCommand, replayTest, describeFailure } from './report.js';
-export { checkLinearizable, historyCheckMsMax } from './history-check.js';
+export { checkLinearizable, historyCheckStepsMax } from './history-check.js';

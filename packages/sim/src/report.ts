@@ -1,5 +1,6 @@
 import type { Fault } from './schedule.js';
-import type { PlantedBug, SimFailure } from './simulation.js';
+import type { PlantedBug } from './planted-bugs.js';
+import type { SimFailure } from './simulation.js';
 
 /** The shell command that replays a run exactly. */
 export function replayCommand(seed: number, bugs: readonly PlantedBug[], schedule: readonly Fault[] | null): string {
@@ -33,6 +34,10 @@ export function describeFailure(failure: SimFailure): string {
     case 'history': {
       const keys = (failure.verdict['failedKeys'] as readonly string[] | undefined) ?? [];
       return `history not linearizable (keys ${keys.join(', ')})`;
+    }
+    case 'history-unknown': {
+      const keys = (failure.verdict['unknownKeys'] as readonly string[] | undefined) ?? [];
+      return `history undecided: the checker ran out of its step budget (keys ${keys.join(', ')})`;
     }
   }
 }

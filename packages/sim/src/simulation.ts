@@ -1,28 +1,21 @@
-import type { ConfChange, NodeId, UnsafeSwitches } from '@kvapp/core';
+import type { ConfChange, NodeId } from '@kvapp/core';
 import { SimClient } from './client.js';
 import { VirtualClock } from './clock.js';
 import { HistoryRecorder, type HistoryEvent } from './history.js';
 import { checkLinearizable } from './history-check.js';
-import { InvariantViolation, Invariants } from './invariants.js';
+import { InvariantViolation, Invariants, type InvariantCode } from './invariants.js';
 import { CLIENT_ENDPOINT_BASE, VirtualNetwork, type Envelope, type LinkConditions } from './network.js';
 import { SimNode } from './node.js';
+import { unsafeSwitches, type PlantedBug } from './planted-bugs.js';
 import type { RequestOp } from './protocol.js';
 import { streamRng } from './rng.js';
 import { checkSchedule, profileFromSeed, scheduleFromSeed, type Fault, type NodeTarget, type Profile } from './schedule.js';
 
-/** The planted bugs: each breaks one rule, to prove the simulator notices. Off unless asked for. */
-export const plantedBugs = [
-  'commit-old-term-entries',
-  'forget-vote-on-restart',
-  'append-without-prev-check',
-  'read-index-without-quorum',
-  'vote-without-log-check',
-] as const;
-export type PlantedBug = (typeof plantedBugs)[number];
-
 /** A history checker's answer, as @kvapp/checker gives it. */
 export interface HistoryVerdict {
   readonly valid: boolean | 'unknown';
+  /** The most steps any key's search took, when the checker says (the default one does). */
+  readonly searchSteps?: number;
   readonly [detail: string]: unknown;
 }
 export type HistoryCheck = (events: readonly HistoryEvent[]) => HistoryVerdict | Promise<HistoryVerdict>;
@@ -37,11 +30,16 @@ export interface SimOptions {
 }
 
 export type SimFailure =
-  | { readonly kind: 'invariant'; readonly code: string; readonly message: string; readonly atMs: number }
+  | { readonly kind: 'invariant'; readonly code: InvariantCode; readonly message: string; readonly atMs: number }
   | { readonly kind: 'liveness'; readonly message: string; readonly atMs: number }
   /** The core (or the simulator) failed one of its own assertions: a bug, reported with its seed like any other. */
   | { readonly kind: 'assertion'; readonly message: string; readonly atMs: number }
-  | { readonly kind: 'history'; readonly message: string; readonly verdict: HistoryVerdict };
+  | { readonly kind: 'history'; readonly message: string; readonly verdict: HistoryVerdict }
+  /**
+   * The checker could not decide within its budget. A failure of its own: a seed must give one
+   * answer, and a history nobody checked is not a pass.
+   */
+  | { readonly kind: 'history-unknown'; readonly message: string; readonly verdict: HistoryVerdict };
 
 export interface SimStats {
   simulatedMs: number;
@@ -63,8 +61,10 @@ export interface SimResult {
   readonly bugs: readonly PlantedBug[];
   readonly profile: Profile;
   readonly failure: SimFailure | null;
-  /** 'unknown' when the checker timed out; null when no check ran. */
+  /** 'unknown' when the checker ran out of its budget (a failure); null when no check ran. */
   readonly historyValid: boolean | 'unknown' | null;
+  /** The checker's whole answer; null when no check ran. */
+  readonly historyVerdict: HistoryVerdict | null;
   readonly history: readonly HistoryEvent[];
   readonly stats: SimStats;
   /** Faults as they struck, and leader changes: what happened, for a failure report. */
@@ -234,12 +234,13 @@ export class Simulation {
         throw error;
       }
     }
-    let historyValid: boolean | 'unknown' | null = null;
+    let historyVerdict: HistoryVerdict | null = null;
     const check = this.options.checkHistory === undefined ? checkLinearizable : this.options.checkHistory;
     if (failure === null && check !== null) {
       const verdict = await check(this.history.events);
-      historyValid = verdict.valid;
+      historyVerdict = verdict;
       if (verdict.valid === false) failure = { kind: 'history', message: 'the history is not linearizable', verdict };
+      if (verdict.valid === 'unknown') failure = { kind: 'history-unknown', message: 'the checker could not decide the history within its budget', verdict };
     }
     return {
       seed: this.options.seed,
@@ -247,7 +248,8 @@ export class Simulation {
       bugs: this.bugs,
       profile: this.profile,
       failure,
-      historyValid,
+      historyValid: historyVerdict?.valid ?? null,
+      historyVerdict,
       history: this.history.events,
       stats: this.stats(),
       timeline: this.timeline,
@@ -612,15 +614,6 @@ export class Simulation {
       invariantChecks: this.invariants.checks,
     };
   }
-}
-
-function unsafeSwitches(bugs: readonly PlantedBug[]): UnsafeSwitches {
-  return {
-    commitOldTermEntries: bugs.includes('commit-old-term-entries'),
-    appendWithoutPrevCheck: bugs.includes('append-without-prev-check'),
-    readIndexWithoutQuorum: bugs.includes('read-index-without-quorum'),
-    voteWithoutLogCheck: bugs.includes('vote-without-log-check'),
-  };
 }
 
 function assertSeed(seed: number): void {

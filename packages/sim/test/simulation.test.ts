@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { describeFailure, runSimulation, scheduleArbitrary, type HistoryEvent } from '../src/index.js';
+import { checkLinearizable, describeFailure, historyCheckStepsMax, runSimulation, scheduleArbitrary, type HistoryEvent } from '../src/index.js';
 
 const jsonl = (events: readonly HistoryEvent[]): string => events.map((e) => JSON.stringify(e)).join('\n');
 
@@ -91,4 +91,19 @@ t.test('a crash that keeps a received snapshot but loses the hard state after it
   const r = await runSimulation({ seed: 10256 });
   t.equal(r.failure, null, r.failure ? describeFailure(r.failure) : 'passes');
   t.ok(r.timeline.some((l) => /crashed mid-write/.test(l)), 'a node crashed mid-write');
+});
+
+t.test('a history the checker cannot decide within its step budget is a failure of its own, the same every time', async (t) => {
+  const passing = await runSimulation({ seed: 3 });
+  t.equal(passing.failure, null);
+  const steps = passing.historyVerdict!.searchSteps!;
+  t.ok(steps > 1 && steps <= historyCheckStepsMax, `the default budget decides seed 3 (${steps} steps on its hardest key)`);
+  // The same history with a budget one step short of what its hardest key needs.
+  const tight = { seed: 3, checkHistory: (events: readonly HistoryEvent[]) => checkLinearizable(events, steps - 1) };
+  const r = await runSimulation(tight);
+  t.equal(r.historyValid, 'unknown');
+  if (r.failure?.kind !== 'history-unknown') return t.fail(`a history-unknown failure, got ${JSON.stringify(r.failure)}`);
+  t.match(describeFailure(r.failure), /^history undecided: the checker ran out of its step budget \(keys k\d+/);
+  const again = await runSimulation(tight);
+  t.same(again.failure!.kind === 'history-unknown' && again.failure!.verdict['unknownKeys'], r.failure.verdict['unknownKeys'], 'the same keys undecided on a second run');
 });
