@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ConfigError } from '../../src/config/config-error.js';
-import { CONFIG_DEFAULTS, type NodeConfigInput } from '../../src/config/node-config.js';
+import { CONFIG_DEFAULTS, type AddressMapInput, type NodeConfigInput } from '../../src/config/node-config.js';
 import { resolveNodeConfig } from '../../src/config/resolve-config.js';
 
 const minimal: NodeConfigInput = { id: 1, dataDir: '/tmp/n1', clusterSecret: 'correct horse' };
@@ -34,7 +34,7 @@ t.test('a minimal startNode() config gets every default of CONFIG_DEFAULTS', asy
 
 t.test('peers as a Map, a plain object with string or numeric keys, or the flag text: the same Map', async (t) => {
   const expected = [[2, { host: '127.0.0.1', port: 7002 }], [3, { host: '127.0.0.1', port: 7003 }]];
-  const forms: NodeConfigInput['peers'][] = [
+  const forms: AddressMapInput[] = [
     new Map([[2, { host: '127.0.0.1', port: 7002 }], [3, { host: '127.0.0.1', port: 7003 }]]),
     new Map([['2', '127.0.0.1:7002'], ['3', '127.0.0.1:7003']]),
     { '2': '127.0.0.1:7002', '3': '127.0.0.1:7003' },
