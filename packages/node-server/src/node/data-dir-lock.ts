@@ -9,6 +9,7 @@ import { StartError } from './start-error.js';
 /** What a LOCK file says about the process holding it. */
 export interface LockHolder {
   readonly pid: number;
+  /** Only reported, never judged: a re-created container has a new host name, same processes. */
   readonly hostname: string;
   /** The kernel's boot id: a holder from an earlier boot is dead whatever its pid says now. */
   readonly bootId: string | null;
@@ -16,6 +17,7 @@ export interface LockHolder {
   readonly startTime: string | null;
   /** Random per acquisition: tells this holder's file apart from a newer one with the same pid. */
   readonly token: string;
+  /** When it was taken (ISO time), for the operator reading a refusal. */
   readonly since: string;
 }
 
