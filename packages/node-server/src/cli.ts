@@ -4,6 +4,7 @@ import { ConfigError } from './config/config-error.js';
 import { loadConfig, USAGE } from './config/load-config.js';
 import { FailpointError } from './failpoints/failpoints.js';
 import { startNode } from './node/start-node.js';
+import { StartError } from './node/start-error.js';
 
 /** How long a SIGTERM/SIGINT shutdown may take before the process exits anyway. */
 const SHUTDOWN_MS_MAX = 10_000;
@@ -55,6 +56,12 @@ async function main(): Promise<number> {
     if (error instanceof FailpointError) {
       process.stderr.write(`kvapp-node: KVAPP_FAILPOINTS: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof StartError) {
+      // A refusal (port taken, data dir in use, other voters): one line naming what is in the way.
+      logger.fatal({ code: error.code, ...error.details }, error.message);
+      process.stderr.write(`kvapp-node: ${error.message}\n`);
+      return 1;
     }
     logger.fatal({ code: err.code, file: err.file, offset: err.offset, err: err.message }, 'cannot start');
     process.stderr.write(`kvapp-node: cannot start: ${err.message}\n`);

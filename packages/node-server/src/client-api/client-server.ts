@@ -77,8 +77,9 @@ export class ClientServer {
     for (const [name, v] of Object.entries(limits)) assert(Number.isSafeInteger(v) && v >= 1, `${name} must be an integer >= 1`);
     const log = (o.logger ?? pino()).child({ component: 'client-server' });
     const server = createListener(o.tls ?? null, false);
-    const wss = new WebSocketServer({ server, maxPayload: limits.frameBytesMax, perMessageDeflate: false });
+    // Attached once the port is bound, so that a listen error is a rejection, not an unhandled event.
     const port = await listen(server, o.listen);
+    const wss = new WebSocketServer({ server, maxPayload: limits.frameBytesMax, perMessageDeflate: false });
     const s = new ClientServer(o, limits, log, server, wss, port);
     wss.on('connection', (ws, req) => s.onConnection(ws, req));
     wss.on('error', (err) => log.error({ err: err.message }, 'client server error'));

@@ -5,7 +5,16 @@ export interface HostPort {
   readonly port: number;
 }
 
-/** Everything a node needs to start, validated. Times are milliseconds. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Paths of the PEM files; with TLS, both ports use it and peers are verified against `ca`. */
+export interface TlsPaths {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+}
+
+/** Everything a node needs to start, validated and complete. Times are milliseconds. */
 export interface NodeConfig {
   readonly id: NodeId;
   readonly clusterId: string;
@@ -13,7 +22,10 @@ export interface NodeConfig {
   readonly peerListen: HostPort;
   readonly clientListen: HostPort;
   readonly httpListen: HostPort | null;
-  /** Where this node dials each peer (through a proxy, in tests). The voters are these plus this node. */
+  /**
+   * Where this node dials each peer (through a proxy, in tests). The voters are these plus this
+   * node; empty is a one-node cluster.
+   */
   readonly peers: ReadonlyMap<NodeId, HostPort>;
   /** What a client is told to use in a redirect to each node (this node included, if known). */
   readonly clientAddresses: ReadonlyMap<NodeId, HostPort>;
@@ -23,17 +35,69 @@ export interface NodeConfig {
   readonly heartbeatMs: number;
   /** Applied entries between two snapshots (and WAL trims). */
   readonly snapshotEntries: number;
-  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  readonly tls: { readonly cert: string; readonly key: string; readonly ca: string } | null;
+  readonly logLevel: LogLevel;
+  readonly tls: TlsPaths | null;
   /** Test-only: serve reads from local state without ReadIndex (a planted linearizability bug). */
   readonly unsafeLocalReads: boolean;
 }
 
-export const CONFIG_DEFAULTS = {
+/** An address as a `{ host, port }` or as the text `"host:port"` (`"[::1]:7001"` for IPv6). */
+export type AddressInput = HostPort | string;
+
+/**
+ * Node id → address, in any of the forms people write it: a Map, a plain object keyed by id
+ * (`{ "2": "127.0.0.1:7002" }`, as in a JSON file), or the flag's text `"2=127.0.0.1:7002,3=..."`.
+ */
+export type AddressMapInput =
+  | ReadonlyMap<NodeId | string, AddressInput>
+  | Readonly<Record<string | number, AddressInput>>
+  | string;
+
+/**
+ * What `startNode()` takes: only `id`, `dataDir` and the cluster secret (`clusterSecret` or
+ * `clusterSecretFile`) are required; every other field falls back to CONFIG_DEFAULTS, the same
+ * defaults the `kvapp-node` command uses. A complete NodeConfig is a valid input too.
+ */
+export interface NodeConfigInput {
+  readonly id: NodeId;
+  readonly dataDir: string;
+  readonly clusterSecret?: string;
+  /** A file holding the secret (trimmed); give this or `clusterSecret`, not both. */
+  readonly clusterSecretFile?: string;
+  readonly clusterId?: string;
+  readonly peerListen?: AddressInput;
+  readonly clientListen?: AddressInput;
+  readonly httpListen?: AddressInput | null;
+  readonly peers?: AddressMapInput;
+  readonly clientAddresses?: AddressMapInput;
+  readonly tickMs?: number;
+  readonly electionMs?: number;
+  readonly heartbeatMs?: number;
+  readonly snapshotEntries?: number;
+  readonly logLevel?: LogLevel;
+  readonly tls?: TlsPaths | null;
+  readonly unsafeLocalReads?: boolean;
+}
+
+/**
+ * The one set of defaults, used by both the `kvapp-node` command and `startNode()`. The listen
+ * addresses are on loopback so that a node started without them is not reachable from other
+ * machines by accident; a multi-machine cluster names its addresses. No peers: a one-node cluster.
+ */
+export const CONFIG_DEFAULTS = Object.freeze({
   clusterId: 'kvapp',
+  peerListen: Object.freeze({ host: '127.0.0.1', port: 7001 }),
+  clientListen: Object.freeze({ host: '127.0.0.1', port: 8001 }),
+  httpListen: null,
+  peers: Object.freeze({}),
+  clientAddresses: Object.freeze({}),
   tickMs: 10,
   electionMs: 300,
   heartbeatMs: 50,
   snapshotEntries: 10_000,
   logLevel: 'info',
-} as const;
+  tls: null,
+  unsafeLocalReads: false,
+} as const) satisfies Required<Omit<NodeConfigInput, 'id' | 'dataDir' | 'clusterSecret' | 'clusterSecretFile'>>;
+
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

@@ -3,15 +3,20 @@ import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { RaftNode, seededRng, type NodeId } from '@kvapp/core';
 import { ClientServer } from '../client-api/index.js';
-import { formatHostPort } from '../config/load-config.js';
-import type { HostPort, NodeConfig } from '../config/node-config.js';
+import { formatHostPort } from '../config/host-port.js';
+import type { HostPort, NodeConfig, NodeConfigInput } from '../config/node-config.js';
+import { resolveNodeConfig } from '../config/resolve-config.js';
 import { Failpoints } from '../failpoints/failpoints.js';
 import { startHttpServer, type HealthReport } from '../ops/http-server.js';
 import { NodeMetrics } from '../ops/metrics.js';
 import { PeerTransport } from '../transport/index.js';
 import { createClientHandler } from './client-handler.js';
 import type { DurableLog, PersistBatch } from './durable-log.js';
+import type { WalLog } from '../wal/index.js';
+import { checkBootstrapVoters, readBootstrapVoters, storeBootstrapVoters } from './bootstrap-voters.js';
+import { DataDirLock } from './data-dir-lock.js';
 import { KernelHost } from './kernel-host.js';
+import { StartError } from './start-error.js';
 import { WalDurableLog } from './wal-log.js';
 
 export interface StartOptions {
@@ -49,27 +54,62 @@ export interface NodeHandle {
 const METRICS_REFRESH_MS = 250;
 
 /**
- * Starts one node: recovers the log, starts the peer transport, the Raft loop, the client port
- * and the metrics port. The `kvapp-node` command is a thin wrapper over this.
+ * Starts one node. The `kvapp-node` command is a thin wrapper over this. `input` needs only `id`,
+ * `dataDir` and the cluster secret; the rest comes from CONFIG_DEFAULTS. In order:
+ * 1. validate the configuration (ConfigError naming every bad field);
+ * 2. lock the data dir (StartError DATA_DIR_LOCKED while another live process holds it);
+ * 3. check the voters against those the data dir was started with (BOOTSTRAP_MISMATCH);
+ * 4. recover the log;
+ * 5. bind the peer, client and HTTP ports (LISTEN_FAILED) — peer messages are ignored until 6;
+ * 6. only then store the voters of a new data dir, dial the peers and start the Raft clock.
+ * A failure at any step closes what the earlier steps opened before the promise rejects, so a
+ * refused start leaves no port bound and no lock held.
  */
-export async function startNode(config: NodeConfig, options: StartOptions = {}): Promise<NodeHandle> {
+export async function startNode(input: NodeConfigInput, options: StartOptions = {}): Promise<NodeHandle> {
+  const config = resolveNodeConfig(input);
   const logger = (options.logger ?? pino({ level: config.logLevel })).child({ node: config.id });
   const failpoints = new Failpoints(options.failpoints);
-  if (failpoints.active) logger.warn({ failpoints: failpoints.describe() }, 'failpoints armed');
-  if (config.unsafeLocalReads) logger.warn('UNSAFE: reads are served from local state without ReadIndex (test-only bug switch)');
-  const metrics = new NodeMetrics();
   const tls = config.tls
     ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key), ca: readFileSync(config.tls.ca) }
     : null;
+  const undo: (() => Promise<void>)[] = [];
+  try {
+    return await assemble(config, options, logger, failpoints, tls, undo);
+  } catch (error) {
+    for (const step of undo.reverse()) {
+      await step().catch((closeError: unknown) => logger.warn({ err: String(closeError) }, 'closing after a failed start failed'));
+    }
+    throw error;
+  }
+}
+
+async function assemble(
+  config: NodeConfig,
+  options: StartOptions,
+  logger: Logger,
+  failpoints: Failpoints,
+  tls: { cert: Buffer; key: Buffer; ca: Buffer } | null,
+  undo: (() => Promise<void>)[],
+): Promise<NodeHandle> {
+  const walLog: WalLog = (level, message, fields) => logger[level](fields, message);
+  const lock = await DataDirLock.acquire(config.dataDir, walLog);
+  undo.push(() => lock.release());
 
   const voters = [config.id, ...config.peers.keys()].sort((a, b) => a - b);
+  const storedVoters = await readBootstrapVoters(config.dataDir);
+  if (storedVoters !== null) checkBootstrapVoters(config.dataDir, storedVoters, voters);
+
+  if (failpoints.active) logger.warn({ failpoints: failpoints.describe() }, 'failpoints armed');
+  if (config.unsafeLocalReads) logger.warn('UNSAFE: reads are served from local state without ReadIndex (test-only bug switch)');
+  const metrics = new NodeMetrics();
   const opened = await WalDurableLog.open(config.dataDir, { voters, learners: [], votersOutgoing: [] }, {
     failpoints: {
       'wal-before-fsync': () => failpoints.hit('wal-before-fsync'),
       'wal-mid-record': () => failpoints.hit('wal-mid-record'),
     },
-    log: (level, message, fields) => logger[level](fields, message),
+    log: walLog,
   });
+  undo.push(() => opened.log.close());
   const { recovered, snapshot } = opened;
   logger.info(
     {
@@ -110,40 +150,73 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
       compacted: (index, bytes) => logger.info({ index, bytes }, 'snapshot taken, log compacted'),
     },
   });
-
-  transport = await PeerTransport.start({
-    clusterId: config.clusterId,
-    nodeId: config.id,
-    secret: config.clusterSecret,
-    listen: config.peerListen,
-    peers: config.peers,
-    onMessage: (message) => driver.step(message),
-    logger,
-    tls,
+  undo.push(async () => {
+    driver.stop();
+    await driver.idle();
   });
 
-  const ticker = setInterval(() => driver.tick(), config.tickMs);
+  // Every port is bound before the node talks to the cluster: a node that cannot serve one of
+  // them refuses to start instead of running half started.
+  let running = false;
+  const peerTransport = await bind('peer', config.peerListen, () =>
+    PeerTransport.start({
+      clusterId: config.clusterId,
+      nodeId: config.id,
+      secret: config.clusterSecret,
+      listen: config.peerListen,
+      peers: new Map(), // dialled once every port is bound
+      onMessage: (message) => {
+        if (running) driver.step(message);
+      },
+      logger,
+      tls,
+    }),
+  );
+  transport = peerTransport;
+  undo.push(() => peerTransport.close());
+
   const clientAddressOf = (id: NodeId): string | null => {
     const address = config.clientAddresses.get(id);
     return address ? formatHostPort(address) : null;
   };
-  const clients = await ClientServer.start({
-    listen: config.clientListen,
-    handler: createClientHandler({
-      driver,
-      clientAddressOf,
-      unsafeLocalReads: config.unsafeLocalReads,
-      count: (op, result) => metrics.clientRequests.inc({ op, result }),
+  const clients = await bind('client', config.clientListen, () =>
+    ClientServer.start({
+      listen: config.clientListen,
+      handler: createClientHandler({
+        driver,
+        clientAddressOf,
+        unsafeLocalReads: config.unsafeLocalReads,
+        count: (op, result) => metrics.clientRequests.inc({ op, result }),
+      }),
+      logger,
+      tls,
     }),
-    logger,
-    tls,
-  });
+  );
+  undo.push(() => clients.close());
 
   const status = (): NodeStatusReport => {
     const s = driver.status();
     const applied = driver.appliedIndex;
     return { healthy: s.lead !== 0 && applied >= s.commit, id: s.id, role: s.role, term: s.term, leader: s.lead, commit: s.commit, applied };
   };
+  const httpListen = config.httpListen;
+  const http = httpListen
+    ? await bind('http', httpListen, () => startHttpServer({ host: httpListen.host, port: httpListen.port, metrics, health: status }))
+    : null;
+  if (http) undo.push(() => http.close());
+
+  if (storedVoters === null) {
+    await storeBootstrapVoters(config.dataDir, voters);
+    const written = recovered.entries.length > 0 || recovered.hardState !== null || snapshot.meta.index > 0;
+    // A data dir with a log but no stored voters was written by an earlier version of kvapp-node.
+    if (written) logger.warn({ voters, dataDir: config.dataDir }, 'data dir had no stored voters: adopted those of the configuration');
+    else logger.info({ voters, dataDir: config.dataDir }, 'new data dir: voters stored');
+  }
+
+  running = true;
+  peerTransport.setPeers(config.peers);
+  const ticker = setInterval(() => driver.tick(), config.tickMs);
+
   const lastPeerStats = new Map<NodeId, { messagesSent: number; bytesSent: number; messagesReceived: number; bytesReceived: number; queueDrops: number }>();
   let lastPeerRejected = 0;
   let lastLarge = { chunked: 0, oversize: 0, unfinished: 0 };
@@ -151,7 +224,7 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
   const refreshMetrics = (): void => {
     const s = driver.status();
     metrics.setRaftStatus({ term: s.term, role: s.role, commit: s.commit, applied: driver.appliedIndex });
-    const stats = transport!.stats();
+    const stats = peerTransport.stats();
     // Garbage on the ports must be visible to operators, not only in the logs.
     const peerRejected = stats.framesRejected + stats.handshakesRejected;
     metrics.peerFramesRejected.inc(peerRejected - lastPeerRejected);
@@ -175,17 +248,14 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
   };
   const metricsTimer = setInterval(refreshMetrics, METRICS_REFRESH_MS);
   metricsTimer.unref();
-  const http = config.httpListen
-    ? await startHttpServer({ host: config.httpListen.host, port: config.httpListen.port, metrics, health: status })
-    : null;
 
   let stopping: Promise<void> | null = null;
   handle = {
     id: config.id,
     addresses: {
-      peer: { host: config.peerListen.host, port: transport.port },
+      peer: { host: config.peerListen.host, port: peerTransport.port },
       client: { host: config.clientListen.host, port: clients.port },
-      http: http ? { host: config.httpListen!.host, port: http.address.port } : null,
+      http: http && httpListen ? { host: httpListen.host, port: http.address.port } : null,
     },
     status,
     stop: () => {
@@ -196,9 +266,10 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
         clearInterval(metricsTimer);
         driver.stop();
         await driver.idle(); // the fsync in progress finishes; nothing acknowledged is lost
-        await transport!.close();
+        await peerTransport.close();
         await durable.close();
         await http?.close();
+        await lock.release();
         logger.info('stopped');
       })();
       return stopping;
@@ -206,6 +277,27 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
   };
   logger.info({ addresses: handle.addresses, voters }, 'node started');
   return handle;
+}
+
+/** Human words for the usual reasons a port cannot be bound. */
+const LISTEN_REASONS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available on this machine',
+  ENOTFOUND: 'host name not found',
+};
+
+/** Runs one listener's start; a system error from it becomes LISTEN_FAILED naming the port. */
+async function bind<T>(listener: 'peer' | 'client' | 'http', at: HostPort, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.syscall === undefined) throw error;
+    const reason = e.code ?? e.message;
+    const words = e.code !== undefined && LISTEN_REASONS[e.code] ? ` (${LISTEN_REASONS[e.code]})` : '';
+    throw new StartError('LISTEN_FAILED', `cannot listen on the ${listener} port ${formatHostPort(at)}: ${reason}${words}`, { listener, host: at.host, port: at.port, reason });
+  }
 }
 
 /** Wraps the durable log with fsync timing and the 'wal-after-fsync' failpoint. */

@@ -61,8 +61,10 @@ export class PeerTransport {
     assert(!o.peers.has(o.nodeId), 'peers must not include this node');
     const log = (o.logger ?? pino()).child({ component: 'peer-transport', node: o.nodeId });
     const server = createListener(o.tls ?? null, true);
-    const wss = new WebSocketServer({ server, maxPayload: limits.frameBytesMax, perMessageDeflate: false });
+    // The WebSocket server is attached only once the port is bound: attached before, it would
+    // re-emit a listen error (EADDRINUSE) as an 'error' event nobody handles yet.
     const port = await listen(server, o.listen);
+    const wss = new WebSocketServer({ server, maxPayload: limits.frameBytesMax, perMessageDeflate: false });
     const t = new PeerTransport(o, limits, log, server, wss, port);
     wss.on('connection', (ws, req) => t.onConnection(ws, req));
     wss.on('error', (err) => log.error({ err: err.message }, 'peer server error'));

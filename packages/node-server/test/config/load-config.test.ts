@@ -1,6 +1,7 @@
 import t from 'tap';
 import { ConfigError } from '../../src/config/config-error.js';
 import { loadConfig, parseHostPort } from '../../src/config/load-config.js';
+import { CONFIG_DEFAULTS } from '../../src/config/node-config.js';
 
 const base = [
   '--id', '1',
@@ -53,7 +54,6 @@ t.test('every bad value is named, all at once', async (t) => {
   t.match(text, /--id: must be a positive integer, got "x"/);
   t.match(text, /--data-dir: required/);
   t.match(text, /--peer-listen: must be HOST:PORT/);
-  t.match(text, /--client-listen: required/);
   t.match(text, /--peers: "2=a:99999" is not ID=HOST:PORT/);
   t.match(text, /--peers: "bad" is not ID=HOST:PORT/);
   t.match(text, /--tick-ms: must be a positive integer, got "-1"/);
@@ -93,4 +93,34 @@ t.test('host:port parsing', async (t) => {
 
 t.test('--help short-circuits validation', async (t) => {
   t.same(loadConfig({ argv: ['--help'], env: {} }), { help: true });
+});
+
+t.test('no --peers is a one-node cluster; the listen addresses default to CONFIG_DEFAULTS', async (t) => {
+  const argv = base.filter((a, i) => !['--peers', '--peer-listen', '--client-listen'].includes(a) && !['--peers', '--peer-listen', '--client-listen'].includes(base[i - 1]!));
+  const result = loadConfig({ argv, env: {} });
+  if (result.help) throw new Error('unexpected help');
+  t.equal(result.config.peers.size, 0);
+  t.same(result.config.peerListen, CONFIG_DEFAULTS.peerListen);
+  t.same(result.config.clientListen, CONFIG_DEFAULTS.clientListen);
+  t.equal(result.config.logLevel, CONFIG_DEFAULTS.logLevel);
+});
+
+t.test('--config: peers and client addresses may be JSON objects keyed by id', async (t) => {
+  const argv = base.filter((a, i) => a !== '--peers' && base[i - 1] !== '--peers');
+  const files = {
+    '/c.json': JSON.stringify({
+      peers: { '2': '127.0.0.1:7002', 3: { host: '127.0.0.1', port: 7003 } },
+      clientAddresses: { '1': '127.0.0.1:8001', '2': '127.0.0.1:8002' },
+      tickMs: 5,
+    }),
+  };
+  const result = loadConfig({ argv: [...argv, '--config', '/c.json'], env: {}, readFile: (p) => files[p as keyof typeof files] });
+  if (result.help) throw new Error('unexpected help');
+  t.same([...result.config.peers], [[2, { host: '127.0.0.1', port: 7002 }], [3, { host: '127.0.0.1', port: 7003 }]]);
+  t.same(result.config.clientAddresses.get(2), { host: '127.0.0.1', port: 8002 });
+  t.equal(result.config.tickMs, 5);
+  const bad = problems([...argv, '--config', '/c.json'], {}, { '/c.json': JSON.stringify({ peers: { x: '127.0.0.1:1', '4': 'nope' } }) });
+  t.match(bad.join('\n'), /--peers: "x=127.0.0.1:1" is not ID=HOST:PORT/);
+  t.match(bad.join('\n'), /--peers: "4=nope" is not ID=HOST:PORT/);
+  t.match(problems([...argv, '--config', '/c.json'], {}, { '/c.json': '{"peers": [1, 2]}' }).join(), /--peers: must be ID=HOST:PORT,\.\.\. or an object/);
 });

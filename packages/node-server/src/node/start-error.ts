@@ -1,0 +1,22 @@
+/**
+ * Why startNode() refused to start. The stable `code` is for programs; the one-line message,
+ * naming what is in the way, is for operators (the `kvapp-node` command prints it as is).
+ * - LISTEN_FAILED: a port could not be bound (details: listener, host, port, reason).
+ * - DATA_DIR_LOCKED: another live process (or this one) runs a node on the data dir (details:
+ *   dataDir, pid).
+ * - BOOTSTRAP_MISMATCH: the data dir was started with other voters than the configuration names
+ *   (details: dataDir, stored, configured).
+ * Whatever startNode() had opened is closed again before it rejects.
+ */
+export type StartErrorCode = 'LISTEN_FAILED' | 'DATA_DIR_LOCKED' | 'BOOTSTRAP_MISMATCH';
+
+export class StartError extends Error {
+  constructor(
+    readonly code: StartErrorCode,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+    this.name = 'StartError';
+  }
+}
