@@ -1,5 +1,5 @@
 import t from 'tap';
-import { EXIT, runCli } from '../src/cli.js';
+import { EXIT, runCli } from '../src/run-cli.js';
 import { deadEndpoint, fakeNode, leaderScript } from './support/fake-node.js';
 
 async function run(args: string[]) {
