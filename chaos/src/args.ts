@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isProfileName, type ProfileName } from './scenarios.js';
 
@@ -38,10 +39,16 @@ function positive(raw: string): number {
   return n;
 }
 
+/** The package's own version, read at run time so that it is always the installed one. */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
 /** Parses the arguments after `node cli.js`. Help and errors go to `write`; throws UsageError. */
 export function parseArgs(argv: readonly string[], write: { out: (s: string) => void; err: (s: string) => void }): ChaosArgs {
-  const program = new Command('npm run chaos --')
-    .description('Runs the chaos suite against real kvapp-node clusters and checks every history.')
+  const program = new Command('kvapp-chaos')
+    .description('Runs the chaos suite against real kvapp-node clusters and checks every history.\nIn the repository, `npm run chaos -- ARGS` builds first and takes the same arguments.')
+    .version(packageVersion(), '--version', 'print the version and exit')
     .option('--profile <name>', 'ci (every fault once, ~5 min) or nightly (long, 5 nodes, several seeds)', 'ci')
     .option('--list', 'list the scenarios of the profile and exit', false)
     .option('--scenario <name>', 'run only this scenario (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])

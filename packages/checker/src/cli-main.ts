@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { checkHistory, threadsAheadOf, type CheckResult } from './check.js';
 import { HistoryError } from './history-error.js';
 import type { History } from './history.js';
@@ -13,6 +14,29 @@ export const exitUnreadable = 3;
 
 const usage = 'usage: kvapp-check <history.jsonl | history.jsonl.gz | -> [--json] [--timeout S] [--report out.html] [--threads N]';
 
+const help = `${usage}
+
+Checks that a history of read, write and cas operations is linearizable, key by key.
+  -                 read the history from standard input
+  --json            print the verdict as one JSON object
+  --timeout S       give up after S seconds: verdict unknown (exit 2)
+  --report FILE     write an HTML report of the history and the verdict
+  --threads N       check keys on N threads (1 to 64, default 1)
+  -h, --help        print this help and exit
+  --version         print the version and exit
+Exit codes: 0 linearizable, 1 not linearizable, 2 unknown (timed out), 3 unreadable input or usage.
+`;
+
+/** The package's own version, read when asked so that it is always the installed one. */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
+/** `--help` or `--version` asked for: print it and do nothing else. */
+export interface InfoRequest {
+  readonly show: 'help' | 'version';
+}
+
 export interface CliArgs {
   readonly path: string;
   readonly json: boolean;
@@ -22,7 +46,7 @@ export interface CliArgs {
   readonly threads?: number;
 }
 
-export function parseArgs(argv: readonly string[]): CliArgs | string {
+export function parseArgs(argv: readonly string[]): CliArgs | InfoRequest | string {
   let path: string | undefined;
   let json = false;
   let timeoutMs: number | undefined;
@@ -30,6 +54,8 @@ export function parseArgs(argv: readonly string[]): CliArgs | string {
   let threads: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (a === '--help' || a === '-h') return { show: 'help' };
+    if (a === '--version') return { show: 'version' };
     if (a === '--json') json = true;
     else if (a === '--timeout' || a.startsWith('--timeout=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
@@ -66,6 +92,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (typeof args === 'string') {
     process.stderr.write(`kvapp-check: ${args}\n${usage}\n`);
     return exitUnreadable;
+  }
+  if ('show' in args) {
+    process.stdout.write(args.show === 'help' ? help : `${packageVersion()}\n`);
+    return exitLinearizable;
   }
   // Worker threads (with --threads) start now, so they are ready when reading a large file is done.
   const workers = threadsAheadOf(args.path, args.threads ?? 1);

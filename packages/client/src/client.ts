@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import pRetry, { AbortError } from 'p-retry';
 import { Connection, type AttemptResult, type ConnectionOptions } from './connection.js';
-import type { Outcome, StatusOutcome } from './outcome.js';
-import type { ClientResponse, ErrorBody, ErrorCode, ReadMode, RequestBody, Session } from './protocol.js';
+import type { EndpointHealth, Outcome, StatusOutcome } from './outcome.js';
+import { FRAME_BYTES_MAX_DEFAULT, PROTOCOL_VERSION, type ClientResponse, type ErrorBody, type ErrorCode, type ReadMode, type RequestBody, type Session } from './protocol.js';
 
 export interface KvClientOptions {
   /** 'host:port' of each node's client port; any of them, in any order. */
@@ -18,7 +18,15 @@ export interface KvClientOptions {
   readonly backoffMsMax?: number;
   /** Writes carry a session so that a retry applies once. Off: a write whose first attempt may have applied is never retried. */
   readonly sessions?: boolean;
+  /** Largest frame sent or accepted; a request that would not fit fails at once, unsent. */
   readonly frameBytesMax?: number;
+  /**
+   * When every endpoint refuses the connection (nothing listens on any of them), end the
+   * operation at once instead of retrying until the deadline. For a command line, which should
+   * answer now; a long-running workload keeps the default (off) to ride out a moment when every
+   * node is restarting.
+   */
+  readonly giveUpWhenAllRefused?: boolean;
   /** wss:// with these (a CA to verify the nodes; cert/key if the nodes ask for a client certificate). */
   readonly tls?: ConnectionOptions['tls'];
 }
@@ -29,7 +37,8 @@ const DEFAULTS = {
   retriesMax: 50,
   backoffMsMin: 10,
   backoffMsMax: 500,
-  frameBytesMax: 1 << 20,
+  frameBytesMax: FRAME_BYTES_MAX_DEFAULT,
+  giveUpWhenAllRefused: false,
 };
 
 /** A failed attempt that may be retried. Carries what the final outcome needs if none succeeds. */
@@ -107,12 +116,22 @@ export class KvClient {
 
   /** Asks every endpoint for its view, once each, in parallel. */
   statusAll(): Promise<StatusOutcome[]> {
+    return Promise.all(this.o.endpoints.map(async (endpoint) => statusOf(endpoint, await this.probe(endpoint))));
+  }
+
+  /**
+   * Whether each endpoint accepts a connection and answers, once each, in parallel. Healthy: it
+   * answers and knows a leader, so a request sent to it can be served (there or by redirect).
+   */
+  healthAll(): Promise<EndpointHealth[]> {
     return Promise.all(
-      this.o.endpoints.map(async (endpoint): Promise<StatusOutcome> => {
-        const r = await this.connection(endpoint).request({ op: 'status' }, this.o.attemptMsMax);
-        if (r.kind === 'response' && r.response.ok && r.response.status) return { endpoint, ok: true, status: r.response.status };
-        if (r.kind === 'response' && !r.response.ok) return { endpoint, ok: false, message: `${r.response.error.code}: ${r.response.error.message}` };
-        return { endpoint, ok: false, message: describe(r) };
+      this.o.endpoints.map(async (endpoint): Promise<EndpointHealth> => {
+        const r = await this.probe(endpoint);
+        const reachable = r.kind !== 'not-sent';
+        const s = statusOf(endpoint, r);
+        if (!s.ok) return { endpoint, reachable, answers: r.kind === 'response', healthy: false, error: s.message };
+        if (s.status.leaderId === null) return { endpoint, reachable, answers: true, healthy: false, error: 'no leader is known to this node' };
+        return { endpoint, reachable, answers: true, healthy: true };
       }),
     );
   }
@@ -169,8 +188,13 @@ export class KvClient {
     return { status: 'fail', error: { code: state.lastCode, message: `could not open a session, nothing was sent: ${why}` } };
   }
 
-  private attempts(body: RequestBody, deadline: number, session: { clientId: string } | null): Promise<Step> {
+  private async attempts(body: RequestBody, deadline: number, session: { clientId: string } | null): Promise<Step> {
     const state: OpState = { sentUnknown: false, lastCode: 'unavailable', lastMessage: 'no node answered' };
+    // The largest id keeps the measure an upper bound of every frame this request can become.
+    const bytes = Buffer.byteLength(JSON.stringify({ ...body, v: PROTOCOL_VERSION, id: Number.MAX_SAFE_INTEGER }));
+    if (bytes > this.o.frameBytesMax) {
+      return { done: { status: 'fail', error: { code: 'bad_request', message: `the request is ${bytes} bytes, more than the ${this.o.frameBytesMax} a frame may carry; nothing was sent` } } };
+    }
     return this.retry(deadline, state, async (timeoutMs) => {
       const r = await this.attempt(body, timeoutMs);
       if (r.kind === 'response') {
@@ -253,7 +277,7 @@ export class KvClient {
   }
 
   /** Records a failed attempt and throws to retry, or ends the operation when retrying is unsafe. */
-  private retryable(r: AttemptResult, state: OpState, session: { clientId: string } | null, op: string): Step {
+  private retryable(r: RoundResult, state: OpState, session: { clientId: string } | null, op: string): Step {
     let unknown: boolean;
     if (r.kind === 'response' && !r.response.ok) {
       const e = r.response.error;
@@ -271,6 +295,7 @@ export class KvClient {
       this.dropLeader();
     }
     if (unknown) state.sentUnknown = true;
+    if (r.kind === 'not-sent' && r.refusedBy !== undefined && this.o.giveUpWhenAllRefused) return { done: this.giveUp(state) };
     const write = op === 'put' || op === 'delete' || op === 'cas';
     if (unknown && write && session === null) {
       return { done: { status: 'indeterminate', reason: `${state.lastMessage} (no session, so not retried)` } };
@@ -292,9 +317,30 @@ export class KvClient {
     this.cursor = (this.cursor + 1) % this.o.endpoints.length;
   }
 
-  private attempt(body: RequestBody, timeoutMs: number): Promise<AttemptResult> {
-    const endpoint = this.leader ?? this.o.endpoints[this.cursor]!;
-    return this.connection(endpoint).request(body, timeoutMs);
+  /**
+   * One attempt: on the leader if known, else on the endpoint under the cursor. A refused
+   * connection means nothing listens there, so the next endpoint is tried at once, within the
+   * same attempt, until one accepts or all have refused (`refusedBy` then names them).
+   */
+  private async attempt(body: RequestBody, timeoutMs: number): Promise<RoundResult> {
+    const until = performance.now() + timeoutMs;
+    const refusedBy = new Set<string>();
+    // Each pass adds an endpoint to refusedBy or returns; the leader's address may be one more.
+    for (let pass = 0; pass <= this.o.endpoints.length; pass++) {
+      const endpoint = this.leader ?? this.o.endpoints[this.cursor]!;
+      const r = await this.connection(endpoint).request(body, Math.max(1, until - performance.now()));
+      if (r.kind !== 'not-sent' || r.refused !== true) return r;
+      refusedBy.add(endpoint);
+      this.dropLeader();
+      if (this.o.endpoints.every((e) => refusedBy.has(e))) break;
+    }
+    const all = [...refusedBy];
+    return { kind: 'not-sent', reason: `connection refused by every endpoint: ${all.join(', ')}`, refused: true, refusedBy: all };
+  }
+
+  /** One status request to one endpoint, for statusAll and healthAll. */
+  private probe(endpoint: string): Promise<AttemptResult> {
+    return this.connection(endpoint).request({ op: 'status' }, this.o.attemptMsMax);
   }
 
   private connection(endpoint: string): Connection {
@@ -305,6 +351,16 @@ export class KvClient {
     }
     return c;
   }
+}
+
+/** An attempt's result; `refusedBy`: every endpoint refused the connection, these ones. */
+type RoundResult = Exclude<AttemptResult, { kind: 'not-sent' }> | (Extract<AttemptResult, { kind: 'not-sent' }> & { readonly refusedBy?: readonly string[] });
+
+function statusOf(endpoint: string, r: AttemptResult): StatusOutcome {
+  if (r.kind === 'response' && r.response.ok && r.response.status) return { endpoint, ok: true, status: r.response.status };
+  if (r.kind === 'response' && !r.response.ok) return { endpoint, ok: false, message: `${r.response.error.code}: ${r.response.error.message}` };
+  if (r.kind === 'response') return { endpoint, ok: false, message: 'answered ok without a status' };
+  return { endpoint, ok: false, message: describe(r) };
 }
 
 function okOutcome(body: RequestBody, r: ClientResponse & { ok: true }): Outcome | null {

@@ -7,8 +7,12 @@ import { encodeRequest, parseResponse, PROTOCOL_VERSION, type ClientResponse, ty
  */
 export type AttemptResult =
   | { readonly kind: 'response'; readonly response: ClientResponse }
-  /** The connection could not be opened (or was already closed): the request never left. */
-  | { readonly kind: 'not-sent'; readonly reason: string }
+  /**
+   * The connection could not be opened (or was already closed): the request never left.
+   * `refused`: the host answered that nothing listens on that port (ECONNREFUSED), so there is
+   * no point waiting for this endpoint; any other endpoint may be tried at once.
+   */
+  | { readonly kind: 'not-sent'; readonly reason: string; readonly refused?: true }
   /** Sent, then the connection closed or answered garbage before this request's response. */
   | { readonly kind: 'lost'; readonly reason: string }
   /** Sent, and no response within the attempt's time. */
@@ -30,6 +34,7 @@ export class Connection {
   private readonly pending = new Map<number, Settle>();
   private nextId = 1;
   private closedReason: string | null = null;
+  private refused = false;
 
   constructor(readonly options: ConnectionOptions, openMsMax: number) {
     const scheme = options.tls ? 'wss' : 'ws';
@@ -43,7 +48,10 @@ export class Connection {
       this.ws.once('open', () => resolve(true));
       this.ws.once('close', () => resolve(false));
     });
-    this.ws.on('error', (err) => this.fail(`connection error: ${err.message}`));
+    this.ws.on('error', (err) => {
+      if (this.ws.readyState !== WebSocket.OPEN && isRefusal(err)) this.refused = true;
+      this.fail(`connection error: ${err.message}`);
+    });
     this.ws.on('close', (code) => this.fail(`connection closed (${code})`));
     this.ws.on('message', (data, isBinary) => this.receive(data, isBinary));
   }
@@ -57,7 +65,8 @@ export class Connection {
     const open = await withTimeout(this.opened, timeoutMs, false);
     if (!open || this.closedReason !== null || this.ws.readyState !== WebSocket.OPEN) {
       if (!open) this.close();
-      return { kind: 'not-sent', reason: this.closedReason ?? 'could not connect in time' };
+      const reason = this.closedReason ?? 'could not connect in time';
+      return this.refused ? { kind: 'not-sent', reason, refused: true } : { kind: 'not-sent', reason };
     }
     const id = this.nextId++;
     return new Promise<AttemptResult>((resolve) => {
@@ -99,6 +108,12 @@ export class Connection {
     if (this.closedReason === null) this.closedReason = reason;
     for (const settle of [...this.pending.values()]) settle({ kind: 'lost', reason });
   }
+}
+
+/** ECONNREFUSED, also when every address of a host name was refused (Node's AggregateError). */
+function isRefusal(err: Error): boolean {
+  if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') return true;
+  return err instanceof AggregateError && err.errors.length > 0 && err.errors.every((e) => (e as NodeJS.ErrnoException).code === 'ECONNREFUSED');
 }
 
 function rawText(data: WebSocket.RawData): string {

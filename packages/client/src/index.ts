@@ -1,3 +1,3 @@
 export { KvClient, type KvClientOptions } from './client.js';
-export type { Outcome, StatusOutcome } from './outcome.js';
+export type { EndpointHealth, Outcome, StatusOutcome } from './outcome.js';
 export * from './protocol.js';

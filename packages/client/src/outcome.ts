@@ -28,3 +28,16 @@ export type Outcome =
 export type StatusOutcome =
   | { readonly endpoint: string; readonly ok: true; readonly status: NodeStatus }
   | { readonly endpoint: string; readonly ok: false; readonly message: string };
+
+/** What `kvapp endpoint health` reports for one endpoint. */
+export interface EndpointHealth {
+  readonly endpoint: string;
+  /** A connection to its client port opened. */
+  readonly reachable: boolean;
+  /** It answered a status request in time. */
+  readonly answers: boolean;
+  /** It answers and knows a leader, so a request sent to it can be served (there or by redirect). */
+  readonly healthy: boolean;
+  /** Why it is not healthy; absent when healthy. */
+  readonly error?: string;
+}

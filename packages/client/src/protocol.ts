@@ -15,6 +15,12 @@
 
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * The largest frame a node's client port accepts and a client sends, by default (the node
+ * closes the connection on a larger one, so a client refuses to send it: nothing would apply).
+ */
+export const FRAME_BYTES_MAX_DEFAULT = 1024 * 1024;
+
 export type ReadMode = 'linearizable' | 'serializable';
 
 /** A client session (see @kvapp/core KvSession): `clientId` comes from a `register` request. */
@@ -56,8 +62,10 @@ export interface NodeStatus {
   readonly nodeId: number;
   readonly role: string;
   readonly term: number;
-  /** The leader's CLIENT address ('host:port'), null when unknown. */
+  /** The leader's CLIENT address ('host:port'), null when unknown or not configured. */
   readonly leader: string | null;
+  /** The leader's node id, null when this node knows no leader. */
+  readonly leaderId: number | null;
   readonly commitIndex: number;
   readonly appliedIndex: number;
 }
@@ -253,13 +261,14 @@ export function encodeResponse(response: ClientResponse): string {
 
 function checkStatus(x: unknown): string | null {
   if (!isPlainObject(x)) return 'status must be an object';
-  const fields = ['nodeId', 'role', 'term', 'leader', 'commitIndex', 'appliedIndex'];
+  const fields = ['nodeId', 'role', 'term', 'leader', 'leaderId', 'commitIndex', 'appliedIndex'];
   return (
     checkFields(x, fields, []) ??
     checkCount(x['nodeId'], 'status.nodeId', 0) ??
     checkString(x['role'], 'status.role') ??
     checkCount(x['term'], 'status.term', 0) ??
     checkNullableString(x['leader'], 'status.leader') ??
+    (x['leaderId'] === null ? null : checkCount(x['leaderId'], 'status.leaderId', 1)) ??
     checkCount(x['commitIndex'], 'status.commitIndex', 0) ??
     checkCount(x['appliedIndex'], 'status.appliedIndex', 0)
   );

@@ -245,3 +245,37 @@ t.test('statusAll asks every endpoint', async (t) => {
   t.equal(all[0]!.ok && all[0]!.status.role, 'leader');
   t.equal(all[1]!.ok, false);
 });
+
+t.test('a refused connection: the next endpoint is tried within the same attempt', async (t) => {
+  const node = await fakeNode(leaderScript());
+  // No retries at all: only trying the next endpoint at once, in the same attempt, can succeed.
+  const client = new KvClient({ ...fast, retriesMax: 0, endpoints: [await deadEndpoint(), await deadEndpoint(), node.endpoint] });
+  t.teardown(async () => (client.close(), await node.close()));
+  t.strictSame(await client.put('k', 'v'), { status: 'ok', prev: null });
+  t.strictSame(await client.get('k'), { status: 'ok', value: 'v' });
+});
+
+t.test('every endpoint refused: by default retried until the deadline; giveUpWhenAllRefused ends at once', async (t) => {
+  const dead = [await deadEndpoint(), await deadEndpoint()];
+  const patient = new KvClient({ ...fast, opDeadlineMs: 300, endpoints: dead });
+  t.teardown(() => patient.close());
+  const o = await patient.get('k');
+  t.match(o, { status: 'fail', error: { code: 'unavailable', message: /connection refused by every endpoint/ } });
+
+  // retriesMax is large and the deadline far: only giving up at once ends this quickly.
+  t.setTimeout(30_000);
+  const quick = new KvClient({ ...fast, opDeadlineMs: 120_000, retriesMax: 1000, backoffMsMin: 10_000, backoffMsMax: 10_000, endpoints: dead, giveUpWhenAllRefused: true });
+  t.teardown(() => quick.close());
+  const q = await quick.put('k', 'v');
+  t.match(q, { status: 'fail', error: { code: 'unavailable', message: new RegExp(`${dead[0]}, ${dead[1]}|${dead[1]}, ${dead[0]}`) } });
+});
+
+t.test('a request larger than a frame fails at once, unsent', async (t) => {
+  const { client, nodes } = await setup(t, [leaderScript()]);
+  const big = 'x'.repeat(1 << 20);
+  t.match(await client.put('k', big), { status: 'fail', error: { code: 'bad_request', message: /more than the 1048576 a frame may carry; nothing was sent/ } });
+  t.match(await client.get(big), { status: 'fail', error: { code: 'bad_request' } });
+  t.equal(writes(nodes[0]!).length, 0, 'no write was sent');
+  t.notOk(nodes[0]!.requests.some((r) => r.op === 'get'), 'no read was sent');
+  t.strictSame(await client.put('k', 'x'.repeat(1000)), { status: 'ok', prev: null }, 'a value that fits still goes through');
+});

@@ -81,3 +81,12 @@ t.test('responses are validated strictly too', async (t) => {
   t.equal(parseResponse('{"v":1,"id":1,"ok":true,"surprise":3}').ok, false);
   t.equal(parseResponse('{"v":1,"id":"1","ok":true}').ok, false);
 });
+
+t.test('a status names the leader by id (or null) as well as by client address', async (t) => {
+  const status = (extra: string) => `{"v":1,"id":1,"ok":true,"status":{"nodeId":2,"role":"follower","term":3,"leader":"h:1",${extra}"commitIndex":5,"appliedIndex":5}}`;
+  t.equal(parseResponse(status('"leaderId":1,')).ok, true);
+  t.equal(parseResponse(status('"leaderId":null,')).ok, true);
+  t.match(parseResponse(status('')), { ok: false, message: /missing field "leaderId"/ });
+  t.match(parseResponse(status('"leaderId":0,')), { ok: false, message: /status.leaderId/ });
+  t.match(parseResponse(status('"leaderId":"1",')), { ok: false, message: /status.leaderId/ });
+});

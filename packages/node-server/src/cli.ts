@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { pino } from 'pino';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig, USAGE } from './config/load-config.js';
@@ -33,6 +34,11 @@ function watchParent(): void {
 }
 
 async function main(): Promise<number> {
+  // Anywhere on the command line, like --help: the version is asked for, nothing is started.
+  if (process.argv.slice(2).includes('--version')) {
+    process.stdout.write(`${(createRequire(import.meta.url)('../package.json') as { version: string }).version}\n`);
+    return 0;
+  }
   watchParent();
   let loaded;
   try {

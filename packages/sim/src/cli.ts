@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describeFailure, replayCommand, replayTest } from './report.js';
 import { checkSchedule, type Fault } from './schedule.js';
 import { describeExpectedFailure, expectedFailureOf, failureMatches } from './expected-failure.js';
@@ -8,14 +9,17 @@ import { plantedBugFailures, plantedBugs, type PlantedBug } from './planted-bugs
 import { shrinkSchedule } from './shrink.js';
 import { runSimulation, type SimResult } from './simulation.js';
 
-const usage = `usage: npm run sim -- [--seeds N] [--seed S] [--bug NAME]... [--schedule JSON] [--shrink] [--history FILE] [--timeline]
+const usage = `usage: kvapp-sim [--seeds N] [--seed S] [--bug NAME]... [--schedule JSON] [--shrink] [--history FILE] [--timeline]
   --seeds N      run N seeds (default 1 with --seed, else 100), starting at --seed (default 1)
   --seed S       the first (or only) seed; a failure prints the command that replays it
   --bug NAME     plant a bug: ${plantedBugs.join(', ')}
   --schedule J   run this fault schedule (JSON array) instead of the seed's own
   --shrink       shrink each failing schedule, keeping its kind of failure, and print it as a replayable test
   --history F    write the last run's history (JSON Lines) to F
-  --timeline     print each failing run's timeline of faults and leaders`;
+  --timeline     print each failing run's timeline of faults and leaders
+  -h, --help     print this help and exit
+  --version      print the version and exit
+In the repository, \`npm run sim -- ARGS\` builds first and takes the same arguments.`;
 
 interface Args {
   seeds: number;
@@ -77,6 +81,11 @@ function parseArgs(argv: readonly string[]): Args {
       case '--help':
       case '-h':
         process.stdout.write(`${usage}\n`);
+        process.exit(0);
+        break;
+      case '--version':
+        // Read when asked, from the package's own package.json, so it is always the installed one.
+        process.stdout.write(`${(createRequire(import.meta.url)('../package.json') as { version: string }).version}\n`);
         process.exit(0);
         break;
       default:

@@ -71,7 +71,7 @@ export function leaderScript(store = new Map<string, string>()): (req: ClientReq
         return { reply: { ok: true, prev: cur } };
       }
       case 'status':
-        return { reply: { ok: true, status: { nodeId: 1, role: 'leader', term: 3, leader: null, commitIndex: 7, appliedIndex: 7 } } };
+        return { reply: { ok: true, status: { nodeId: 1, role: 'leader', term: 3, leader: null, leaderId: 1, commitIndex: 7, appliedIndex: 7 } } };
     }
   };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { badRequest, encodeResponse, errorResponse, parseRequest, PROTOCOL_VERSION, type ClientRequest, type ClientResult } from '@kvapp/client/protocol';
+import { badRequest, encodeResponse, errorResponse, FRAME_BYTES_MAX_DEFAULT, parseRequest, PROTOCOL_VERSION, type ClientRequest, type ClientResult } from '@kvapp/client/protocol';
 import { createListener, listen, type HostPort, type TlsFiles } from '../transport/tls.js';
 
 /**
@@ -26,7 +26,7 @@ export interface ClientServerLimits {
 
 export const CLIENT_SERVER_LIMITS_DEFAULT: ClientServerLimits = {
   inflightRequestsMax: 128,
-  frameBytesMax: 1024 * 1024,
+  frameBytesMax: FRAME_BYTES_MAX_DEFAULT,
   requestMsMax: 10_000,
   connectionsMax: 1024,
   pingIntervalMs: 5000,

@@ -61,6 +61,7 @@ Options (each also as KVAPP_<NAME> in the environment, or a camelCase key in --c
   --log-level LEVEL            fatal|error|warn|info|debug|trace|silent (default ${CONFIG_DEFAULTS.logLevel})
   --tls-cert FILE --tls-key FILE --tls-ca FILE   TLS on both ports; peers verified against the CA
   --unsafe-local-reads         TEST ONLY: reads skip ReadIndex (needs KVAPP_ALLOW_UNSAFE=1)
+  --help, --version            print this help or the version and exit
 `;
 
 const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

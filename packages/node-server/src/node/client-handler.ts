@@ -73,6 +73,7 @@ export function createClientHandler(o: ClientHandlerOptions): (request: ClientRe
             role: s.role,
             term: s.term,
             leader: s.lead === 0 ? null : o.clientAddressOf(s.lead),
+            leaderId: s.lead === 0 ? null : s.lead,
             commitIndex: s.commit,
             appliedIndex: o.driver.appliedIndex,
           },
