@@ -2,7 +2,7 @@ export { startNode, type NodeHandle, type NodeAddresses, type NodeStatusReport, 
 export { loadConfig, parseHostPort, formatHostPort, USAGE } from './config/load-config.js';
 export { ConfigError } from './config/config-error.js';
 export { CONFIG_DEFAULTS, type NodeConfig, type HostPort } from './config/node-config.js';
-export { RaftDriver, type ClientCommand, type DriverOptions, type DriverLimits } from './node/raft-driver.js';
+export { RaftDriver, type ClientCommand, type DriverOptions, type DriverLimits, type ProposalOutcome } from './node/raft-driver.js';
 export { DriverError, type DriverErrorCode } from './node/driver-error.js';
 export type { DurableLog, PersistBatch } from './node/durable-log.js';
 export { WalDurableLog } from './node/wal-log.js';

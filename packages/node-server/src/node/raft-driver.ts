@@ -13,9 +13,15 @@ import {
   type RaftStatus,
   type ReadState,
   type Snapshot,
+  type StateChange,
 } from '@kvapp/core';
+import { pino, type Logger } from 'pino';
 import type { DurableLog } from './durable-log.js';
-import { DriverError } from './driver-error.js';
+import { DriverError, type DriverErrorCode } from './driver-error.js';
+import { logStateChange } from './state-change-log.js';
+
+/** How a proposal ended: applied (whatever the command's own result), or the error that answered it. */
+export type ProposalOutcome = 'applied' | Lowercase<DriverErrorCode>;
 
 /** A KV command as a client sends it; the driver stamps the leader's clock (`nowMs`) itself. */
 export type ClientCommand = KvCommand extends infer C ? (C extends KvCommand ? Omit<C, 'nowMs'> : never) : never;
@@ -48,6 +54,12 @@ export interface DriverOptions {
   readonly onFatal: (error: unknown) => void;
   /** Called after each applied entry; for metrics and tests. */
   readonly onApplied?: (entry: Entry) => void;
+  /** Where role, term and leader changes are logged (info); it should name the node. Silent when unset. */
+  readonly logger?: Logger;
+  /** Called for each change of role, term or leader, after it is logged; for metrics. */
+  readonly onStateChange?: (change: StateChange) => void;
+  /** Called once per execute() when its answer is known; for metrics. */
+  readonly onProposal?: (outcome: ProposalOutcome) => void;
   /** Awaited before each entry is applied (the 'before-apply' failpoint); leave unset otherwise. */
   readonly beforeApply?: (entry: Entry) => Promise<void>;
   /** Awaited after each advance(), on the loop: the place for compaction, which must not race a persist. */
@@ -94,10 +106,12 @@ export class RaftDriver {
   private readonly readBatches = new Map<string, { readonly ids: number[]; waiting: number }>();
   private batchSeq = 0;
   private fatal: unknown = null;
+  private readonly logger: Logger;
 
   constructor(private readonly options: DriverOptions) {
     this.raft = options.raft;
     this.log = options.log;
+    this.logger = options.logger ?? pino({ level: 'silent' });
     this.limits = { ...DRIVER_LIMITS_DEFAULT, ...options.limits };
     this.kv = new KvStateMachine(options.kvOptions ?? {});
   }
@@ -130,10 +144,39 @@ export class RaftDriver {
 
   /** Proposes a command and resolves with its result once applied on this node. */
   execute(command: ClientCommand): Promise<KvResult> {
-    return new Promise<KvResult>((resolve, reject) => {
+    const answer = new Promise<KvResult>((resolve, reject) => {
       if (!this.admit(reject)) return;
       const accepted = this.enqueue(() => this.propose(command, resolve, reject), true);
       if (!accepted) reject(new DriverError('OVERLOADED', 'the node inbox is full', true));
+    });
+    const onProposal = this.options.onProposal;
+    if (onProposal) {
+      // Every way a proposal can end passes here, so each is counted once, by its answer.
+      answer.then(
+        () => onProposal('applied'),
+        (error: unknown) => {
+          if (error instanceof DriverError) onProposal(error.code.toLowerCase() as ProposalOutcome);
+        },
+      );
+    }
+    return answer;
+  }
+
+  /**
+   * Asks this node, if it leads, to hand leadership to `to` (operator tooling, tests). Resolves
+   * once the request is handed to Raft, not when the transfer completes: watch the state changes.
+   */
+  transferLeadership(to: NodeId): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const accepted = this.enqueue(() => {
+        try {
+          this.raft.transferLeadership(to);
+          resolve();
+        } catch (error) {
+          reject(toDriverError(error));
+        }
+      }, true);
+      if (!accepted) reject(new DriverError(this.stopped ? 'STOPPED' : 'OVERLOADED', 'the node does not accept input now', true));
     });
   }
 
@@ -217,6 +260,10 @@ export class RaftDriver {
       this.askReadIndex();
       if (this.stopped || !this.raft.hasReady()) return;
       const rd = this.raft.ready();
+      for (const change of rd.stateChanges) {
+        logStateChange(this.logger, change);
+        this.options.onStateChange?.(change);
+      }
       this.options.send(rd.messages);
       if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
         await this.log.persist({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync: rd.mustSync });

@@ -8,7 +8,7 @@ import type { HostPort, NodeConfig } from '../config/node-config.js';
 import { Failpoints } from '../failpoints/failpoints.js';
 import { startHttpServer, type HealthReport } from '../ops/http-server.js';
 import { NodeMetrics } from '../ops/metrics.js';
-import { PeerTransport } from '../transport/index.js';
+import { PeerTransport, type TransportLimits } from '../transport/index.js';
 import { createClientHandler } from './client-handler.js';
 import type { DurableLog, PersistBatch } from './durable-log.js';
 import { RaftDriver } from './raft-driver.js';
@@ -20,6 +20,8 @@ export interface StartOptions {
   readonly failpoints?: string;
   /** Called when the node hits a fatal error and has shut down; the command exits non-zero. */
   readonly onFatal?: (error: unknown) => void;
+  /** Peer transport bounds other than the defaults (embedding, tests); the command does not set them. */
+  readonly transportLimits?: Partial<TransportLimits>;
 }
 
 export interface NodeAddresses {
@@ -99,6 +101,9 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
     log: durable,
     send: (messages) => transport?.sendAll(messages),
     nowMs: Date.now,
+    logger,
+    onStateChange: (change) => metrics.stateChanges.inc({ reason: change.reason }),
+    onProposal: (outcome) => metrics.proposals.inc({ result: outcome }),
     onFatal: (error) => {
       logger.fatal({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'fatal error: the node stops');
       void handle?.stop().finally(() => options.onFatal?.(error));
@@ -123,6 +128,7 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
     onMessage: (message) => driver.step(message),
     logger,
     tls,
+    ...(options.transportLimits ? { limits: options.transportLimits } : {}),
   });
 
   const ticker = setInterval(() => driver.tick(), config.tickMs);

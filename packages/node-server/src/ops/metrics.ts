@@ -15,9 +15,15 @@ export class NodeMetrics {
   });
   readonly commitIndex = new Gauge({ name: 'kvapp_raft_commit_index', help: 'Commit index known to this node', registers: [this.registry] });
   readonly appliedIndex = new Gauge({ name: 'kvapp_raft_applied_index', help: 'Index applied to the state machine', registers: [this.registry] });
+  readonly stateChanges = new Counter({
+    name: 'kvapp_raft_state_changes_total',
+    help: 'Changes of Raft role, term or known leader, by cause (election-timeout, higher-term, check-quorum-lost, ...)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly proposals = new Counter({
     name: 'kvapp_raft_proposals_total',
-    help: 'Proposals by outcome',
+    help: 'Client proposals by outcome: applied, or the error that answered them (not_leader, timeout, ...)',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
