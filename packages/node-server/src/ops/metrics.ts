@@ -2,7 +2,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 /**
  * The node's Prometheus metrics. One registry per node (not prom-client's global one), so that
- * several nodes in one process — tests, embedding — keep separate figures.
+ * several nodes in one process — tests, embedding — keep separate figures. kvapp's own metrics
+ * are named `kvapp_*`; the process and runtime ones keep prom-client's standard names
+ * (`process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`, ...) so that stock dashboards
+ * and alerts find them.
  */
 export class NodeMetrics {
   readonly registry = new Registry();
@@ -81,7 +84,7 @@ export class NodeMetrics {
   });
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'kvapp_' });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   setRaftStatus(status: { term: number; role: string; commit: number; applied: number }): void {
