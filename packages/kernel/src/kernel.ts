@@ -275,7 +275,9 @@ export class NodeKernel {
    */
   private enqueueRequest(input: Input, pending: PendingProposal | PendingRead | null, reply?: Reply<never>): boolean {
     if (this.enqueue(input, { request: true })) return true;
-    const error = new RequestError('OVERLOADED', 'the node inbox is full', true);
+    const error = this.stopped
+      ? new RequestError('STOPPED', 'the node is shutting down', true)
+      : new RequestError('OVERLOADED', 'the node inbox is full', true);
     if (pending !== null) pending.settled = true;
     (pending?.reply ?? reply!)(answerError(error));
     return false;
@@ -308,6 +310,7 @@ export class NodeKernel {
           continue;
         }
         const rd = this.raft.ready();
+        if (this.observer.stateChange) for (const change of rd.stateChanges) this.observer.stateChange(change);
         this.io.send(rd.messages);
         this.applyReady(rd);
         const job = this.persistJob(rd);

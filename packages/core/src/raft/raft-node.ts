@@ -58,7 +58,7 @@ export class RaftNode {
   /** Starts an election now (tests and operator tooling); a no-op on a leader or a learner. */
   campaign(): void {
     this.assertNoReadyOutstanding();
-    this.raft.hup(false);
+    this.raft.hup('campaign-requested');
   }
 
   /**
@@ -170,7 +170,8 @@ export class RaftNode {
       r.msgs.length > 0 ||
       r.msgsAfterPersist.length > 0 ||
       r.readStates.length > 0 ||
-      r.readsRefused.length > 0
+      r.readsRefused.length > 0 ||
+      r.stateChanges.length > 0
     );
   }
 
@@ -196,12 +197,14 @@ export class RaftNode {
       messagesAfterPersist: r.msgsAfterPersist,
       readStates: r.readStates,
       readsRefused: r.readsRefused,
+      stateChanges: r.stateChanges,
       mustSync: entries.length > 0 || hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote,
     };
     r.msgs = [];
     r.msgsAfterPersist = [];
     r.readStates = [];
     r.readsRefused = [];
+    r.stateChanges = [];
     if (softChanged) this.prevSoft = soft;
     this.outstanding = rd;
     return rd;

@@ -7,6 +7,7 @@ import { encodeConfChange, nextConf, type ConfChange, type ConfChangeEntry } fro
 import type { Progress } from './progress.js';
 import { RaftLog } from './raft-log.js';
 import { ReadOnly, type ReadRequest } from './read-only.js';
+import type { StateChange, StateChangeReason } from './state-change.js';
 import { ProgressTracker } from './tracker.js';
 import { NONE, type Entry, type HardState, type Message, type NodeId, type ReadState, type Role, type SoftState } from './types.js';
 import { stepCandidate } from './step-candidate.js';
@@ -53,6 +54,8 @@ export class Raft {
   readStates: ReadState[] = [];
   /** Contexts of forwarded ReadIndex requests the leader refused (see Ready.readsRefused). */
   readsRefused: Uint8Array[] = [];
+  /** Role/term/leader changes since the last Ready, with their causes (see Ready.stateChanges). */
+  stateChanges: StateChange[] = [];
 
   constructor(config: RaftConfig) {
     this.cfg = resolveRaftConfig(config);
@@ -65,7 +68,8 @@ export class Raft {
     this.tracker.applyConf(confState, this.log.lastIndex() + 1);
     this.loadHardState(hardState);
     if (this.cfg.applied > 0) this.log.appliedTo(this.cfg.applied);
-    this.becomeFollower(this.term, NONE);
+    // Start as a follower of nobody (the field defaults); the starting state is not a change.
+    this.reset(this.term);
   }
 
   private loadHardState(hardState: HardState): void {
@@ -121,32 +125,49 @@ export class Raft {
     this.readOnly.clear();
   }
 
-  becomeFollower(term: number, lead: NodeId): void {
+  /** `from`: the peer whose message caused this, NONE for a local cause. */
+  becomeFollower(term: number, lead: NodeId, reason: StateChangeReason, from: NodeId = NONE): void {
+    const before = this.position();
     this.reset(term);
     this.lead = lead;
     this.role = 'follower';
+    this.recordChange(before, reason, from);
+  }
+
+  /** A follower learns who leads its current term (it may have voted before knowing). */
+  followLeader(lead: NodeId): void {
+    if (this.lead === lead) return;
+    const before = this.position();
+    this.lead = lead;
+    this.recordChange(before, 'leader-seen', lead);
   }
 
   /** PreVote: ask whether we could win before disturbing anyone; term and vote stay as they are. */
-  becomePreCandidate(): void {
+  becomePreCandidate(reason: StateChangeReason, from: NodeId): void {
     assert(this.role !== 'leader', 'a leader cannot become a pre-candidate');
+    const before = this.position();
     this.tracker.resetVotes();
     this.lead = NONE;
     this.role = 'pre-candidate';
+    this.recordChange(before, reason, from);
   }
 
-  becomeCandidate(): void {
+  becomeCandidate(reason: StateChangeReason, from: NodeId): void {
     assert(this.role !== 'leader', 'a leader cannot become a candidate');
+    const before = this.position();
     this.reset(this.term + 1);
     this.vote = this.id;
     this.role = 'candidate';
+    this.recordChange(before, reason, from);
   }
 
   becomeLeader(): void {
     assert(this.role === 'candidate', `only a candidate becomes leader, not a ${this.role}`);
+    const before = this.position();
     this.reset(this.term);
     this.lead = this.id;
     this.role = 'leader';
+    this.recordChange(before, 'election-won', NONE);
     const self = this.tracker.progress.get(this.id)!;
     self.becomeReplicate();
     self.recentActive = true;
@@ -156,26 +177,49 @@ export class Raft {
     this.appendEntries([{ type: 'normal', data: new Uint8Array(0) }]);
   }
 
-  // ---- elections -------------------------------------------------------------------------
-
-  /** Starts an election if this node may; `transfer` skips PreVote and overrides leases. */
-  hup(transfer: boolean): void {
-    if (this.role === 'leader' || !this.promotable()) return;
-    this.campaign(this.cfg.preVote && !transfer ? 'pre-vote' : 'vote', transfer);
+  private position(): { readonly role: Role; readonly term: number; readonly leader: NodeId } {
+    return { role: this.role, term: this.term, leader: this.lead };
   }
 
-  campaign(kind: 'pre-vote' | 'vote', transfer: boolean): void {
+  /** Notes a transition for the next Ready, unless it left role, term and leader as they were. */
+  private recordChange(before: ReturnType<Raft['position']>, reason: StateChangeReason, from: NodeId): void {
+    if (before.role === this.role && before.term === this.term && before.leader === this.lead) return;
+    this.stateChanges.push({
+      reason,
+      from,
+      role: this.role,
+      term: this.term,
+      leader: this.lead,
+      previousRole: before.role,
+      previousTerm: before.term,
+      previousLeader: before.leader,
+    });
+  }
+
+  // ---- elections -------------------------------------------------------------------------
+
+  /**
+   * Starts an election if this node may. A leadership transfer (timeout-now from `from`, the
+   * leader) skips PreVote and overrides leases.
+   */
+  hup(reason: 'election-timeout' | 'campaign-requested' | 'leadership-transfer', from: NodeId = NONE): void {
+    if (this.role === 'leader' || !this.promotable()) return;
+    const transfer = reason === 'leadership-transfer';
+    this.campaign(this.cfg.preVote && !transfer ? 'pre-vote' : 'vote', transfer, reason, from);
+  }
+
+  campaign(kind: 'pre-vote' | 'vote', transfer: boolean, reason: StateChangeReason, from: NodeId): void {
     let term: number;
     if (kind === 'pre-vote') {
-      this.becomePreCandidate();
+      this.becomePreCandidate(reason, from);
       term = this.term + 1;
     } else {
-      this.becomeCandidate();
+      this.becomeCandidate(reason, from);
       term = this.term;
     }
     this.tracker.recordVote(this.id, true);
     if (this.tracker.voteResult() === 'won') {
-      if (kind === 'pre-vote') this.campaign('vote', transfer);
+      if (kind === 'pre-vote') this.campaign('vote', transfer, 'pre-vote-won', NONE);
       else this.becomeLeader();
       return;
     }
@@ -192,10 +236,10 @@ export class Raft {
     this.tracker.recordVote(from, granted);
     const result = this.tracker.voteResult();
     if (result === 'won') {
-      if (this.role === 'pre-candidate') this.campaign('vote', false);
+      if (this.role === 'pre-candidate') this.campaign('vote', false, 'pre-vote-won', NONE);
       else this.becomeLeader();
     } else if (result === 'lost') {
-      this.becomeFollower(this.term, NONE);
+      this.becomeFollower(this.term, NONE, this.role === 'pre-candidate' ? 'pre-vote-lost' : 'election-lost');
     }
   }
 
@@ -218,7 +262,7 @@ export class Raft {
     this.electionElapsed++;
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
-      this.hup(false);
+      this.hup('election-timeout');
     }
   }
 
@@ -228,7 +272,7 @@ export class Raft {
     if (this.electionElapsed >= this.cfg.electionTicks) {
       this.electionElapsed = 0;
       if (this.cfg.checkQuorum && !this.tracker.quorumActiveAndReset(this.id)) {
-        this.becomeFollower(this.term, NONE);
+        this.becomeFollower(this.term, NONE, 'check-quorum-lost');
         return;
       }
       // A transfer that did not finish within an election timeout is abandoned.
@@ -278,7 +322,7 @@ export class Raft {
     if (m.type === 'pre-vote') return true; // a pre-vote never changes our term
     if (m.type === 'pre-vote-resp' && !m.reject) return true; // we become candidate on a quorum, not now
     const fromLeader = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot';
-    this.becomeFollower(m.term, fromLeader ? m.from : NONE);
+    this.becomeFollower(m.term, fromLeader ? m.from : NONE, 'higher-term', m.from);
     return true;
   }
 
@@ -434,7 +478,7 @@ export class Raft {
     if (this.role !== 'leader') return;
     if (!this.promotable()) {
       // Removed (or never a voter): a leader outside the configuration steps down.
-      this.becomeFollower(this.term, NONE);
+      this.becomeFollower(this.term, NONE, 'removed');
       return;
     }
     this.maybeCommit();

@@ -1,3 +1,4 @@
+import type { StateChange } from './state-change.js';
 import type { Entry, HardState, Message, ReadState, Snapshot, SoftState } from './types.js';
 
 /**
@@ -32,6 +33,12 @@ export interface Ready {
    * ReadState: fail or retry it.
    */
   readonly readsRefused: readonly Uint8Array[];
+  /**
+   * Every change of role, term or known leader since the last Ready, oldest first, each with its
+   * cause (election timeout, PreVote, transfer, CheckQuorum, higher term, ...): for logs and
+   * metrics. Purely informative: softState and hardState already carry the resulting state.
+   */
+  readonly stateChanges: readonly StateChange[];
   /** Whether step 1 needs an fsync (new entries, or term/vote changed). */
   readonly mustSync: boolean;
 }

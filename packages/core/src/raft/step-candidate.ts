@@ -7,15 +7,15 @@ export function stepCandidate(r: Raft, m: Message): void {
   const ourResponse = r.role === 'pre-candidate' ? 'pre-vote-resp' : 'vote-resp';
   switch (m.type) {
     case 'append':
-      r.becomeFollower(m.term, m.from); // someone already won this term
+      r.becomeFollower(m.term, m.from, 'leader-seen', m.from); // someone already won this term
       handleAppend(r, m);
       break;
     case 'heartbeat':
-      r.becomeFollower(m.term, m.from);
+      r.becomeFollower(m.term, m.from, 'leader-seen', m.from);
       handleHeartbeat(r, m);
       break;
     case 'snapshot':
-      r.becomeFollower(m.term, m.from);
+      r.becomeFollower(m.term, m.from, 'leader-seen', m.from);
       handleSnapshot(r, m);
       break;
     case 'vote-resp':

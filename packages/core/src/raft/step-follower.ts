@@ -19,7 +19,7 @@ export function stepFollower(r: Raft, m: Message): void {
       break;
     case 'timeout-now':
       // Our leader asks us to take over (leadership transfer): campaign now, skipping PreVote.
-      r.hup(true);
+      r.hup('leadership-transfer', m.from);
       break;
     case 'read-index-resp':
       if (m.context === null) break;
@@ -33,7 +33,7 @@ export function stepFollower(r: Raft, m: Message): void {
 
 function heardFromLeader(r: Raft, m: Message): void {
   r.electionElapsed = 0;
-  r.lead = m.from;
+  r.followLeader(m.from);
 }
 
 /** Shared with candidates, which step down and then handle the append as followers. */

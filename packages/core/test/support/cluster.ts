@@ -1,4 +1,4 @@
-import { MemoryStorage, RaftNode, seededRng, type Entry, type Message, type NodeId, type RaftConfig, type Ready, type Snapshot } from '../../src/index.js';
+import { MemoryStorage, RaftNode, seededRng, type Entry, type Message, type NodeId, type RaftConfig, type Ready, type Snapshot, type StateChange } from '../../src/index.js';
 
 export interface ClusterOptions {
   readonly size: number;
@@ -17,6 +17,8 @@ export interface ClusterObserver {
   message?(m: Message, fate: MessageFate): void;
   /** A node's role or leader changed (from a Ready's softState). */
   role?(id: NodeId, role: string, leader: NodeId, term: number): void;
+  /** A node reported a change of role, term or leader, with its cause (a Ready's stateChanges). */
+  stateChange?(id: NodeId, change: StateChange): void;
   /** A node handed a ReadIndex result to the application. */
   read?(id: NodeId, index: number, context: string): void;
 }
@@ -112,6 +114,7 @@ export class TestCluster {
       const status = this.node(id).status();
       this.observer.role?.(id, rd.softState.role, rd.softState.leader, status.term);
     }
+    for (const change of rd.stateChanges) this.observer.stateChange?.(id, change);
     this.enqueue(rd.messages);
     if (rd.snapshot) {
       storage.applySnapshot(rd.snapshot);

@@ -1,6 +1,11 @@
-import { KvStateMachine, type Entry, type KvOptions, type KvResult, type Message, type RaftNode, type RaftStatus, type Snapshot, type SoftState } from '@kvapp/core';
-import { NodeKernel, RequestError, type Answer, type ClientCommand, type KernelObserver, type WriteJob } from '@kvapp/kernel';
+import { KvStateMachine, type Entry, type KvOptions, type KvResult, type Message, type NodeId, type RaftNode, type RaftStatus, type Snapshot, type SoftState, type StateChange } from '@kvapp/core';
+import { NodeKernel, RequestError, type Answer, type ClientCommand, type KernelObserver, type RequestErrorCode, type WriteJob } from '@kvapp/kernel';
+import type { Logger } from 'pino';
 import type { DurableLog } from './durable-log.js';
+import { logStateChange } from './state-change-log.js';
+
+/** How a proposal ended: applied (whatever the command's own result), or the error that answered it. */
+export type ProposalOutcome = 'applied' | Lowercase<RequestErrorCode>;
 
 export interface HostLimits {
   /** Inputs waiting while a write is in flight; past it, messages drop and requests get OVERLOADED. */
@@ -36,6 +41,12 @@ export interface KernelHostOptions {
   readonly onFatal: (error: unknown) => void;
   /** Observes the kernel (metrics, logs, the before-apply failpoint). */
   readonly observer?: KernelObserver;
+  /** Where role, term and leader changes are logged (info); it should name the node. Silent when unset. */
+  readonly logger?: Logger;
+  /** Called for each change of role, term or leader, after it is logged; for metrics. */
+  readonly onStateChange?: (change: StateChange) => void;
+  /** Called once per execute() when its answer is known; for metrics. */
+  readonly onProposal?: (outcome: ProposalOutcome) => void;
 }
 
 /**
@@ -66,7 +77,14 @@ export class KernelHost {
       },
       io: { send: options.send, startWrite: (job) => this.startWrite(job), nowMs: options.nowMs },
       deferDrive: true,
-      ...(options.observer ? { observer: options.observer } : {}),
+      observer: {
+        ...options.observer,
+        stateChange: (change) => {
+          if (options.logger) logStateChange(options.logger, change);
+          options.onStateChange?.(change);
+          options.observer?.stateChange?.(change);
+        },
+      },
     });
   }
 
@@ -118,8 +136,26 @@ export class KernelHost {
 
   /** Proposes a command and resolves with its result once applied on this node. */
   execute(command: ClientCommand): Promise<KvResult> {
+    const onProposal = this.options.onProposal;
     return new Promise((resolve, reject) => {
-      this.guard(() => this.kernel.propose(command, settle(resolve, reject)));
+      this.guard(() =>
+        this.kernel.propose(command, (answer) => {
+          // Every way a proposal can end passes here, so each is counted once, by its answer.
+          onProposal?.(answer.ok ? 'applied' : (answer.error.code.toLowerCase() as ProposalOutcome));
+          if (answer.ok) resolve(answer.value);
+          else reject(answer.error);
+        }),
+      );
+    });
+  }
+
+  /**
+   * Asks this node, if it leads, to hand leadership to `to` (operator tooling, tests). Resolves
+   * once the request is handed to Raft, not when the transfer completes: watch the state changes.
+   */
+  transferLeadership(to: NodeId): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.guard(() => this.kernel.transferLeadership(to, (answer) => (answer.ok ? resolve() : reject(answer.error))));
     });
   }
 

@@ -9,7 +9,7 @@ import { resolveNodeConfig } from '../config/resolve-config.js';
 import { Failpoints } from '../failpoints/failpoints.js';
 import { startHttpServer, type HealthReport } from '../ops/http-server.js';
 import { NodeMetrics } from '../ops/metrics.js';
-import { PeerTransport } from '../transport/index.js';
+import { PeerTransport, type TransportLimits } from '../transport/index.js';
 import { createClientHandler } from './client-handler.js';
 import type { DurableLog, PersistBatch } from './durable-log.js';
 import type { WalLog } from '../wal/index.js';
@@ -25,6 +25,8 @@ export interface StartOptions {
   readonly failpoints?: string;
   /** Called when the node hits a fatal error and has shut down; the command exits non-zero. */
   readonly onFatal?: (error: unknown) => void;
+  /** Peer transport bounds other than the defaults (embedding, tests); the command does not set them. */
+  readonly transportLimits?: Partial<TransportLimits>;
 }
 
 export interface NodeAddresses {
@@ -141,6 +143,9 @@ async function assemble(
     nowMs: Date.now,
     tickMs: config.tickMs,
     snapshotEntries: config.snapshotEntries,
+    logger,
+    onStateChange: (change) => metrics.stateChanges.inc({ reason: change.reason }),
+    onProposal: (outcome) => metrics.proposals.inc({ result: outcome }),
     onFatal: (error) => {
       logger.fatal({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'fatal error: the node stops');
       void handle?.stop().finally(() => options.onFatal?.(error));
@@ -170,6 +175,7 @@ async function assemble(
       },
       logger,
       tls,
+      ...(options.transportLimits ? { limits: options.transportLimits } : {}),
     }),
   );
   transport = peerTransport;

@@ -2,7 +2,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 /**
  * The node's Prometheus metrics. One registry per node (not prom-client's global one), so that
- * several nodes in one process — tests, embedding — keep separate figures.
+ * several nodes in one process — tests, embedding — keep separate figures. kvapp's own metrics
+ * are named `kvapp_*`; the process and runtime ones keep prom-client's standard names
+ * (`process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`, ...) so that stock dashboards
+ * and alerts find them.
  */
 export class NodeMetrics {
   readonly registry = new Registry();
@@ -15,9 +18,15 @@ export class NodeMetrics {
   });
   readonly commitIndex = new Gauge({ name: 'kvapp_raft_commit_index', help: 'Commit index known to this node', registers: [this.registry] });
   readonly appliedIndex = new Gauge({ name: 'kvapp_raft_applied_index', help: 'Index applied to the state machine', registers: [this.registry] });
+  readonly stateChanges = new Counter({
+    name: 'kvapp_raft_state_changes_total',
+    help: 'Changes of Raft role, term or known leader, by cause (election-timeout, higher-term, check-quorum-lost, ...)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly proposals = new Counter({
     name: 'kvapp_raft_proposals_total',
-    help: 'Proposals by outcome',
+    help: 'Client proposals by outcome: applied, or the error that answered them (not_leader, timeout, ...)',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
@@ -75,7 +84,7 @@ export class NodeMetrics {
   });
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'kvapp_' });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   setRaftStatus(status: { term: number; role: string; commit: number; applied: number }): void {

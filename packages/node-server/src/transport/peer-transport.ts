@@ -22,6 +22,7 @@ export interface PeerTransportOptions {
   readonly peers: ReadonlyMap<NodeId, HostPort>;
   /** Each Raft message from an authenticated peer, in the order that peer sent them. */
   readonly onMessage: (message: Message) => void;
+  /** Lines name the node by the logger's `node` binding if it has one, else by nodeId. */
   readonly logger?: Logger;
   readonly limits?: Partial<TransportLimits>;
   readonly tls?: TlsFiles | null;
@@ -59,7 +60,10 @@ export class PeerTransport {
     assert(problem === null, problem ?? '');
     assert(Number.isSafeInteger(o.nodeId) && o.nodeId >= 1, 'nodeId >= 1');
     assert(!o.peers.has(o.nodeId), 'peers must not include this node');
-    const log = (o.logger ?? pino()).child({ component: 'peer-transport', node: o.nodeId });
+    // A node's logger names the node already (start-node's child logger); naming it again would
+    // put `node` twice on every line. A logger without it gets the node id here.
+    const base = o.logger ?? pino();
+    const log = base.child({ component: 'peer-transport', ...('node' in base.bindings() ? {} : { node: o.nodeId }) });
     const server = createListener(o.tls ?? null, true);
     // The WebSocket server is attached only once the port is bound: attached before, it would
     // re-emit a listen error (EADDRINUSE) as an 'error' event nobody handles yet.

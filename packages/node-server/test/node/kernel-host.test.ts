@@ -1,11 +1,13 @@
 import t from 'tap';
+import type { Logger } from 'pino';
 import { RaftNode, seededRng, type KvResult, type Message, type NodeId } from '@kvapp/core';
 import { MemoryDurableLog } from '../../src/node/memory-log.js';
-import { KernelHost } from '../../src/node/kernel-host.js';
+import { KernelHost, type KernelHostOptions, type ProposalOutcome } from '../../src/node/kernel-host.js';
 import { RequestError } from '@kvapp/kernel';
+import { duplicateKeys, rawLogCapture } from '../support/log-lines.js';
 
 /** Three drivers in one process, messages delivered asynchronously, ticks driven by the test. */
-function cluster(seed: number) {
+function cluster(seed: number, extra: (id: NodeId) => Partial<KernelHostOptions> = () => ({})) {
   const voters = [1, 2, 3];
   const drivers = new Map<NodeId, KernelHost>();
   const logs = new Map<NodeId, MemoryDurableLog>();
@@ -17,7 +19,7 @@ function cluster(seed: number) {
     const log = new MemoryDurableLog({ voters, learners: [], votersOutgoing: [] });
     logs.set(id, log);
     const raft = new RaftNode({ id, storage: log.storage, rng: seededRng(seed + id), electionTicks: 10, heartbeatTicks: 2 });
-    drivers.set(id, new KernelHost({ raft, log, send: deliver, nowMs: () => 1_000, tickMs: 10, onFatal: (e) => fatal.push(e), limits: { requestTimeoutMs: 2_000 } }));
+    drivers.set(id, new KernelHost({ raft, log, send: deliver, nowMs: () => 1_000, tickMs: 10, onFatal: (e) => fatal.push(e), limits: { requestTimeoutMs: 2_000 }, ...extra(id) }));
   }
   const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
   const leader = (): NodeId | undefined => [...drivers.entries()].find(([, d]) => d.status().role === 'leader')?.[0];
@@ -111,5 +113,115 @@ t.test('a malformed command is refused as BAD_REQUEST without harming the node',
   const ok = await heartbeatsWhile(c, leader.execute({ kind: 'put', key: 'fine', value: 'x', session: null }));
   t.equal(ok.type, 'ok');
   t.same(c.fatal, []);
+  for (const d of c.drivers.values()) d.stop();
+});
+
+/** A state-change line as logged, parsed (after checking its raw text for repeated keys). */
+interface ChangeLine {
+  readonly node: number;
+  readonly msg: string;
+  readonly role: string;
+  readonly term: number;
+  readonly leader: number;
+  readonly previousRole: string;
+  readonly previousTerm: number;
+  readonly previousLeader: number;
+  readonly reason: string;
+  readonly from?: number;
+}
+
+t.test('role, term and leader changes are logged once each, with the core\'s reason: an election, then a transfer', async (t) => {
+  const capture = rawLogCapture('info');
+  // As start-node does: the node's logger is a child naming the node.
+  const loggers = new Map<NodeId, Logger>([1, 2, 3].map((id) => [id, capture.logger.child({ node: id })]));
+  const c = cluster(6, (id) => ({ logger: loggers.get(id)! }));
+  const changes = (from = 0): ChangeLine[] =>
+    capture.lines
+      .slice(from)
+      .map((l) => JSON.parse(l) as ChangeLine & { reason?: string })
+      .filter((l): l is ChangeLine => l.reason !== undefined);
+  const of = (id: NodeId) => changes().filter((l) => l.node === id);
+
+  const first = await c.electLeader();
+  const term = c.drivers.get(first)!.status().term;
+  await heartbeatsWhile(c, c.settle());
+  const won = of(first).slice(-3);
+  t.same(
+    won.map((l) => [l.msg, l.reason, l.role, l.term, l.leader]),
+    [
+      ['became pre-candidate', 'election-timeout', 'pre-candidate', term - 1, 0],
+      ['became candidate', 'pre-vote-won', 'candidate', term, 0],
+      ['became leader', 'election-won', 'leader', term, first],
+    ],
+    `node ${first} logged its PreVote, its campaign and its win`,
+  );
+  for (const id of [1, 2, 3].filter((n) => n !== first)) {
+    const last = of(id).at(-1);
+    t.equal(last?.leader, first, `node ${id} logged the new leader`);
+    t.equal(last?.term, term);
+    t.equal(last?.from, first, 'and who told it');
+    t.ok(last?.reason === 'leader-seen' || last?.reason === 'higher-term', `for a reason the core gave: ${last?.reason}`);
+  }
+
+  const target = [1, 2, 3].find((n) => n !== first)!;
+  const linesBefore = capture.lines.length;
+  await c.drivers.get(first)!.transferLeadership(target);
+  for (let i = 0; i < 400 && c.drivers.get(target)!.status().role !== 'leader'; i++) {
+    for (const d of c.drivers.values()) d.tick();
+    await c.settle();
+  }
+  await heartbeatsWhile(c, c.settle());
+  t.equal(c.drivers.get(target)!.status().role, 'leader', 'the transfer finished');
+  const after = changes(linesBefore);
+  const targetLines = after.filter((l) => l.node === target);
+  t.same(
+    targetLines.map((l) => [l.msg, l.reason, l.from, l.previousRole, l.role, l.term]),
+    [
+      ['became candidate', 'leadership-transfer', first, 'follower', 'candidate', term + 1],
+      ['became leader', 'election-won', undefined, 'candidate', 'leader', term + 1],
+    ],
+    'the target campaigned because of timeout-now from the leader, skipping PreVote',
+  );
+  t.same(
+    after.filter((l) => l.node === first).map((l) => [l.msg, l.reason, l.from, l.role, l.leader]),
+    [
+      ['became follower', 'higher-term', target, 'follower', 0],
+      ['new leader', 'leader-seen', target, 'follower', target],
+    ],
+    'the old leader stepped down on seeing the higher term, then followed the target',
+  );
+  const bystander = [1, 2, 3].find((n) => n !== first && n !== target)!;
+  t.same(
+    after.filter((l) => l.node === bystander).map((l) => [l.msg, l.reason, l.from, l.term, l.leader]),
+    [
+      ['new term', 'higher-term', target, term + 1, 0],
+      ['new leader', 'leader-seen', target, term + 1, target],
+    ],
+    'the third node followed the transfer target into the new term',
+  );
+
+  const stateLines = capture.lines.filter((l) => l.includes('"reason"'));
+  t.ok(stateLines.length >= 8, `${stateLines.length} state-change lines`);
+  for (const line of stateLines) t.same(duplicateKeys(line), [], `no key twice: ${line}`);
+  for (const line of stateLines) {
+    t.same(Object.keys(JSON.parse(line) as object).filter((k) => ['node', 'role', 'term', 'leader', 'reason'].includes(k)).sort(), ['leader', 'node', 'reason', 'role', 'term']);
+  }
+  t.same(c.fatal, []);
+  for (const d of c.drivers.values()) d.stop();
+});
+
+t.test('each proposal is reported once, by how it ended', async (t) => {
+  const outcomes = new Map<NodeId, ProposalOutcome[]>([1, 2, 3].map((id) => [id, []]));
+  const c = cluster(7, (id) => ({ onProposal: (outcome) => outcomes.get(id)!.push(outcome) }));
+  const leaderId = await c.electLeader();
+  const leader = c.drivers.get(leaderId)!;
+  await heartbeatsWhile(c, leader.execute({ kind: 'put', key: 'k', value: 'v', session: null }));
+  await heartbeatsWhile(c, leader.execute({ kind: 'cas', key: 'k', expected: 'other', value: 'w', session: null }));
+  await leader.execute({ kind: 'put', key: '\ud800', value: 'x', session: null }).catch(() => undefined);
+  const followerId = [1, 2, 3].find((id) => id !== leaderId)!;
+  await c.drivers.get(followerId)!.execute({ kind: 'put', key: 'k', value: 'x', session: null }).catch(() => undefined);
+  await c.settle();
+  t.same(outcomes.get(leaderId), ['applied', 'applied', 'bad_request'], 'a cas mismatch is still an applied proposal');
+  t.same(outcomes.get(followerId), ['not_leader']);
   for (const d of c.drivers.values()) d.stop();
 });

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { CLOSE, answerChallenge, makeChallenge } from '../../src/transport/handshake.js';
 import { capturingLogger, closed, fastLimits, fcSeed, message, nextFrame, rawSocket, startNode, until } from './support.js';
+import { duplicateKeys, rawLogCapture } from '../support/log-lines.js';
 
 const peersOf = (...entries: Array<[number, { host: string; port: number }]>) => new Map(entries);
 
@@ -54,6 +55,33 @@ t.test('wrong secret: rejected before any Raft message is read, and logged', asy
   t.equal(intruder.transport.stats().peers.get(2)!.connected, false);
   const line = cap.lines.find((l) => l['msg'] === 'peer handshake rejected');
   t.equal(line?.['closeCode'], CLOSE.badProof, 'logged with the stable close code');
+});
+
+t.test('every line the transport logs names the node once and has no key twice', async (t) => {
+  // As in a node: the node's logger already carries `node` (start-node's child logger).
+  const named = rawLogCapture('debug');
+  const bare = rawLogCapture('debug');
+  const b = await startNode(t, 2, new Map(), { logger: named.logger.child({ node: 2 }) });
+  const a = await startNode(t, 1, peersOf([2, b.address]), { logger: bare.logger });
+  a.transport.send(message(1, 2));
+  await until(() => b.received.length === 1, 3000, 'delivery');
+  const intruder = await startNode(t, 3, peersOf([2, b.address]), { secret: 'wrong' });
+  intruder.transport.send(message(3, 2));
+  await until(() => b.transport.stats().handshakesRejected >= 1, 3000, 'rejection');
+  const ws = await rawSocket(b.address.port);
+  ws.send('not a handshake');
+  await closed(ws);
+  await a.transport.close();
+  await until(() => named.lines.some((l) => l.includes('peer connected')), 3000, 'the connection log line');
+
+  t.ok(named.lines.length >= 4, `B logged its listen, connect and both rejections (${named.lines.length} lines)`);
+  t.ok(bare.lines.some((l) => l.includes('peer link open')), "A's outbound link logged through the same child chain");
+  for (const [expected, lines] of [[2, named.lines], [1, bare.lines]] as const) {
+    for (const line of lines) {
+      t.same(duplicateKeys(line), [], `no key twice: ${line}`);
+      t.equal((JSON.parse(line) as { node?: unknown }).node, expected, `names node ${expected}: ${line}`);
+    }
+  }
 });
 
 t.test('wrong cluster id: rejected and logged', async (t) => {
