@@ -173,6 +173,8 @@ async function assemble(
       onMessage: (message) => {
         if (running) driver.step(message);
       },
+      onUnreachable: (peer) => driver.unreachable(peer),
+      onSnapshotSent: (peer, handedOver) => driver.snapshotSent(peer, handedOver),
       logger,
       tls,
       ...(options.transportLimits ? { limits: options.transportLimits } : {}),

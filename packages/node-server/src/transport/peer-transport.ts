@@ -28,6 +28,10 @@ export interface PeerTransportOptions {
   readonly tls?: TlsFiles | null;
   /** Jitter source for reconnects; tests may pin it. */
   readonly random?: () => number;
+  /** A message to `peer` was dropped (its link is down and its queue full): Raft should probe it. */
+  readonly onUnreachable?: (peer: NodeId) => void;
+  /** A snapshot message to `peer` was handed to its link (true) or dropped (false). */
+  readonly onSnapshotSent?: (peer: NodeId, handedOver: boolean) => void;
 }
 
 /**
@@ -91,18 +95,22 @@ export class PeerTransport {
       this.counters.messagesUnroutable++;
       return;
     }
+    const handedOver = this.hand(link, message);
+    if (!handedOver) this.o.onUnreachable?.(message.to);
+    if (message.type === 'snapshot') this.o.onSnapshotSent?.(message.to, handedOver);
+  }
+
+  /** Gives the message's frame (or its chunks) to the link; false when it was dropped. */
+  private hand(link: PeerLink, message: Message): boolean {
     const frame = encodeMessage(message);
-    if (frame.length <= this.limits.frameBytesMax) {
-      link.send(frame);
-      return;
-    }
+    if (frame.length <= this.limits.frameBytesMax) return link.send(frame);
     if (frame.length > this.limits.messageBytesMax) {
       this.counters.messagesOversize++;
       this.log.warn({ peer: message.to, type: message.type, bytes: frame.length, messageBytesMax: this.limits.messageBytesMax }, 'message larger than messageBytesMax dropped');
-      return;
+      return false;
     }
     this.counters.messagesChunked++;
-    link.sendAll(splitIntoChunks(frame, this.limits.frameBytesMax));
+    return link.sendAll(splitIntoChunks(frame, this.limits.frameBytesMax));
   }
 
   /** The driver's `send` shape. */
