@@ -29,6 +29,11 @@ export interface KvClientOptions {
   readonly giveUpWhenAllRefused?: boolean;
   /** wss:// with these (a CA to verify the nodes; cert/key if the nodes ask for a client certificate). */
   readonly tls?: ConnectionOptions['tls'];
+  /**
+   * The monotonic clock, in ms, that every deadline is measured on (default performance.now).
+   * Injectable so that a test can move an operation past its deadline without waiting for it.
+   */
+  readonly now?: () => number;
 }
 
 const DEFAULTS = {
@@ -71,7 +76,7 @@ type Step = { readonly done: Outcome } | { readonly sessionExpired: true };
  * deadline includes its wait behind earlier writes.
  */
 export class KvClient {
-  private readonly o: typeof DEFAULTS & { endpoints: readonly string[]; sessions: boolean; tls: KvClientOptions['tls'] };
+  private readonly o: typeof DEFAULTS & { endpoints: readonly string[]; sessions: boolean; tls: KvClientOptions['tls']; now: () => number };
   private readonly connections = new Map<string, Connection>();
   private leader: string | null = null;
   private cursor = 0;
@@ -87,6 +92,7 @@ export class KvClient {
       endpoints: [...options.endpoints],
       sessions: options.sessions ?? true,
       tls: options.tls,
+      now: options.now ?? (() => performance.now()),
     };
     assert(this.o.opDeadlineMs > 0 && this.o.attemptMsMax > 0, 'deadlines > 0');
   }
@@ -143,7 +149,7 @@ export class KvClient {
   }
 
   private deadline(): number {
-    return performance.now() + this.o.opDeadlineMs;
+    return this.o.now() + this.o.opDeadlineMs;
   }
 
   private write(body: RequestBody): Promise<Outcome> {
@@ -211,7 +217,7 @@ export class KvClient {
    * answer that arrived can be lost to a deadline check racing with it.
    */
   private async retry(deadline: number, state: OpState, attempt: (timeoutMs: number) => Promise<Step>): Promise<Step> {
-    const remaining = () => deadline - performance.now();
+    const remaining = () => deadline - this.o.now();
     let final: Step | null = null;
     try {
       return await pRetry(
