@@ -31,6 +31,11 @@ export interface LinkProxyOptions {
   readonly bufferedBytesMax?: number;
   /** Uniform [0, 1); for jitter. Inject a seeded one for reproducible delays. */
   readonly random?: () => number;
+  /**
+   * The monotonic clock, in ms, that delays are measured on (default performance.now). A held
+   * chunk leaves when this clock reaches its due time; a test injects one to step a delay exactly.
+   */
+  readonly now?: () => number;
 }
 
 export interface LinkCounters {
@@ -46,6 +51,8 @@ export interface LinkCounters {
   bytesDropped: number;
   /** Held right now (delayed or blackholed), all connections and directions. */
   bytesBuffered: number;
+  /** Times a full queue made the proxy stop reading from a sender (`pass`/`delay` back-pressure). */
+  sendersPaused: number;
 }
 
 const bufferedBytesMaxDefault = 4 * 1024 * 1024;
@@ -98,7 +105,7 @@ class Pipe {
 
   /** Due times never decrease, so jitter cannot reorder bytes. */
   private dueFor(mode: LinkMode): number {
-    const now = performance.now();
+    const now = this.proxy.now();
     let due = now;
     if (mode.kind === 'delay') {
       const jitter = mode.jitterMs === 0 ? 0 : (this.proxy.random() * 2 - 1) * mode.jitterMs;
@@ -121,8 +128,10 @@ class Pipe {
   updateFlow(): void {
     if (this.src.destroyed) return;
     const full = this.queuedBytes >= this.proxy.bufferedBytesMax;
-    if (full && this.proxy.mode.kind !== 'blackhole') this.src.pause();
-    else if (this.src.isPaused()) this.src.resume();
+    if (full && this.proxy.mode.kind !== 'blackhole') {
+      if (!this.src.isPaused()) this.proxy.counters.sendersPaused += 1;
+      this.src.pause();
+    } else if (this.src.isPaused()) this.src.resume();
   }
 
   flush(): void {
@@ -132,7 +141,7 @@ class Pipe {
     }
     if (this.proxy.mode.kind === 'blackhole' || this.proxy.mode.kind === 'reset') return;
     if (this.dst.destroyed) return;
-    const now = performance.now();
+    const now = this.proxy.now();
     while (this.queue.length > 0 && !this.waitingForDrain) {
       const head = this.queue[0]!;
       if (head.due > now) {
@@ -233,6 +242,7 @@ export class LinkProxy {
   readonly targetPort: number;
   readonly bufferedBytesMax: number;
   readonly random: () => number;
+  readonly now: () => number;
   readonly counters: LinkCounters = {
     connectionsAccepted: 0,
     connectionsOpen: 0,
@@ -242,6 +252,7 @@ export class LinkProxy {
     bytesForwardedFromTarget: 0,
     bytesDropped: 0,
     bytesBuffered: 0,
+    sendersPaused: 0,
   };
   private currentMode: LinkMode = passMode;
   private readonly connections = new Set<ProxiedConnection>();
@@ -260,6 +271,7 @@ export class LinkProxy {
     this.targetPort = options.targetPort;
     this.bufferedBytesMax = options.bufferedBytesMax ?? bufferedBytesMaxDefault;
     this.random = options.random ?? Math.random;
+    this.now = options.now ?? (() => performance.now());
     assert.ok(this.bufferedBytesMax > 0, 'bufferedBytesMax must be positive');
   }
 

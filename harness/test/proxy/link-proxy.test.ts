@@ -1,18 +1,40 @@
 import t from 'tap';
 import net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { LinkProxy } from '../../src/proxy/link-proxy.js';
 import { connectClient, dialUntilClosed, startServer, waitFor } from '../support/net.js';
 
 type Teardown = { teardown(fn: () => Promise<void> | void): void };
 
-async function setup(t: Teardown, opts: { echo?: boolean; read?: boolean; bufferedBytesMax?: number } = {}) {
+interface SetupOptions {
+  echo?: boolean;
+  read?: boolean;
+  bufferedBytesMax?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** A proxy clock that moves only when the test moves it, and counts how often the proxy read it. */
+function steppedClock(startMs: number) {
+  const clock = {
+    ms: startMs,
+    reads: 0,
+    now: (): number => {
+      clock.reads += 1;
+      return clock.ms;
+    },
+  };
+  return clock;
+}
+
+async function setup(t: Teardown, opts: SetupOptions = {}) {
   const server = await startServer({ echo: opts.echo ?? true, ...(opts.read === undefined ? {} : { read: opts.read }) });
   const proxy = await LinkProxy.start({
     name: 'a->b',
     targetHost: '127.0.0.1',
     targetPort: server.port,
     ...(opts.bufferedBytesMax === undefined ? {} : { bufferedBytesMax: opts.bufferedBytesMax }),
+    ...(opts.now === undefined ? {} : { now: opts.now }),
+    ...(opts.random === undefined ? {} : { random: opts.random }),
   });
   t.teardown(async () => {
     await proxy.close();
@@ -38,21 +60,49 @@ t.test('pass forwards both ways and counts bytes', async (t) => {
   t.equal(proxy.counters.connectionsOpen, 0);
 });
 
-t.test('delay holds each chunk at least ms and keeps order under jitter', async (t) => {
-  const { proxy, server } = await setup(t, { echo: false });
+t.test('delay holds a chunk until the proxy clock reaches its due time, not a moment earlier', async (t) => {
+  const clock = steppedClock(1000);
+  // random 0 puts the jitter at its most negative: 60 - 40 = 20 ms, the shortest hold.
+  const { proxy, server } = await setup(t, { echo: false, now: clock.now, random: () => 0 });
   proxy.setMode({ kind: 'delay', ms: 60, jitterMs: 40 });
   const c = await connectClient(proxy.port);
-  const sentAt = performance.now();
   c.socket.write('first;');
-  await waitFor('first chunk', () => server.received().length > 0);
-  // 20 ms minimum: 60 ± 40. performance.now() granularity is far finer than that.
-  t.ok(performance.now() - sentAt >= 19, `arrived after ${performance.now() - sentAt} ms`);
-  let expected = 'first;';
+  await waitFor('held', () => proxy.counters.bytesBuffered === 6);
+  clock.ms = 1019;
+  // The proxy re-reads its clock while it holds a chunk; two more readings after the step mean
+  // at least one full look at 1019 ms, and that look must have kept the chunk.
+  const readsAtStep = clock.reads;
+  await waitFor('the proxy looked at its clock after the step', () => clock.reads >= readsAtStep + 2 || proxy.counters.bytesBuffered === 0);
+  t.equal(proxy.counters.bytesBuffered, 6, 'still held 1 ms before its due time');
+  t.equal(proxy.counters.bytesForwardedToTarget, 0, 'nothing forwarded yet');
+  clock.ms = 1020;
+  await waitFor('released at its due time', () => server.received().toString() === 'first;');
+  t.equal(proxy.counters.bytesBuffered, 0);
+  c.socket.destroy();
+});
+
+t.test('delay keeps order under jitter: later chunks never overtake earlier ones', async (t) => {
+  const clock = steppedClock(0);
+  // Jitter from +40 down to -40 while the clock moves 1 ms per chunk: each chunk on its own would
+  // be due before the one ahead of it.
+  let draws = 0;
+  const { proxy, server } = await setup(t, { echo: false, now: clock.now, random: () => Math.max(0, 1 - draws++ / 39) });
+  proxy.setMode({ kind: 'delay', ms: 60, jitterMs: 40 });
+  const c = await connectClient(proxy.port);
+  let expected = '';
   for (let i = 0; i < 40; i++) {
     const piece = `m${i};`;
     expected += piece;
     c.socket.write(piece);
-    await new Promise((r) => setTimeout(r, 1));
+    // One chunk per piece: wait until the proxy holds it before the next one.
+    await waitFor(`piece ${i} held`, () => proxy.counters.bytesBuffered === expected.length);
+    clock.ms += 1;
+  }
+  for (let step = 0; step < 120 && server.received().length < expected.length; step++) {
+    clock.ms += 1;
+    const reads = clock.reads;
+    await waitFor('the proxy looked at its clock', () => clock.reads >= reads + 2 || proxy.counters.bytesBuffered === 0);
+    t.ok(expected.startsWith(server.received().toString()), `at ${clock.ms} ms what arrived is a prefix of what was sent`);
   }
   await waitFor('all chunks', () => server.received().length === expected.length);
   t.equal(server.received().toString(), expected, 'bytes arrive in the order they were sent');
@@ -79,9 +129,10 @@ t.test('blackhole holds bytes without closing; heal delivers them', async (t) =>
   await waitFor('echo before', () => c.received().toString() === 'before;');
   proxy.setMode({ kind: 'blackhole' });
   c.socket.write('during;');
+  // Holding the bytes is the proxy's refusal to forward them: observed, not waited for.
   await waitFor('held', () => proxy.counters.bytesBuffered === 7);
-  await new Promise((r) => setTimeout(r, 50));
-  t.equal(server.received().toString(), 'before;', 'nothing reached the target');
+  t.equal(proxy.counters.bytesForwardedToTarget, 7, "only 'before;' was forwarded");
+  t.equal(server.received().toString(), 'before;', 'nothing more reached the target');
   t.notOk(c.closed(), 'the connection stays open');
   proxy.heal();
   await waitFor('echo after heal', () => c.received().toString() === 'before;during;');
@@ -139,17 +190,16 @@ t.test('pass back-pressures a sender whose receiver does not read: buffers stay 
   const bound = 64 * 1024;
   const { proxy } = await setup(t, { read: false, bufferedBytesMax: bound });
   const c = await connectClient(proxy.port);
-  let maxBuffered = 0;
   const chunk = Buffer.alloc(64 * 1024, 7);
   // Write far more than kernel buffers plus the bound can hold.
   for (let i = 0; i < 200; i++) c.socket.write(chunk);
-  const deadline = Date.now() + 1500;
-  while (Date.now() < deadline) {
-    maxBuffered = Math.max(maxBuffered, proxy.counters.bytesBuffered);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  t.ok(maxBuffered <= bound + chunk.length, `proxy held at most ${maxBuffered} bytes`);
-  t.ok(proxy.counters.bytesForwardedToTarget < 200 * chunk.length, 'not everything went through');
+  // The refusal itself: a full queue that the target does not drain keeps the sender paused, and
+  // a paused sender is read no further.
+  await waitFor('the sender is paused with a full queue', () => proxy.counters.sendersPaused >= 1 && proxy.counters.bytesBuffered >= bound);
+  const held = proxy.counters.bytesBuffered;
+  t.ok(held <= bound + chunk.length, `held at most the bound plus one read (${held} bytes)`);
+  t.ok(proxy.counters.bytesForwardedToTarget + held < 200 * chunk.length, 'the proxy took less than was written');
+  t.ok(c.socket.writableLength > 0, 'the rest waits in the sender');
   t.equal(proxy.counters.bytesDropped, 0, 'pass never drops');
   c.socket.destroy();
 });
