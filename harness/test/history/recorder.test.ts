@@ -86,17 +86,34 @@ t.test('the rules are enforced', async (t) => {
   t.throws(() => h.newProcess(), /closed/);
 });
 
-t.test('time is monotonic nanoseconds from the run start', async (t) => {
+t.test('time is nanoseconds from the run start, on the run clock', async (t) => {
   const path = nextPath();
-  const h = new HistoryRecorder(path);
+  // hrtime-like readings the test sets: the clock starts at 7 s, so times are relative to that.
+  let ns = 7_000_000_000n;
+  const h = new HistoryRecorder(path, { clock: new RunClock(() => ns) });
   const p = h.newProcess();
+  ns += 1_500n;
   await h.invoke(p, 'read', 'k');
-  await new Promise((r) => setTimeout(r, 20));
+  ns += 20_000_000n;
   await h.ok(p, null);
   await h.close();
   const [a, b] = lines(path).map((l) => JSON.parse(l) as HistoryEvent);
-  t.ok(a!.time >= 0 && Number.isInteger(a!.time));
-  t.ok(b!.time - a!.time >= 19_000_000, `20 ms apart in ns: ${b!.time - a!.time}`);
+  t.equal(a!.time, 1_500, 'the first event: 1.5 µs after the start');
+  t.equal(b!.time, 20_001_500, 'the completion: 20 ms later, in ns');
+});
+
+t.test('the default run clock is monotonic: times never go back and are integers', async (t) => {
+  const path = nextPath();
+  const h = new HistoryRecorder(path);
+  const p = h.newProcess();
+  for (let i = 0; i < 50; i++) {
+    await h.invoke(p, 'read', 'k');
+    await h.ok(p, null);
+  }
+  await h.close();
+  const times = lines(path).map((l) => (JSON.parse(l) as HistoryEvent).time);
+  t.equal(times.length, 100);
+  t.ok(times.every((time, i) => Number.isSafeInteger(time) && time >= 0 && (i === 0 || time >= times[i - 1]!)), 'non-decreasing integers from 0');
 });
 
 t.test('bounded buffering: with a tiny buffer an awaited event is already in the file', async (t) => {
@@ -113,13 +130,12 @@ t.test('bounded buffering: with a tiny buffer an awaited event is already in the
 });
 
 t.test('a write error surfaces to awaiting callers and close', async (t) => {
-  const h = new HistoryRecorder(join(dir, 'no-such-dir', 'history.jsonl'));
+  // A one-byte buffer holds every caller back until the disk took its line, so the first awaited
+  // call is the one that meets the failed open: no waiting for the error to happen.
+  const h = new HistoryRecorder(join(dir, 'no-such-dir', 'history.jsonl'), { bufferedBytesMax: 1 });
   const p = h.newProcess();
-  await t.rejects(async () => {
-    await h.invoke(p, 'read', 'k');
-    await new Promise((r) => setTimeout(r, 50));
-    await h.ok(p, null);
-  }, { code: 'ENOENT' });
+  await t.rejects(h.invoke(p, 'read', 'k'), { code: 'ENOENT' }, 'the caller held back sees the error');
+  await t.rejects(h.ok(p, null), { code: 'ENOENT' }, 'a later caller sees it at once');
   await t.rejects(h.close(), { code: 'ENOENT' });
 });
 
