@@ -30,14 +30,15 @@ t.test('links have one direction: B has no route to A over the connection A dial
   const a = await startNode(t, 1, peersOf([2, b.address]));
   a.transport.send(message(1, 2));
   await until(() => b.received.length === 1, 3000, 'A→B');
-  b.transport.send(message(2, 1));
-  await new Promise((r) => setTimeout(r, 100));
+  b.transport.send(message(2, 1, { index: 1 }));
+  // The refusal itself: with no link of its own to A, B counts the message unroutable and drops it.
+  await until(() => b.transport.stats().messagesUnroutable === 1, 3000, 'B refused to route to A');
   t.equal(a.received.length, 0, 'nothing reached A');
-  t.equal(b.transport.stats().messagesUnroutable, 1, 'B had no link of its own to A');
   // Once B dials A itself, B→A works, on B's connection.
   b.transport.setPeers(peersOf([1, a.address]));
-  b.transport.send(message(2, 1));
-  await until(() => a.received.length === 1, 3000, 'B→A');
+  b.transport.send(message(2, 1, { index: 2 }));
+  await until(() => a.received.length >= 1, 3000, 'B→A');
+  t.same(a.received.map((m) => m.index), [2], 'only the message sent on B\'s own link ever reached A');
   t.equal(a.transport.stats().handshakesAccepted, 1, "A accepted B's own connection");
   t.equal(b.transport.stats().peers.get(1)!.messagesSent, 1);
   t.equal(a.transport.stats().peers.get(2)!.messagesSent, 1, "A's link to B carried only A's message");
@@ -46,11 +47,16 @@ t.test('links have one direction: B has no route to A over the connection A dial
 t.test('wrong secret: rejected before any Raft message is read, and logged', async (t) => {
   const cap = capturingLogger();
   const b = await startNode(t, 2, new Map(), { logger: cap.logger });
-  const intruder = await startNode(t, 3, peersOf([2, b.address]), { secret: 'wrong' });
+  const intruderLog = capturingLogger();
+  const intruder = await startNode(t, 3, peersOf([2, b.address]), { secret: 'wrong', logger: intruderLog.logger });
   intruder.transport.send(message(3, 2));
+  // The refusal, seen from both ends: B counts and logs it, and the intruder's connection is
+  // closed with the bad-proof code before its handshake completes, so its queued message never left.
   await until(() => b.transport.stats().handshakesRejected >= 1, 3000, 'rejection');
-  await new Promise((r) => setTimeout(r, 50));
+  const refused = () => intruderLog.lines.find((l) => l['msg'] === 'peer handshake failed' && l['code'] === CLOSE.badProof);
+  await until(() => refused() !== undefined, 3000, "the intruder's connection closed with the bad-proof code");
   t.equal(b.received.length, 0, 'no message delivered');
+  t.equal(intruder.transport.stats().peers.get(2)!.messagesSent, 0, 'the intruder sent no message');
   t.equal(b.transport.stats().handshakesAccepted, 0);
   t.equal(intruder.transport.stats().peers.get(2)!.connected, false);
   const line = cap.lines.find((l) => l['msg'] === 'peer handshake rejected');
