@@ -23,6 +23,14 @@ async function waitLeader(client: KvClient, among: (endpoint: string) => boolean
   throw new Error('no leader within 15 s');
 }
 
+/** Polls a node's captured output every 100 ms, at most 150 times: only turns a hang into a failure. */
+async function waitOutput(what: string, cond: () => boolean): Promise<void> {
+  for (let attempt = 0; !cond(); attempt++) {
+    if (attempt >= 150) throw new Error(`gave up waiting: ${what}`);
+    await sleep(100);
+  }
+}
+
 /** Opens a WebSocket and says how it ended: 'open', or the error that stopped it. */
 async function tryOpen(url: string, options: WebSocket.ClientOptions): Promise<string> {
   const ws = new WebSocket(url, { handshakeTimeout: 3000, perMessageDeflate: false, ...options });
@@ -80,8 +88,12 @@ t.test('TLS on both ports', async (t) => {
     t.not(leader, `127.0.0.1:${node3.clientPort}`, 'node 3 is not the leader');
     t.equal((await client.put('quorum', 'of-two')).status, 'ok', 'nodes 1 and 2 form a quorum and commit');
 
-    // Give node 3 time to have heard of the leader, had any message got through.
-    await sleep(1500);
+    // The refusals themselves, in both directions: nodes 1 and 2 refuse node 3's certificate when
+    // it dials them, and their own dials to node 3 give up on its certificate (node 3 sees the
+    // handshake aborted). Only after both is node 3's ignorance worth asserting.
+    const refusal = 'peer TLS handshake refused';
+    await waitOutput('nodes 1 and 2 refused node 3 as a dialer', () => cluster.nodes[0]!.output.includes(refusal) && cluster.nodes[1]!.output.includes(refusal));
+    await waitOutput('node 3 saw its server certificate refused', () => node3.output.includes(refusal));
     const [s3] = await client.statusAll().then((all) => all.filter((s) => s.endpoint === `127.0.0.1:${node3.clientPort}`));
     t.ok(s3?.ok, 'node 3 answers its own client port');
     if (s3?.ok) {
