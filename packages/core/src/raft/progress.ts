@@ -1,3 +1,4 @@
+import { assert } from '../assert.js';
 import { Inflights } from './inflights.js';
 
 /**
@@ -29,6 +30,7 @@ export class Progress {
     inflightBytesMax: number,
     public isLearner: boolean,
   ) {
+    assert(next > this.match, `progress next ${next} must be above match ${this.match}`);
     this.next = next;
     this.inflights = new Inflights(inflightAppendsMax, inflightBytesMax);
   }
@@ -89,8 +91,10 @@ export class Progress {
     return true;
   }
 
-  /** Entries up to `lastIndex` (totalling `bytes`) were just sent. */
+  /** Entries up to `lastIndex` (totalling `bytes`) were just sent; they start at `next`. */
   sentEntries(lastIndex: number, bytes: number, entryCount: number): void {
+    // Entries from anywhere else would leave a gap in the window or move `next` back to `match` or below.
+    assert(lastIndex === this.next - 1 + entryCount, `sent ${entryCount} entries up to ${lastIndex}, but next is ${this.next}`);
     if (this.state === 'replicate') {
       if (entryCount > 0) {
         this.next = lastIndex + 1;
