@@ -200,6 +200,10 @@ t.test('slice and entriesFrom: across storage and unstable, bounded by bytes, un
   t.strictSame(indexes(log.slice(12, 16, 3 * size)), [12, 13, 14], 'the limit stops inside the unstable part');
   t.strictSame(indexes(log.slice(11, 16, 5 * size - 1)), [11, 12, 13, 14], 'one byte short of five entries');
 
+  const mixed = new RaftLog(storageWith([...entries(1, 1), { index: 2, term: 1, type: 'normal', data: new Uint8Array(100) }]));
+  mixed.append(entries(3, 1));
+  t.strictSame(indexes(mixed.slice(1, 4, 2 * size)), [1], 'a large stable entry stops the slice: what follows it is not spliced on');
+
   t.strictSame(indexes(log.entriesFrom(13, all)), [13, 14, 15]);
   t.strictSame(log.entriesFrom(16, all), [], 'from past the end: nothing to send');
   t.equal(log.entriesFrom(10, all), undefined, 'compacted: a snapshot must be sent');
