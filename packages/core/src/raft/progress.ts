@@ -77,7 +77,8 @@ export class Progress {
 
   /**
    * A rejection of the append after `rejected`; `nextHint` is where the follower's hint says to
-   * try next. False if the rejection is stale (answers an append we have moved past).
+   * try next. False if the rejection is stale (answers an append we have moved past). In
+   * replicate the caller then falls back to probe: the window still holds appends past the new `next`.
    */
   maybeDecrTo(rejected: number, nextHint: number): boolean {
     if (this.state === 'replicate') {

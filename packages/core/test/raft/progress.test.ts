@@ -87,6 +87,14 @@ t.test('maybeDecrTo in replicate: a rejection above match rewinds to match + 1',
   t.equal(p.next, 12, 'a stale rejection changes nothing');
   t.ok(p.maybeDecrTo(9, 1), 'a rejection above match counts');
   t.equal(p.next, 6, 'replicate rewinds to match + 1 whatever the hint says');
+
+  const sent = progressAt(5, 6, 'replicate');
+  sent.sentEntries(8, 30, 3);
+  t.ok(sent.maybeDecrTo(8, 1));
+  t.equal(sent.inflights.count, 1, 'the window still holds the rejected append…');
+  t.throws(() => sent.sentEntries(8, 30, 3), AssertionError, '…so resending from next without probing first is out of order');
+  sent.becomeProbe();
+  t.equal(sent.inflights.count, 0, 'falling back to probe (as the leader does) empties it');
 });
 
 t.test('maybeDecrTo in probe: only a rejection of the last probe counts, and the hint is clamped', async (t) => {
@@ -177,8 +185,9 @@ function perform(p: Progress, op: Op): void {
       p.maybeUpdate(op.index);
       break;
     case 'decr':
-      // Mostly answers to what was just sent (next - 1), sometimes to older appends.
-      p.maybeDecrTo(Math.max(0, p.next - 1 - op.rejectedBack), op.hint);
+      // Mostly answers to what was just sent (next - 1), sometimes to older appends. As the leader
+      // does, a rejection in replicate falls back to probing (which empties the window).
+      if (p.maybeDecrTo(Math.max(0, p.next - 1 - op.rejectedBack), op.hint) && p.state === 'replicate') p.becomeProbe();
       break;
     case 'send':
       // As the leader does: only when not paused, and never in snapshot state (always paused).
