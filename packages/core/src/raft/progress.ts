@@ -1,3 +1,4 @@
+import { assert } from '../assert.js';
 import { Inflights } from './inflights.js';
 
 /**
@@ -29,6 +30,7 @@ export class Progress {
     inflightBytesMax: number,
     public isLearner: boolean,
   ) {
+    assert(next > this.match, `progress next ${next} must be above match ${this.match}`);
     this.next = next;
     this.inflights = new Inflights(inflightAppendsMax, inflightBytesMax);
   }
@@ -75,7 +77,8 @@ export class Progress {
 
   /**
    * A rejection of the append after `rejected`; `nextHint` is where the follower's hint says to
-   * try next. False if the rejection is stale (answers an append we have moved past).
+   * try next. False if the rejection is stale (answers an append we have moved past). In
+   * replicate the caller then falls back to probe: the window still holds appends past the new `next`.
    */
   maybeDecrTo(rejected: number, nextHint: number): boolean {
     if (this.state === 'replicate') {
@@ -89,8 +92,10 @@ export class Progress {
     return true;
   }
 
-  /** Entries up to `lastIndex` (totalling `bytes`) were just sent. */
+  /** Entries up to `lastIndex` (totalling `bytes`) were just sent; they start at `next`. */
   sentEntries(lastIndex: number, bytes: number, entryCount: number): void {
+    // Entries from anywhere else would leave a gap in the window or move `next` back to `match` or below.
+    assert(lastIndex === this.next - 1 + entryCount, `sent ${entryCount} entries up to ${lastIndex}, but next is ${this.next}`);
     if (this.state === 'replicate') {
       if (entryCount > 0) {
         this.next = lastIndex + 1;

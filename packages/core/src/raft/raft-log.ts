@@ -185,7 +185,9 @@ export class RaftLog {
     this.applied = index;
   }
 
+  /** Replaces the log with a snapshot newer than the commit index (an older one would move commit back). */
   restore(snapshot: Snapshot): void {
+    assert(snapshot.meta.index > this.committed, `snapshot at ${snapshot.meta.index} is not past committed ${this.committed}`);
     this.committed = snapshot.meta.index;
     this.unstable.restore(snapshot);
   }

@@ -1,3 +1,4 @@
+import { assert } from '../assert.js';
 import { contextKey } from './message.js';
 import type { NodeId } from './types.js';
 
@@ -32,6 +33,7 @@ export class ReadOnly {
   add(index: number, context: Uint8Array, from: NodeId): void {
     const key = contextKey(context);
     if (this.byKey.has(key)) return;
+    assert(!this.full(), `${this.queue.length} reads already wait; the caller checks full() first`);
     this.byKey.set(key, { index, context, from, acks: new Set() });
     this.queue.push(key);
   }

@@ -32,6 +32,7 @@ export class Unstable {
   /** The caller made entries up to `index` (of `term`) durable. A mismatch means they were replaced meanwhile. */
   stableTo(index: number, term: number): void {
     if (this.termIfKnown(index) !== term || index < this.offset) return;
+    assert(this.snapshot === null, `entries up to ${index} made durable before the snapshot at ${this.snapshot?.meta.index} they follow`);
     this.entries = this.entries.slice(index + 1 - this.offset);
     this.offset = index + 1;
   }
@@ -47,7 +48,16 @@ export class Unstable {
   }
 
   truncateAndAppend(entries: readonly Entry[]): void {
+    assert(entries.length > 0, 'nothing to append');
     const first = entries[0]!.index;
+    assert(
+      first <= this.offset + this.entries.length,
+      `unstable append at ${first} leaves a gap after ${this.offset + this.entries.length - 1}`,
+    );
+    assert(
+      this.snapshot === null || first > this.snapshot.meta.index,
+      `unstable append at ${first} would rewrite the pending snapshot at ${this.snapshot?.meta.index}`,
+    );
     if (first === this.offset + this.entries.length) {
       this.entries = this.entries.concat(entries);
     } else if (first <= this.offset) {
@@ -60,7 +70,7 @@ export class Unstable {
   }
 
   slice(lo: number, hi: number): Entry[] {
-    assert(lo >= this.offset && hi <= this.offset + this.entries.length, `unstable slice [${lo}, ${hi}) out of bounds`);
+    assert(lo <= hi && lo >= this.offset && hi <= this.offset + this.entries.length, `unstable slice [${lo}, ${hi}) out of bounds`);
     return this.entries.slice(lo - this.offset, hi - this.offset);
   }
 }
