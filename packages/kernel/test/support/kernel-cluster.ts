@@ -1,5 +1,5 @@
 import { KvStateMachine, MemoryStorage, RaftNode, seededRng, type Message, type NodeId } from '@kvapp/core';
-import { NodeKernel, type KernelLimits, type WriteJob } from '../../src/index.js';
+import { NodeKernel, type KernelLimits, type KernelUnsafeSwitches, type WriteJob } from '../../src/index.js';
 
 export interface KernelClusterOptions {
   readonly size: number;
@@ -7,6 +7,8 @@ export interface KernelClusterOptions {
   readonly limits?: Partial<KernelLimits>;
   readonly snapshotEntries?: number;
   readonly deferDrive?: boolean;
+  /** Planted kernel bugs, for the tests that prove each switch breaks its rule. */
+  readonly unsafe?: KernelUnsafeSwitches;
 }
 
 /**
@@ -40,6 +42,7 @@ export class KernelCluster {
           snapshotEntries: options.snapshotEntries ?? 0,
           ...(options.limits ? { limits: options.limits } : {}),
           ...(options.deferDrive ? { deferDrive: true } : {}),
+          ...(options.unsafe ? { unsafe: options.unsafe } : {}),
           io: {
             send: (messages) => this.network.push(...messages),
             startWrite: (job) => {
