@@ -79,3 +79,47 @@ t.test('answerReplacedEntry: a proposal whose entry was replaced gets the replac
   }
   t.end();
 });
+
+t.test('ackBeforePersist: a crash loses an entry the leader committed and answered, and a node without it wins the next election', (t) => {
+  for (const on of [false, true]) {
+    const c = new KernelCluster({ size: 3, seed: 12, ...(on ? { unsafe: { ackBeforePersist: true } } : {}) });
+    const leader = c.elect();
+    const [a, b] = [1, 2, 3].filter((id) => id !== leader) as [NodeId, NodeId];
+    const w = collector<KvResult>();
+    c.kernel(leader).propose(put('k', 'v'), w.reply);
+    const { lastIndex: index, term } = c.kernel(leader).raft.status();
+    c.completeWrites(leader);
+    // Only `a` hears of the entry; it starts writing it and (with the switch) acks at once.
+    const toA = c.network.filter((m) => m.to === a && m.type === 'append');
+    c.network = [];
+    for (const m of toA) c.kernel(a).step(m);
+    const fromA = c.network.filter((m) => m.from === a);
+    c.network = [];
+    for (const m of fromA) c.kernel(leader).step(m);
+    const committed = c.kernel(leader).raft.status().commit >= index;
+    t.equal(committed, on, `switch ${on ? 'on' : 'off'}: the leader ${on ? 'committed' : 'did not commit'} the entry on a's ack`);
+    t.equal(w.answers.length > 0 && w.answers[0]!.ok, on, `and ${on ? 'answered' : 'did not answer'} the write`);
+    // `a` dies before its write completes: the entry it acked is gone. The leader is cut off.
+    c.crashAndRestart(a);
+    c.network = [];
+    const pair = new Set([a, b]);
+    let next: NodeId | null = null;
+    for (let tick = 0; tick < 300 && next === null; tick++) {
+      for (const id of pair) c.kernel(id).tick();
+      for (let round = 0; round < 50; round++) {
+        for (const id of pair) c.completeWrites(id);
+        const batch = c.network.filter((m) => pair.has(m.from) && pair.has(m.to));
+        c.network = [];
+        if (batch.length === 0) break;
+        for (const m of batch) c.kernel(m.to).step(m);
+      }
+      next = [...pair].find((id) => c.kernel(id).raft.status().role === 'leader') ?? null;
+    }
+    t.ok(next !== null, 'a and b elect a leader without the old one');
+    if (next === null) continue;
+    const [held] = c.kernel(next).raft.entries(index, Math.min(index + 1, c.kernel(next).raft.status().lastIndex + 1));
+    t.ok(held === undefined || held.term !== term, `the new leader ${next} lacks entry ${index} of term ${term}`);
+    if (on) t.ok(committed, 'which was committed and answered ok: leader completeness is broken');
+  }
+  t.end();
+});
