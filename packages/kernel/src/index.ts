@@ -2,3 +2,4 @@ export { NodeKernel, KERNEL_LIMITS_DEFAULT, type ClientCommand, type KernelLimit
 export type { KernelIo, KernelObserver, StateMachine, WriteJob } from './io.js';
 export { RequestError, requestErrorOf, type RequestErrorCode } from './request-error.js';
 export { answerOk, answerError, type Answer, type Reply } from './answer.js';
+export { KERNEL_UNSAFE_NONE, type KernelUnsafeSwitches } from './unsafe.js';

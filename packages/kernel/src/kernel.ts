@@ -18,6 +18,7 @@ import type { KernelIo, KernelObserver, StateMachine, WriteJob } from './io.js';
 import { Proposals, type PendingProposal } from './proposals.js';
 import { ReadBatcher, type PendingRead } from './reads.js';
 import { RequestError, requestErrorOf } from './request-error.js';
+import { KERNEL_UNSAFE_NONE, type KernelUnsafeSwitches } from './unsafe.js';
 
 /** A KV command as a client sends it; the kernel stamps the node's clock (`nowMs`) itself. */
 export type ClientCommand = KvCommand extends infer C ? (C extends KvCommand ? Omit<C, 'nowMs'> : never) : never;
@@ -56,6 +57,8 @@ export interface KernelOptions {
    * When false (default), each input is handled before the call returns.
    */
   readonly deferDrive?: boolean;
+  /** Test-only planted bugs (the simulator's); all off by default. Never set outside a test. */
+  readonly unsafe?: KernelUnsafeSwitches;
 }
 
 type Input = () => void;
@@ -81,6 +84,7 @@ export class NodeKernel {
   private readonly io: KernelIo;
   private readonly observer: KernelObserver;
   private readonly limits: KernelLimits;
+  private readonly unsafe: Required<KernelUnsafeSwitches>;
   private inbox: Input[] = [];
   /** The Ready whose writes are in flight; no core call may happen until it is finished. */
   private readyWriting: Ready | null = null;
@@ -95,7 +99,7 @@ export class NodeKernel {
   /** The newest hard state whose commit-only change has not been written yet. */
   private hardStateUnwritten: Ready['hardState'] = null;
   private lastSnapshotIndex: number;
-  private readonly proposals = new Proposals();
+  private readonly proposals: Proposals;
   private readonly reads: ReadBatcher;
   private readonly deadlines = new DeadlineQueue<PendingProposal | PendingRead>();
 
@@ -105,6 +109,8 @@ export class NodeKernel {
     this.io = options.io;
     this.observer = options.observer ?? {};
     this.limits = { ...KERNEL_LIMITS_DEFAULT, ...options.limits };
+    this.unsafe = { ...KERNEL_UNSAFE_NONE, ...options.unsafe };
+    this.proposals = new Proposals({ matchIndexOnly: this.unsafe.answerReplacedEntry });
     this.lastSnapshotIndex = this.sm.appliedIndex;
     this.reads = new ReadBatcher(options.readContextPrefix ?? 'r');
     const status = this.raft.status();
@@ -312,6 +318,7 @@ export class NodeKernel {
         const rd = this.raft.ready();
         if (this.observer.stateChange) for (const change of rd.stateChanges) this.observer.stateChange(change);
         this.io.send(rd.messages);
+        if (this.unsafe.ackBeforePersist) this.io.send(rd.messagesAfterPersist);
         this.applyReady(rd);
         const job = this.persistJob(rd);
         if (job === null) {
@@ -352,7 +359,8 @@ export class NodeKernel {
    */
   private applyReady(rd: Ready): void {
     if (rd.snapshot) this.installSnapshot(rd.snapshot);
-    for (const entry of rd.committedEntries) this.apply(entry);
+    if (this.unsafe.applyUncommitted) this.applyUncommitted(rd);
+    else for (const entry of rd.committedEntries) this.apply(entry);
     for (const readState of rd.readStates) this.reads.confirmed(readState);
     for (const context of rd.readsRefused) this.reads.refused(context, rd.softState?.leader ?? this.soft.leader);
     this.reads.serve(this.sm);
@@ -360,7 +368,7 @@ export class NodeKernel {
 
   /** What must wait until the Ready's writes are durable: the promises they back, and advance(). */
   private finishReady(rd: Ready): void {
-    this.io.send(rd.messagesAfterPersist);
+    if (!this.unsafe.ackBeforePersist) this.io.send(rd.messagesAfterPersist);
     this.raft.advance();
     if (rd.softState) {
       this.soft = rd.softState;
@@ -404,6 +412,16 @@ export class NodeKernel {
     const result = this.sm.apply(entry);
     this.observer.applied?.(entry);
     this.proposals.applied(entry, result);
+  }
+
+  /**
+   * The planted bug `applyUncommitted`: the new entries are applied at once, committed or not;
+   * committed entries the state machine already passed are skipped, whatever they hold now.
+   */
+  private applyUncommitted(rd: Ready): void {
+    for (const entry of [...rd.committedEntries, ...rd.entries]) {
+      if (entry.index === this.sm.appliedIndex + 1) this.apply(entry);
+    }
   }
 
   private installSnapshot(snapshot: Snapshot): void {

@@ -17,8 +17,17 @@ export interface PendingProposal extends Expiring {
  * is applied: the one whose term the applied entry has; every other certainly did not.
  */
 export class Proposals {
+  /**
+   * The planted bug `answerReplacedEntry` (KernelUnsafeSwitches): every proposal at an index gets
+   * the applied entry's result, whatever its term. Off in production.
+   */
+  private readonly matchIndexOnly: boolean;
   private readonly byIndex = new Map<number, PendingProposal[]>();
   private count = 0;
+
+  constructor(options: { readonly matchIndexOnly?: boolean } = {}) {
+    this.matchIndexOnly = options.matchIndexOnly ?? false;
+  }
 
   get size(): number {
     return this.count;
@@ -40,7 +49,7 @@ export class Proposals {
       this.count--;
       if (p.settled) continue;
       p.settled = true;
-      if (p.term === entry.term && result !== null) p.reply(answerOk(result));
+      if ((p.term === entry.term || this.matchIndexOnly) && result !== null) p.reply(answerOk(result));
       else p.reply(answerError(new RequestError('PROPOSAL_DROPPED', `entry ${entry.index} committed in term ${entry.term}, not ${p.term}`, true)));
     }
   }

@@ -1,4 +1,4 @@
-import type { KvResult, KvSession, NodeId } from '@kvapp/core';
+import { AssertionError, type KvResult, type KvSession, type NodeId } from '@kvapp/core';
 import type { HistoryRecorder, HistoryValue } from './history.js';
 import type { ClientReply, RequestOp } from './protocol.js';
 import type { SimRng } from './rng.js';
@@ -138,7 +138,9 @@ export class SimClient {
 
   private applied(nowMs: number, op: Operation, result: KvResult): void {
     if (op.f === 'register') {
-      if (result.type !== 'registered') throw new Error(`register answered ${result.type}`);
+      // A node that answers a register with another command's result broke the protocol: reported
+      // as a failure of the run (with its seed), not thrown out of the simulator.
+      if (result.type !== 'registered') throw new AssertionError(`node ${op.node} answered a register with ${result.type}`);
       this.session = { clientId: result.clientId, seq: 0 };
       this.op = null;
       return;

@@ -1,5 +1,5 @@
 import { KvStateMachine, RaftNode, seededRng, type ConfChange, type Entry, type Message, type NodeId, type RaftStatus, type UnsafeSwitches } from '@kvapp/core';
-import { NodeKernel, type Answer, type ClientCommand, type StateMachine, type WriteJob } from '@kvapp/kernel';
+import { NodeKernel, type Answer, type ClientCommand, type KernelUnsafeSwitches, type StateMachine, type WriteJob } from '@kvapp/kernel';
 import { VirtualDisk } from './disk.js';
 import type { Envelope } from './network.js';
 import type { ClientRequest, ReplyOutcome } from './protocol.js';
@@ -18,7 +18,10 @@ export interface SimNodeOptions {
   readonly compactEveryEntries: number;
   /** A request the kernel has not answered after this long gets TIMEOUT (clients give up sooner). */
   readonly requestTimeoutMs: number;
+  /** The core's planted bugs. */
   readonly unsafe: UnsafeSwitches;
+  /** The node kernel's planted bugs. */
+  readonly kernelUnsafe: KernelUnsafeSwitches;
   /** Planted bug: on restart the persisted vote is dropped. */
   readonly forgetVoteOnRestart: boolean;
 }
@@ -113,6 +116,7 @@ export class SimNode {
       restore: (data) => KvStateMachine.restore(data),
       snapshotEntries: o.compactEveryEntries,
       readContextPrefix: `${o.id}.${this.incarnation}.`,
+      unsafe: o.kernelUnsafe,
       limits: { inboxMax, pendingRequestsMax, requestTimeoutTicks: Math.ceil(o.requestTimeoutMs / o.tickMs) },
       io: {
         send: (messages) => this.send(messages),

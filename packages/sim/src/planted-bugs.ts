@@ -1,4 +1,5 @@
 import type { UnsafeSwitches } from '@kvapp/core';
+import type { KernelUnsafeSwitches } from '@kvapp/kernel';
 import type { ExpectedFailure } from './expected-failure.js';
 
 /** The planted bugs: each breaks one rule, to prove the simulator notices. Off unless asked for. */
@@ -8,6 +9,9 @@ export const plantedBugs = [
   'append-without-prev-check',
   'read-index-without-quorum',
   'vote-without-log-check',
+  'ack-before-persist',
+  'apply-uncommitted',
+  'answer-replaced-entry',
 ] as const;
 export type PlantedBug = (typeof plantedBugs)[number];
 
@@ -29,14 +33,32 @@ export const plantedBugFailures: Readonly<Record<PlantedBug, ExpectedFailure>> =
   'read-index-without-quorum': { kind: 'history', valid: false },
   // A voter grants its vote to a candidate with a shorter log: a leader without committed entries.
   'vote-without-log-check': { kind: 'invariant', code: 'LEADER_COMPLETENESS' },
+  // The kernel acks an append before its write is durable: a crash loses an entry a leader
+  // counted as replicated, and a node without it can win the next election.
+  'ack-before-persist': { kind: 'invariant', code: 'LEADER_COMPLETENESS' },
+  // The kernel applies entries before they commit: one that another leader replaces was applied
+  // here, a different one elsewhere.
+  'apply-uncommitted': { kind: 'invariant', code: 'STATE_MACHINE_SAFETY' },
+  // The kernel answers a proposal from whatever entry took its index: a write reported done that
+  // never happened, which only the history shows.
+  'answer-replaced-entry': { kind: 'history', valid: false },
 };
 
-/** The core's test-only switches for the bugs planted in the core (forget-vote-on-restart is the driver's). */
+/** The core's test-only switches for the bugs planted in the core (forget-vote-on-restart is SimNode's). */
 export function unsafeSwitches(bugs: readonly PlantedBug[]): UnsafeSwitches {
   return {
     commitOldTermEntries: bugs.includes('commit-old-term-entries'),
     appendWithoutPrevCheck: bugs.includes('append-without-prev-check'),
     readIndexWithoutQuorum: bugs.includes('read-index-without-quorum'),
     voteWithoutLogCheck: bugs.includes('vote-without-log-check'),
+  };
+}
+
+/** The kernel's test-only switches for the bugs planted in the node kernel, as SimNode passes them to it. */
+export function kernelUnsafeSwitches(bugs: readonly PlantedBug[]): KernelUnsafeSwitches {
+  return {
+    ackBeforePersist: bugs.includes('ack-before-persist'),
+    applyUncommitted: bugs.includes('apply-uncommitted'),
+    answerReplacedEntry: bugs.includes('answer-replaced-entry'),
   };
 }

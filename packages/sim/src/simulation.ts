@@ -6,7 +6,7 @@ import { checkLinearizable } from './history-check.js';
 import { InvariantViolation, Invariants, type InvariantCode } from './invariants.js';
 import { CLIENT_ENDPOINT_BASE, VirtualNetwork, type Envelope, type LinkConditions } from './network.js';
 import { SimNode } from './node.js';
-import { unsafeSwitches, type PlantedBug } from './planted-bugs.js';
+import { kernelUnsafeSwitches, unsafeSwitches, type PlantedBug } from './planted-bugs.js';
 import type { RequestOp } from './protocol.js';
 import { streamRng } from './rng.js';
 import { checkSchedule, profileFromSeed, scheduleFromSeed, type Fault, type NodeTarget, type Profile } from './schedule.js';
@@ -144,6 +144,7 @@ export class Simulation {
     const base: LinkConditions = { dropPct: p.dropPct, duplicatePct: p.duplicatePct, delayMsMin: 1, delayMsMax: p.delayMsMax };
     this.network = new VirtualNetwork(streamRng(seed, 3), base, networkInFlightMax);
     const unsafe = unsafeSwitches(this.bugs);
+    const kernelUnsafe = kernelUnsafeSwitches(this.bugs);
     for (const id of this.ids) {
       const node = new SimNode(
         {
@@ -158,6 +159,7 @@ export class Simulation {
           compactEveryEntries: p.compactEveryEntries,
           requestTimeoutMs: p.opTimeoutMs,
           unsafe,
+          kernelUnsafe,
           forgetVoteOnRestart: this.bugs.includes('forget-vote-on-restart'),
         },
         this.nodeHooks(),

@@ -1,5 +1,5 @@
 import { KvStateMachine, MemoryStorage, RaftNode, seededRng, type Message, type NodeId } from '@kvapp/core';
-import { NodeKernel, type KernelLimits, type WriteJob } from '../../src/index.js';
+import { NodeKernel, type KernelLimits, type KernelUnsafeSwitches, type WriteJob } from '../../src/index.js';
 
 export interface KernelClusterOptions {
   readonly size: number;
@@ -7,6 +7,8 @@ export interface KernelClusterOptions {
   readonly limits?: Partial<KernelLimits>;
   readonly snapshotEntries?: number;
   readonly deferDrive?: boolean;
+  /** Planted kernel bugs, for the tests that prove each switch breaks its rule. */
+  readonly unsafe?: KernelUnsafeSwitches;
 }
 
 /**
@@ -22,35 +24,55 @@ export class KernelCluster {
   /** Every job each node started, in order. */
   readonly jobLog = new Map<NodeId, WriteJob[]>();
   network: Message[] = [];
+  /** Restarts per node, so that each life draws its own election timeouts. */
+  private readonly lives = new Map<NodeId, number>();
 
   constructor(readonly options: KernelClusterOptions) {
     const voters = Array.from({ length: options.size }, (_, i) => i + 1);
     for (const id of voters) {
-      const storage = new MemoryStorage({ voters, learners: [], votersOutgoing: [] });
-      this.storages.set(id, storage);
+      this.storages.set(id, new MemoryStorage({ voters, learners: [], votersOutgoing: [] }));
       this.writes.set(id, []);
       this.jobLog.set(id, []);
-      const raft = new RaftNode({ id, storage, rng: seededRng(options.seed * 100 + id), electionTicks: 10, heartbeatTicks: 2 });
-      this.kernels.set(
-        id,
-        new NodeKernel({
-          raft,
-          stateMachine: new KvStateMachine(),
-          restore: (data) => KvStateMachine.restore(data),
-          snapshotEntries: options.snapshotEntries ?? 0,
-          ...(options.limits ? { limits: options.limits } : {}),
-          ...(options.deferDrive ? { deferDrive: true } : {}),
-          io: {
-            send: (messages) => this.network.push(...messages),
-            startWrite: (job) => {
-              this.writes.get(id)!.push(job);
-              this.jobLog.get(id)!.push(job);
-            },
-            nowMs: () => 1_000,
-          },
-        }),
-      );
+      this.boot(id, 0);
     }
+  }
+
+  /** Starts `id`'s kernel on its storage (what its completed writes left). */
+  private boot(id: NodeId, life: number): void {
+    const options = this.options;
+    const storage = this.storages.get(id)!;
+    const raft = new RaftNode({ id, storage, rng: seededRng(options.seed * 100 + id + life * 10), electionTicks: 10, heartbeatTicks: 2 });
+    this.kernels.set(
+      id,
+      new NodeKernel({
+        raft,
+        stateMachine: new KvStateMachine(),
+        restore: (data) => KvStateMachine.restore(data),
+        snapshotEntries: options.snapshotEntries ?? 0,
+        ...(options.limits ? { limits: options.limits } : {}),
+        ...(options.deferDrive ? { deferDrive: true } : {}),
+        ...(options.unsafe ? { unsafe: options.unsafe } : {}),
+        io: {
+          send: (messages) => this.network.push(...messages),
+          startWrite: (job) => {
+            this.writes.get(id)!.push(job);
+            this.jobLog.get(id)!.push(job);
+          },
+          nowMs: () => 1_000,
+        },
+      }),
+    );
+  }
+
+  /**
+   * kill -9 of `id` and a restart: the write jobs it started and did not complete are lost (acked
+   * or not), and it comes back from its storage with an empty state machine (no snapshots here).
+   */
+  crashAndRestart(id: NodeId): void {
+    this.writes.set(id, []);
+    this.network = this.network.filter((m) => m.to !== id);
+    this.lives.set(id, (this.lives.get(id) ?? 0) + 1);
+    this.boot(id, this.lives.get(id)!);
   }
 
   kernel(id: NodeId): NodeKernel {

@@ -43,3 +43,25 @@ export function provePlantedBug(bug: PlantedBug): void {
     t.equal(clean.failure, null, `without the bug, seed ${seed} passes: ${clean.failure ? describeFailure(clean.failure) : ''}`);
   });
 }
+
+/**
+ * A named seed that catches `bug`, pinned: it fails the expected way (and, when given, with a
+ * message that says how), a second run fails exactly the same way (a replay), and the same seed
+ * without the bug passes. A change that stops this seed from catching the bug fails here by name,
+ * before the hunt's slower search says so.
+ */
+export function pinPlantedBugSeed(bug: PlantedBug, seed: number, message?: RegExp): void {
+  const expected = plantedBugFailures[bug];
+  const what = describeExpectedFailure(expected);
+  t.test(`seed ${seed} catches ${bug} (${what}) and replays it exactly`, async (t) => {
+    const first = await runSimulation({ seed, bugs: [bug] });
+    t.ok(failureMatches(first.failure, expected), `seed ${seed}: ${what}, got ${first.failure ? describeFailure(first.failure) : 'no failure'}`);
+    if (!first.failure) return;
+    if (message) t.match(describeFailure(first.failure), message, 'failing for the reason the bug causes');
+    const again = await runSimulation({ seed, bugs: [bug] });
+    t.equal(again.failure ? describeFailure(again.failure) : 'no failure', describeFailure(first.failure), 'the replay fails the same way');
+    t.same(again.history, first.history, 'with the same history');
+    const clean = await runSimulation({ seed });
+    t.equal(clean.failure, null, `without the bug, seed ${seed} passes: ${clean.failure ? describeFailure(clean.failure) : ''}`);
+  });
+}
