@@ -284,7 +284,9 @@ t.test('every endpoint refused: by default retried until the deadline; giveUpWhe
   const patient = new KvClient({ ...fast, opDeadlineMs: 300, endpoints: dead });
   t.teardown(() => patient.close());
   const o = await patient.get('k');
-  t.match(o, { status: 'fail', error: { code: 'unavailable', message: /connection refused by every endpoint/ } });
+  // Retried until the deadline: the last attempt either met the refusals or was cut by the
+  // deadline (on a loaded machine a dial can outlast the 300 ms); both are a definite give-up.
+  t.match(o, { status: 'fail', error: { code: 'unavailable', message: /connection refused by every endpoint|closed by the client/ } });
 
   // retriesMax is large and the deadline far: only giving up at once ends this quickly.
   t.setTimeout(30_000);
