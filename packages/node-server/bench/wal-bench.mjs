@@ -46,7 +46,8 @@ const METHOD_OPTIONS = {
   fdatasync: { syncMethod: 'fdatasync' },
   'fdatasync+hooks': { syncMethod: 'fdatasync', failpoints: { 'wal-mid-record': noop, 'wal-before-fsync': noop } },
 };
-for (const m of methods) if (!(m in METHOD_OPTIONS)) throw new Error(`unknown method ${m}; known: ${Object.keys(METHOD_OPTIONS).join(', ')}`);
+for (const m of methods)
+  if (!(m in METHOD_OPTIONS)) throw new Error(`unknown method ${m}; known: ${Object.keys(METHOD_OPTIONS).join(', ')}`);
 
 const entry = (index) => ({ term: 1, index, type: 'normal', data: new Uint8Array(entryBytes).fill(index & 0xff) });
 
