@@ -68,6 +68,11 @@ export class Failpoints {
     return this.armed.size > 0;
   }
 
+  /** Whether `name` is armed: callers install a hook only then, so an unarmed one costs nothing. */
+  isArmed(name: FailpointName): boolean {
+    return this.armed.has(name);
+  }
+
   describe(): string[] {
     return [...this.armed].map(([name, a]) => `${name}=${a.action.kind}${a.action.kind === 'stall' ? `:${a.action.ms}` : ''}@${a.probability * 100}%`);
   }

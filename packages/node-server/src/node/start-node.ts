@@ -7,6 +7,7 @@ import { formatHostPort } from '../config/host-port.js';
 import type { HostPort, NodeConfig, NodeConfigInput } from '../config/node-config.js';
 import { resolveNodeConfig } from '../config/resolve-config.js';
 import { Failpoints } from '../failpoints/failpoints.js';
+import { walFailpointHooks } from '../failpoints/wal-failpoints.js';
 import { startHttpServer, type HealthReport } from '../ops/http-server.js';
 import { NodeMetrics } from '../ops/metrics.js';
 import { PeerTransport, type TransportLimits } from '../transport/index.js';
@@ -104,11 +105,9 @@ async function assemble(
   if (failpoints.active) logger.warn({ failpoints: failpoints.describe() }, 'failpoints armed');
   if (config.unsafeLocalReads) logger.warn('UNSAFE: reads are served from local state without ReadIndex (test-only bug switch)');
   const metrics = new NodeMetrics();
+  const walFailpoints = walFailpointHooks(failpoints);
   const opened = await WalDurableLog.open(config.dataDir, { voters, learners: [], votersOutgoing: [] }, {
-    failpoints: {
-      'wal-before-fsync': () => failpoints.hit('wal-before-fsync'),
-      'wal-mid-record': () => failpoints.hit('wal-mid-record'),
-    },
+    ...(walFailpoints !== undefined ? { failpoints: walFailpoints } : {}),
     log: walLog,
   });
   undo.push(() => opened.log.close());
@@ -308,8 +307,9 @@ async function bind<T>(listener: 'peer' | 'client' | 'http', at: HostPort, start
   }
 }
 
-/** Wraps the durable log with fsync timing and the 'wal-after-fsync' failpoint. */
+/** Wraps the durable log with fsync timing and, when armed, the 'wal-after-fsync' failpoint. */
 function instrument(log: WalDurableLog, metrics: NodeMetrics, failpoints: Failpoints): DurableLog {
+  const afterFsync = failpoints.isArmed('wal-after-fsync');
   return {
     storage: log.storage,
     close: () => log.close(),
@@ -321,7 +321,7 @@ function instrument(log: WalDurableLog, metrics: NodeMetrics, failpoints: Failpo
         metrics.walFsyncSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
         metrics.walEntriesPerSync.observe(batch.entries.length);
       }
-      await failpoints.hit('wal-after-fsync');
+      if (afterFsync) await failpoints.hit('wal-after-fsync');
     },
   };
 }

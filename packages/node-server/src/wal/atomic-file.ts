@@ -38,3 +38,31 @@ export async function writeAll(fh: FileHandle, bytes: Uint8Array, position: numb
     done += bytesWritten;
   }
 }
+
+/**
+ * Writes `parts` back to back from `position` in one positional writev (one thread-pool job);
+ * loops like writeAll if the system writes less than asked.
+ */
+export async function writevAll(fh: FileHandle, parts: readonly Uint8Array[], position: number): Promise<void> {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  let done = 0;
+  while (done < total) {
+    const { bytesWritten } = await fh.writev(remainder(parts, done), position + done);
+    done += bytesWritten;
+  }
+}
+
+/** The bytes of `parts` from `skip` on, as views (no copy). */
+function remainder(parts: readonly Uint8Array[], skip: number): Uint8Array[] {
+  if (skip === 0) return [...parts];
+  const out: Uint8Array[] = [];
+  for (const p of parts) {
+    if (skip >= p.length) {
+      skip -= p.length;
+      continue;
+    }
+    out.push(skip > 0 ? p.subarray(skip) : p);
+    skip = 0;
+  }
+  return out;
+}

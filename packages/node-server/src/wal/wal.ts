@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Entry, HardState } from '@kvapp/core';
 import { fsyncDir, writeAll, writeFileAtomic } from './atomic-file.js';
@@ -24,8 +24,13 @@ import {
   segmentName,
   type ScannedRecord,
 } from './segment.js';
+import { SegmentWriter, type SegmentWriteHooks, type SyncMethod } from './segment-writer.js';
 
-/** Named points where the server (driven by the harness) can crash or stall the node. */
+/**
+ * Named points where the server (driven by the harness) can crash or stall the node. A batch
+ * with any of them installed is written the slow way (plain writes, then fdatasync) so that the
+ * hooks can run in between; install them only when armed.
+ */
 export interface WalFailpoints {
   /** After a batch is written, before its fsync: the data is in the page cache only. */
   readonly 'wal-before-fsync'?: () => void | Promise<void>;
@@ -42,6 +47,8 @@ export interface WalOptions {
   readonly batchBytesMax?: number;
   /** Largest record payload; larger ones on disk are treated as corrupt framing. */
   readonly recordBytesMax?: number;
+  /** How a synced batch is made durable (see SyncMethod); `o-dsync` by default. */
+  readonly syncMethod?: SyncMethod;
   readonly failpoints?: WalFailpoints;
   readonly log?: WalLog;
 }
@@ -50,7 +57,8 @@ export const walOptionsDefault = {
   segmentBytesMax: 64 * 1024 * 1024,
   batchBytesMax: 4 * 1024 * 1024,
   recordBytesMax: 16 * 1024 * 1024,
-} as const;
+  syncMethod: 'o-dsync',
+} as const satisfies WalOptions;
 
 export interface TruncatedTail {
   /** Segment whose tail was cut. */
@@ -76,9 +84,12 @@ export interface WalRecovered {
 export interface WalStats {
   /** save()/saveSnapshotMarker() calls made durable. */
   saves: number;
-  /** Group commits: each is one write (two with the mid-record failpoint) and one fsync (none if no save in it asked for sync). */
+  /**
+   * Group commits. A synced one is one O_DSYNC writev (syncMethod `o-dsync`) or one write and one
+   * fdatasync; with failpoints installed, two writes (mid-record) and one fdatasync.
+   */
   batches: number;
-  /** Every fsync, of segments and of the directory (rollover and release fsync too). */
+  /** Every fsync or fdatasync and every O_DSYNC write, of segments and of the directory (open, rollover and release sync too). */
   fsyncs: number;
   bytesWritten: number;
   segments: number;
@@ -119,8 +130,7 @@ interface PendingSave {
  * written together by the next single write and fsync, in call order, up to batchBytesMax.
  */
 export class Wal {
-  private fh: FileHandle;
-  private size: number;
+  private writer: SegmentWriter;
   private salt: number;
   private pending: PendingSave[] = [];
   private flushing: Promise<void> | null = null;
@@ -134,20 +144,25 @@ export class Wal {
   private acceptedMarkerIndex: number;
   private readonly counters: WalStats;
   private readonly opts: Required<Omit<WalOptions, 'failpoints' | 'log'>> & Pick<WalOptions, 'failpoints' | 'log'>;
+  /** The failpoint hooks as the writer runs them; null when none is installed (the fast path). */
+  private readonly hooks: SegmentWriteHooks | null;
 
   private constructor(
     readonly dir: string,
     private readonly segments: SegmentInfo[],
-    fh: FileHandle,
-    size: number,
+    writer: SegmentWriter,
     salt: number,
     recovered: WalRecovered,
     opts: Wal['opts'],
     fsyncs: number,
   ) {
-    this.fh = fh;
-    this.size = size;
+    this.writer = writer;
     this.salt = salt;
+    const midRecord = opts.failpoints?.['wal-mid-record'];
+    const beforeSync = opts.failpoints?.['wal-before-fsync'];
+    this.hooks = midRecord === undefined && beforeSync === undefined
+      ? null
+      : { ...(midRecord !== undefined ? { midRecord } : {}), ...(beforeSync !== undefined ? { beforeSync } : {}) };
     this.opts = opts;
     this.durableHardState = recovered.hardState;
     this.durableMarker = recovered.snapshotMarker;
@@ -174,9 +189,9 @@ export class Wal {
       const salt = newSalt();
       fsyncs += await writeFileAtomic(dir, segmentName(1), encodeSegmentHeader({ seq: 1, salt }));
       const path = join(dir, segmentName(1));
-      const fh = await open(path, 'r+');
+      const writer = await SegmentWriter.open(path, SEGMENT_HEADER_BYTES, opts.syncMethod, opts.batchBytesMax);
       const recovered: WalRecovered = { hardState: null, entries: [], snapshotMarker: null, truncatedTail: null };
-      const wal = new Wal(dir, [{ seq: 1, path, entryIndexMax: 0 }], fh, SEGMENT_HEADER_BYTES, salt, recovered, opts, fsyncs);
+      const wal = new Wal(dir, [{ seq: 1, path, entryIndexMax: 0 }], writer, salt, recovered, opts, fsyncs);
       return { wal, recovered };
     }
     const replay = new Replay();
@@ -206,8 +221,14 @@ export class Wal {
     }
     const recovered: WalRecovered = { ...replay.finish(dir), truncatedTail };
     const last = segments.at(-1)!;
-    const fh = await open(last.path, 'r+');
-    const wal = new Wal(dir, segments, fh, lastSize, lastSalt, recovered, opts, fsyncs);
+    if (truncatedTail === null) {
+      // The previous process may have died with unsynced bytes in the page cache. Later synced
+      // batches (O_DSYNC) promise only their own bytes, so make the whole file durable now.
+      await datasyncFile(last.path);
+      fsyncs++;
+    }
+    const writer = await SegmentWriter.open(last.path, lastSize, opts.syncMethod, opts.batchBytesMax);
+    const wal = new Wal(dir, segments, writer, lastSalt, recovered, opts, fsyncs);
     log('info', 'WAL recovered', {
       dir,
       segments: segments.length,
@@ -295,7 +316,7 @@ export class Wal {
       while (this.flushing !== null) await this.flushing;
     }
     // A failed WAL closed its file when it failed.
-    if (this.state !== 'failed') await this.fh.close();
+    if (this.state !== 'failed') await this.writer.close();
     this.state = 'closed';
   }
 
@@ -361,7 +382,7 @@ export class Wal {
 
   private async writeBatch(batch: PendingSave[]): Promise<void> {
     const bytes = batch.reduce((n, p) => n + p.bytes, 0);
-    if (this.size > SEGMENT_HEADER_BYTES && this.size + bytes > this.opts.segmentBytesMax) await this.rollover();
+    if (this.writer.size > SEGMENT_HEADER_BYTES && this.writer.size + bytes > this.opts.segmentBytesMax) await this.rollover();
     const buf = new Uint8Array(bytes);
     let at = 0;
     let lastFrameAt = 0;
@@ -373,22 +394,11 @@ export class Wal {
         at += frame.length;
       }
     }
-    const midRecord = this.opts.failpoints?.['wal-mid-record'];
-    if (midRecord !== undefined) {
-      const split = lastFrameAt + Math.max(1, Math.floor((bytes - lastFrameAt) / 2));
-      await writeAll(this.fh, buf.subarray(0, split), this.size);
-      await midRecord();
-      await writeAll(this.fh, buf.subarray(split), this.size + split);
-    } else {
-      await writeAll(this.fh, buf, this.size);
-    }
-    this.size += bytes;
+    const sync = batch.some((p) => p.sync);
+    this.counters.fsyncs += this.hooks === null
+      ? await this.writer.append(buf, sync)
+      : await this.writer.appendWithHooks(buf, lastFrameAt, sync, this.hooks);
     this.counters.bytesWritten += bytes;
-    if (batch.some((p) => p.sync)) {
-      await this.opts.failpoints?.['wal-before-fsync']?.();
-      await this.fh.datasync();
-      this.counters.fsyncs++;
-    }
     this.counters.batches++;
     this.counters.saves += batch.length;
     const active = this.segments.at(-1)!;
@@ -397,9 +407,12 @@ export class Wal {
 
   /**
    * Starts a new segment that repeats the durable hard state and snapshot marker, so that any
-   * older segment can be deleted once a snapshot covers its entries.
+   * older segment can be deleted once a snapshot covers its entries. The old segment's unsynced
+   * tail (commit-only saves) is synced first: a later power loss must not tear a segment that is
+   * no longer the last, which recovery would refuse as corruption.
    */
   private async rollover(): Promise<void> {
+    this.counters.fsyncs += await this.writer.syncAll();
     const seq = this.segments.at(-1)!.seq + 1;
     const salt = newSalt();
     const parts: Uint8Array[] = [encodeSegmentHeader({ seq, salt })];
@@ -408,10 +421,9 @@ export class Wal {
     const bytes = concat(parts);
     this.counters.fsyncs += await writeFileAtomic(this.dir, segmentName(seq), bytes);
     const path = join(this.dir, segmentName(seq));
-    const fh = await open(path, 'r+');
-    await this.fh.close();
-    this.fh = fh;
-    this.size = bytes.length;
+    const writer = await SegmentWriter.open(path, bytes.length, this.opts.syncMethod, this.opts.batchBytesMax);
+    await this.writer.close();
+    this.writer = writer;
     this.salt = salt;
     this.segments.push({ seq, path, entryIndexMax: 0 });
     this.opts.log?.('info', 'WAL segment rolled over', { file: path });
@@ -423,7 +435,7 @@ export class Wal {
     this.opts.log?.('warn', 'WAL failed', { dir: this.dir, err: String(err) });
     for (const p of [...batch, ...this.pending]) p.reject(this.failure);
     this.pending = [];
-    this.fh.close().catch(() => {});
+    this.writer.closeQuietly();
   }
 }
 
@@ -484,6 +496,15 @@ async function cutTail(path: string, buf: Uint8Array, offset: number, reason: st
   }
   await fsyncDir(join(path, '..'));
   return { file: path, offset, bytes: cut.length, brokenFile, reason };
+}
+
+async function datasyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

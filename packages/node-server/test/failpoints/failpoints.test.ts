@@ -1,5 +1,6 @@
 import t from 'tap';
 import { FailpointError, Failpoints, type FailpointEffects } from '../../src/failpoints/failpoints.js';
+import { walFailpointHooks } from '../../src/failpoints/wal-failpoints.js';
 
 function fake(randomValue = 0): FailpointEffects & { log: string[] } {
   const log: string[] = [];
@@ -61,4 +62,16 @@ t.test('bad specs are refused with the reason', async (t) => {
   t.throws(() => new Failpoints('before-apply=explode'), FailpointError);
   t.throws(() => new Failpoints('before-apply=crash@0%'), FailpointError);
   t.same(new Failpoints('before-apply=crash@50%').describe(), ['before-apply=crash@50%']);
+});
+
+t.test('the WAL gets hooks only for its armed failpoints, none at all when none is armed', async (t) => {
+  t.equal(walFailpointHooks(new Failpoints(undefined, fake())), undefined, 'no spec: no hooks');
+  t.equal(walFailpointHooks(new Failpoints('before-apply=crash,wal-after-fsync=stall:5', fake())), undefined, 'others armed: no WAL hooks');
+  const effects = fake();
+  const hooks = walFailpointHooks(new Failpoints('wal-mid-record=stall:7', effects));
+  t.strictSame(Object.keys(hooks ?? {}), ['wal-mid-record']);
+  await hooks?.['wal-mid-record']?.();
+  t.same(effects.log, ['sleep 7'], 'the hook fires the armed action');
+  const both = walFailpointHooks(new Failpoints('wal-before-fsync=crash@50%,wal-mid-record=exit:2', fake()));
+  t.strictSame(Object.keys(both ?? {}).sort(), ['wal-before-fsync', 'wal-mid-record']);
 });

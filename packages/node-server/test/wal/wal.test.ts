@@ -104,6 +104,72 @@ t.test('sync: false writes without an fsync unless a synced save shares the batc
   t.strictSame((await reopen(dir)).hardState, hs(1, 1, 1));
 });
 
+t.test('O_DSYNC: unsynced bytes are rewritten in place by the next synced batch, not appended again', async (t) => {
+  const dir = tmpDir(t);
+  const { wal } = await Wal.open(dir);
+  await wal.save(hs(1, 1, 0), [e(1)]);
+  await wal.save(hs(1, 1, 1), [], { sync: false });
+  await wal.save(hs(1, 1, 1), [], { sync: false });
+  const unsyncedEnd = statSync(seg1(dir)).size;
+  await wal.save(null, [e(2)]);
+  t.equal(statSync(seg1(dir)).size, unsyncedEnd + entryRecordBytes(), 'the file grew by the new record only');
+  await wal.close();
+  const recovered = await reopen(dir);
+  t.strictSame(ids(recovered.entries), ['1@1', '2@1']);
+  t.strictSame(recovered.hardState, hs(1, 1, 1));
+  t.equal(recovered.truncatedTail, null);
+});
+
+t.test('unsynced saves beyond batchBytesMax are written durably, so the bytes kept for rewriting stay bounded', async (t) => {
+  const dir = tmpDir(t);
+  const hardStateRecordBytes = FRAME_HEADER_BYTES + 24;
+  const { wal } = await Wal.open(dir, { batchBytesMax: 3 * hardStateRecordBytes });
+  const base = wal.stats().fsyncs;
+  for (let commit = 1; commit <= 3; commit++) await wal.save(hs(1, 1, commit), [], { sync: false });
+  t.equal(wal.stats().fsyncs - base, 0, 'three fit: no sync');
+  await wal.save(hs(1, 1, 4), [], { sync: false });
+  t.equal(wal.stats().fsyncs - base, 1, 'the fourth would not fit: written durably with the three');
+  await wal.save(hs(1, 1, 5), [], { sync: false });
+  t.equal(wal.stats().fsyncs - base, 1, 'and the count starts again');
+  await wal.close();
+  t.strictSame((await reopen(dir)).hardState, hs(1, 1, 5));
+});
+
+t.test('rollover first syncs the unsynced tail of the segment it leaves', async (t) => {
+  const dir = tmpDir(t);
+  const opts = { segmentBytesMax: SEGMENT_HEADER_BYTES + 2 * entryRecordBytes() };
+  const { wal } = await Wal.open(dir, opts);
+  await wal.save(hs(1, 1, 0), [e(1)]);
+  await wal.save(hs(1, 1, 1), [], { sync: false });
+  const before = wal.stats();
+  await wal.save(null, [e(2), e(3)]);
+  const after = wal.stats();
+  t.equal(after.segments - before.segments, 1, 'rolled over');
+  // The old tail's fdatasync, the new segment's file and directory fsyncs, the batch's sync.
+  t.equal(after.fsyncs - before.fsyncs, 4);
+  await wal.close();
+  const recovered = await reopen(dir, opts);
+  t.strictSame(ids(recovered.entries), ['1@1', '2@1', '3@1']);
+  t.strictSame(recovered.hardState, hs(1, 1, 1));
+});
+
+t.test('syncMethod fdatasync: the same contract (round trip, unsynced then synced, torn tail cut)', async (t) => {
+  const dir = tmpDir(t);
+  const opts: WalOptions = { syncMethod: 'fdatasync' };
+  const { wal } = await Wal.open(dir, opts);
+  await wal.save(hs(1, 1, 0), range(1, 3));
+  await wal.save(hs(1, 1, 2), [], { sync: false });
+  const base = wal.stats().fsyncs;
+  await wal.save(null, [e(4)]);
+  t.equal(wal.stats().fsyncs - base, 1);
+  await wal.close();
+  truncateSync(seg1(dir), statSync(seg1(dir)).size - 2);
+  const recovered = await reopen(dir, opts);
+  t.strictSame(ids(recovered.entries), ['1@1', '2@1', '3@1']);
+  t.strictSame(recovered.hardState, hs(1, 1, 2));
+  t.ok(recovered.truncatedTail !== null);
+});
+
 t.test('group commit respects batchBytesMax', async (t) => {
   const dir = tmpDir(t);
   const { wal } = await Wal.open(dir, { batchBytesMax: 3 * entryRecordBytes() });
