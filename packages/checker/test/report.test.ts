@@ -9,6 +9,7 @@ import { simulate, toEvents } from '../src/generate.js';
 import { inject } from '../src/inject.js';
 import { historyFromEvents } from '../src/read-history.js';
 import { renderReport } from '../src/report.js';
+import { seededRng } from '@kvapp/core';
 
 // Debian's chromium (scripts/ensure-chromium.sh installs it). Missing chromium is a failure, not a skip.
 const chromiumPath = '/usr/bin/chromium';
@@ -17,8 +18,8 @@ const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgro
 
 t.test('the report draws the failing key, marks the witness and steps through it', async (t) => {
   t.ok(existsSync(chromiumPath), `${chromiumPath} exists (run scripts/ensure-chromium.sh)`);
-  const ops = simulate({ seed: 11, clients: 4, keys: 2, ops: 300 });
-  t.ok(inject(ops, 'stale-read', 11, 0.5) >= 0);
+  const ops = simulate({ rng: seededRng(11), clients: 4, keys: 2, ops: 300 });
+  t.ok(inject(ops, 'stale-read', seededRng(11), 0.5) >= 0);
   const history = historyFromEvents(toEvents(ops));
   const result = await checkHistory(history);
   t.equal(result.valid, false);
@@ -69,4 +70,21 @@ t.test('the report draws the failing key, marks the witness and steps through it
   t.equal(await section.locator('.op-bar.linearized').count(), n);
   t.same(requests, [], 'no network requests');
   t.same(errors, [], 'no script errors');
+});
+
+t.test('a delete in the witness is named, and the value after it is absent', async (t) => {
+  const e = (process: number, type: string, f: string, value: unknown, i: number): Record<string, unknown> =>
+    ({ process, type, f, key: 'x', value, time: i * 1000, index: i });
+  const history = historyFromEvents([
+    e(1, 'invoke', 'write', 'a', 0), e(1, 'ok', 'write', 'a', 1),
+    e(1, 'invoke', 'delete', null, 2), e(1, 'ok', 'delete', null, 3),
+    e(2, 'invoke', 'read', null, 4), e(2, 'ok', 'read', 'a', 5),
+  ]);
+  const result = await checkHistory(history);
+  t.equal(result.valid, false, 'a read of the deleted value after the delete is not linearizable');
+  const w = result.witnesses[0]!;
+  t.same(w.valuesAfter, ['a', null], 'the prefix: the write, then the delete leaves the key absent');
+  t.match(w.message, /the value is absent; read → "a" \(process 2, lines 5–6\) cannot be placed/);
+  const html = renderReport(history, result, 'delete.jsonl');
+  t.match(html, /delete \(process 1, lines 3–4\)/, 'the report labels the delete');
 });
