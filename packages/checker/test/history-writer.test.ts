@@ -16,7 +16,7 @@ t.test('the writer makes events the reader pairs back into the same operations',
   events.push(w.invoke(++time, 0, 'read', 'k'));
   events.push(w.ok(++time, 0, null));
   events.push(w.invoke(++time, 1, 'write', 'k', 7));
-  events.push(w.info(++time, 1, 'timeout'));
+  events.push(w.info(time + 1, 1, 'timeout'));
   t.same(events.map((e) => e.index), [...events.keys()], 'index counts the events from 0');
   t.equal(w.events, events.length);
   t.same(events[3], { process: 0, type: 'ok', f: 'write', key: 'k', value: 'a', time: 4, index: 3 }, 'a completion repeats the invocation');
