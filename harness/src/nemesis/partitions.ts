@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { seededRng } from '@kvapp/core';
 
 /**
  * Partition shapes as sets of directed node→node links to cut (blackhole). Pure and seeded: the
@@ -15,16 +16,10 @@ export interface DirectedLink {
 /** Uniform in [0, 1). */
 export type Random = () => number;
 
-/** mulberry32: small, fast, good enough to pick partitions; a seed reproduces a sequence. */
+/** The run's stream from kvapp's one seeded generator (@kvapp/core's seededRng): a seed reproduces a sequence. */
 export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = seededRng(seed);
+  return () => rng.next();
 }
 
 export type Partition =

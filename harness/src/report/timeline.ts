@@ -139,6 +139,7 @@ export function opTip(op: Operation): string {
   let what: string;
   if (op.f === 'read') what = `read ${op.key}${op.status === 'ok' ? ` → ${show(op.output)}` : ''}`;
   else if (op.f === 'write') what = `write ${op.key} = ${show(op.input as Value)}`;
+  else if (op.f === 'delete') what = `delete ${op.key}`;
   else {
     const [e, n] = op.input as readonly [Value | null, Value];
     what = `cas ${op.key} ${show(e)} → ${show(n)}`;

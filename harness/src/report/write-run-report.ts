@@ -65,7 +65,7 @@ export async function writeRunReport(dir: string, options: RunReportOptions = {}
   });
 
   // When results.json is missing, the same figures the run would have written, from the same code.
-  const completed = files.history ? operations(files.history.events) : [];
+  const completed = files.history ? operations(files.history.operations) : [];
   const html = renderPage({
     dir,
     results: r,

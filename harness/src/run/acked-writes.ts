@@ -1,103 +1,73 @@
+import type { Operation, Value } from '@kvapp/checker';
+
 /**
- * The acked-writes check: every acknowledged write is either visible in the final read of its key
- * or overwritten by a write that may come later. Sound by construction — it never flags a
- * linearizable history (see harness/README.md, "Acked-writes rule", and the property test).
+ * The acked-writes check: every acknowledged write or delete is either visible in the final read
+ * of its key or overwritten by a write that may come later. Sound by construction — it never flags
+ * a linearizable history (see harness/README.md, "Acked-writes rule", and the property test).
  *
+ * It reads the operations as @kvapp/checker pairs them, and takes the real-time order from the
+ * history's order as the checker does (Operation.call and Operation.ret, event positions).
+ * A write writes its value, a cas its new value, a delete absent (null).
  * Per key, with R the final read (the last `ok` read by a final process), F the value it read:
- * - an acknowledged write W is an `ok` write or `ok` cas (its new value) that completed before R
- *   was invoked — so in any linearization W precedes R;
- * - a possible writer of F is a write or cas with new value F whose outcome is `ok` or `info`
- *   (or never came): a `fail` certainly did not happen;
- * - W is LOST when F is null (nothing here deletes, so an effective W leaves a value), or when
- *   every possible writer X of F completed strictly before W was invoked (or there is none).
- * Why sound: in a linearization, R returns the value of the last effective write X* before R;
- * W is before R, so W = X* or W is before X*; then inv(W) <= lin(W) <= lin(X*) <= comp(X*), i.e.
- * X* is a possible writer of F that did not complete strictly before W was invoked.
+ * - an acknowledged write W is an `ok` write, cas or delete that completed before R was invoked —
+ *   so in any linearization W precedes R;
+ * - a possible writer of F is a write, cas or delete that writes F and whose outcome is `ok` or
+ *   `info` (or never came): a `fail` certainly did not happen;
+ * - W is LOST when every possible writer X of F completed strictly before W was invoked (or
+ *   there is none). So F = null with no delete that may come after W loses W.
+ * Why sound: in a linearization, R returns the value of the last effective write X* before R (W
+ * itself or a later one: W was effective and precedes R); then inv(W) <= lin(W) <= lin(X*) <=
+ * comp(X*), i.e. X* is a possible writer of F that did not complete strictly before W was invoked.
  */
 
-type Value = string | number;
-
-export interface CheckEvent {
-  readonly process: number | string;
-  readonly type: 'invoke' | 'ok' | 'fail' | 'info';
-  readonly f: 'read' | 'write' | 'cas';
-  readonly key: string;
-  readonly value: unknown;
-  readonly time: number;
-}
-
 export interface AckedWritesResult {
-  /** Acknowledged writes checked (on keys with a final read). */
+  /** Acknowledged writes and deletes checked (on keys with a final read). */
   readonly checked: number;
   readonly lost: number;
   readonly lostKeys: string[];
-  /** The lost writes, for the report: key, value written, and the final value. */
-  readonly lostWrites: { key: string; value: Value; final: Value | null }[];
+  /** The lost writes, for the report: key, value written (null: a delete), and the final value. */
+  readonly lostWrites: { key: string; value: Value | null; final: Value | null }[];
 }
 
-interface Op {
-  readonly process: number | string;
-  readonly f: 'read' | 'write' | 'cas';
-  readonly key: string;
-  readonly input: unknown;
-  readonly invoke: number;
-  /** Infinity when it never completed or ended `info`. */
-  complete: number;
-  status: 'pending' | 'ok' | 'fail' | 'info';
-  output: unknown;
-}
-
-function writtenValue(op: Op): Value | undefined {
+/** What `op` writes when it takes effect (null: absent), or undefined for a read. */
+function writtenValue(op: Operation): Value | null | undefined {
   if (op.f === 'write') return op.input as Value;
-  if (op.f === 'cas') return (op.input as [Value | null, Value])[1];
+  if (op.f === 'cas') return (op.input as readonly [Value | null, Value])[1];
+  if (op.f === 'delete') return null;
   return undefined;
 }
 
 /** `finalProcesses`: the processes that made the final reads (after heal and quiet). */
-export function checkAckedWrites(events: Iterable<CheckEvent>, finalProcesses: ReadonlySet<number | string>): AckedWritesResult {
-  const open = new Map<number | string, Op>();
-  const byKey = new Map<string, Op[]>();
-  for (const e of events) {
-    if (e.type === 'invoke') {
-      const op: Op = { process: e.process, f: e.f, key: e.key, input: e.value, invoke: e.time, complete: Infinity, status: 'pending', output: null };
-      open.set(e.process, op);
-      let list = byKey.get(e.key);
-      if (list === undefined) byKey.set(e.key, (list = []));
-      list.push(op);
-      continue;
-    }
-    const op = open.get(e.process);
-    if (op === undefined) continue;
-    open.delete(e.process);
-    op.status = e.type;
-    if (e.type !== 'info') op.complete = e.time;
-    op.output = e.value;
+export function checkAckedWrites(operations: readonly Operation[], finalProcesses: ReadonlySet<number | string>): AckedWritesResult {
+  const byKey = new Map<string, Operation[]>();
+  for (const op of operations) {
+    let list = byKey.get(op.key);
+    if (list === undefined) byKey.set(op.key, (list = []));
+    list.push(op);
   }
 
   let checked = 0;
   const lostKeys: string[] = [];
   const lostWrites: AckedWritesResult['lostWrites'] = [];
   for (const [key, ops] of byKey) {
-    let final: Op | null = null;
+    let final: Operation | null = null;
     for (const op of ops) {
-      if (op.f === 'read' && op.status === 'ok' && finalProcesses.has(op.process) && (final === null || op.invoke > final.invoke)) final = op;
+      if (op.f === 'read' && op.status === 'ok' && finalProcesses.has(op.process) && (final === null || op.call > final.call)) final = op;
     }
     if (final === null) continue;
-    const finalValue = final.output as Value | null;
-    const acked = ops.filter((op) => op.f !== 'read' && op.status === 'ok' && op.complete < final.invoke);
+    const finalValue = final.output;
+    const acked = ops.filter((op) => op.f !== 'read' && op.status === 'ok' && op.ret < final.call);
     checked += acked.length;
     if (acked.length === 0) continue;
-    // The latest completion among the possible writers of the final value.
-    let writerCompleteMax = -Infinity;
-    if (finalValue !== null) {
-      for (const op of ops) {
-        if (op.f === 'read' || op.status === 'fail') continue;
-        if (writtenValue(op) === finalValue && op.complete > writerCompleteMax) writerCompleteMax = op.complete;
-      }
+    // The latest completion (Infinity: info or never) among the possible writers of the final value.
+    let writerRetMax = -Infinity;
+    for (const op of ops) {
+      if (op.f === 'read' || op.status === 'fail' || op.status === 'mismatch') continue;
+      if (writtenValue(op) === finalValue && op.ret > writerRetMax) writerRetMax = op.ret;
     }
     let lostHere = 0;
     for (const w of acked) {
-      if (finalValue === null || writerCompleteMax < w.invoke) {
+      if (writerRetMax < w.call) {
         lostHere += 1;
         lostWrites.push({ key, value: writtenValue(w)!, final: finalValue });
       }

@@ -1,5 +1,5 @@
 export * from './types.js';
 export { runScenario, type RunResultFile } from './run-scenario.js';
 export { KvCluster, nodeCliPath, type KvClusterOptions, type NodeHealth } from './kv-cluster.js';
-export { checkAckedWrites, type AckedWritesResult, type CheckEvent } from './acked-writes.js';
+export { checkAckedWrites, type AckedWritesResult } from './acked-writes.js';
 export { answered, availability, availabilityUnderFaults, latency, opCounts, operations } from './summary.js';

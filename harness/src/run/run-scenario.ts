@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkFile } from '@kvapp/checker';
+import { checkHistory, readHistoryFile, type History } from '@kvapp/checker';
 import { KvClient } from '@kvapp/client';
 import { RunClock } from '../history/run-clock.js';
 import { HistoryRecorder } from '../history/recorder.js';
-import type { HistoryEvent } from '../history/recorder.js';
 import { NemesisLog } from '../history/nemesis-log.js';
 import { writeRunReport } from '../report/write-run-report.js';
 import type { NemesisEvent } from '../history/nemesis-log.js';
@@ -102,7 +101,7 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
   let nemesisNow: string | null = null;
   let cluster: KvCluster | null = null;
   let workload: Workload | null = null;
-  const finalProcesses = new Set<number>();
+  const finalProcesses = new Set<number | string>();
   let finalOps = 0;
   let finalOk = 0;
   const progress = (): void => {
@@ -206,26 +205,34 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
   options.signal?.removeEventListener('abort', onAbort);
 
   setPhase('check');
-  const events = readJsonl<HistoryEvent>(historyPath);
   const nemesisEvents = readJsonl<NemesisEvent>(nemesisPath);
+  // The recorder's history read back by the checker's reader: the checker, the acked-writes check
+  // and the figures all see the operations as it pairs them.
+  let history: History | null = null;
+  try {
+    history = await readHistoryFile(historyPath);
+  } catch (err) {
+    error ??= `history unreadable: ${(err as Error).message}`;
+  }
   let checker: RunResult['checker'] = { valid: 'unknown', ops: 0, keys: 0, ms: 0, failedKeys: [] };
   let acked: RunResult['ackedWrites'] = { checked: 0, lost: 0, lostKeys: [] };
-  if (error === undefined) {
+  if (error === undefined && history !== null) {
     try {
-      const r = await checkFile(historyPath, { timeoutMs: checkTimeoutMs });
+      const r = await checkHistory(history, { timeoutMs: checkTimeoutMs });
       checker = { valid: r.valid, ops: r.ops, keys: r.keys, ms: r.ms, failedKeys: [...r.failedKeys] };
-      const a = checkAckedWrites(events, finalProcesses);
+      const a = checkAckedWrites(history.operations, finalProcesses);
       acked = { checked: a.checked, lost: a.lost, lostKeys: a.lostKeys };
       if (a.lost > 0) writeFileSync(join(dir, 'lost-writes.json'), `${JSON.stringify(a.lostWrites, null, 2)}\n`);
     } catch (err) {
       error = `check failed: ${(err as Error).stack ?? String(err)}`;
     }
   }
-  const ops = operations(events);
+  const ops = history === null ? [] : operations(history.operations);
   const workloadOps = ops.filter((o) => !finalProcesses.has(o.process));
   const verdict: RunResult['verdict'] = error !== undefined || checker.valid === 'unknown'
     ? 'unknown'
     : checker.valid === false || acked.lost > 0 ? 'invalid' : 'valid';
+  const events = history?.events ?? [];
   const endNs = events.length > 0 ? events[events.length - 1]!.time : clock.now();
 
   const base: RunResultFile = {

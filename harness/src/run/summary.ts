@@ -1,22 +1,12 @@
+import type { Operation, ProcessId } from '@kvapp/checker';
 import type { ErrorCode } from '@kvapp/client';
 import type { NemesisEvent } from '../history/nemesis-log.js';
 import type { AvailabilityPeriod, LatencySummary, OpCounts, RunResult } from './types.js';
 
-/**
- * What these figures read of a history event: the recorder's events during a run and a
- * history.jsonl read back by the report alike, so results.json and the report agree.
- */
-export interface EventLike {
-  readonly process: number | string;
-  readonly type: 'invoke' | 'ok' | 'fail' | 'info';
+interface Completed {
+  readonly process: ProcessId;
   readonly f: string;
-  readonly time: number;
-  readonly error?: string;
-}
-
-interface Completed<P extends number | string = number | string> {
-  readonly process: P;
-  readonly f: string;
+  /** Times (run clock, ns) of the invocation and the completion; null for an `info` or none. */
   readonly invoke: number;
   readonly complete: number | null;
   readonly type: 'ok' | 'fail' | 'info';
@@ -24,25 +14,19 @@ interface Completed<P extends number | string = number | string> {
   readonly error?: string;
 }
 
-/** Pairs each invoke with its completion; an invoke never completed counts as info. */
-export function operations<P extends number | string>(events: readonly (EventLike & { readonly process: P })[]): Completed<P>[] {
-  const open = new Map<P, EventLike & { readonly process: P }>();
-  const out: Completed<P>[] = [];
-  for (const e of events) {
-    if (e.type === 'invoke') {
-      open.set(e.process, e);
-      continue;
-    }
-    const inv = open.get(e.process);
-    if (inv === undefined) continue;
-    open.delete(e.process);
-    out.push({
-      process: e.process, f: e.f, invoke: inv.time, complete: e.type === 'info' ? null : e.time, type: e.type,
-      ...(e.error === undefined ? {} : { error: e.error }),
-    });
-  }
-  for (const inv of open.values()) out.push({ process: inv.process, f: inv.f, invoke: inv.time, complete: null, type: 'info' });
-  return out;
+/**
+ * The figures' view of the operations as @kvapp/checker pairs them (the recorder's history read
+ * back, in the run and in the report alike, so results.json and the report agree): a cas-mismatch
+ * is a `fail`, an operation never completed is `info`.
+ */
+export function operations(ops: readonly Operation[]): Completed[] {
+  return ops.map((op) => {
+    const type = op.status === 'ok' ? 'ok' : op.status === 'info' ? 'info' : 'fail';
+    return {
+      process: op.process, f: op.f, invoke: op.callTime, complete: type === 'info' ? null : op.retTime, type,
+      ...(op.error === undefined ? {} : { error: op.error }),
+    };
+  });
 }
 
 export function opCounts(ops: readonly Completed[]): RunResult['ops'] {

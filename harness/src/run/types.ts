@@ -13,6 +13,8 @@ export interface WorkloadRates {
   readonly read: number;
   readonly write: number;
   readonly cas: number;
+  /** Deletes; 0 when absent, so rates written before deletes existed keep their meaning. */
+  readonly delete?: number;
 }
 
 export interface ScenarioSpec {

@@ -36,7 +36,7 @@ export interface Pin {
   readonly share: number;
 }
 
-const defaultRates: WorkloadRates = { read: 0.5, write: 0.3, cas: 0.2 };
+const defaultRates: WorkloadRates = { read: 0.5, write: 0.25, cas: 0.2, delete: 0.05 };
 /** How many recent values per key a cas may expect. */
 const recentValuesMax = 4;
 
@@ -45,7 +45,7 @@ export function keyName(i: number): string {
 }
 
 /**
- * Concurrent clients doing read, write and cas on keys k0..k(keys-1), recording the history.
+ * Concurrent clients doing read, write, cas and delete on keys k0..k(keys-1), recording the history.
  * Each logical process (a number in the history) has its own KvClient with sessions; when an
  * operation ends indeterminate it is recorded as `info`, the process is retired, and the client
  * goes on as a fresh process with a fresh KvClient. Written values are `<process>-<counter>`, so
@@ -66,7 +66,7 @@ export class Workload {
   constructor(private readonly o: WorkloadOptions) {
     assert.ok(o.keys >= 1 && o.clients >= 1, 'a workload needs keys and clients');
     this.rates = o.rates ?? defaultRates;
-    const total = this.rates.read + this.rates.write + this.rates.cas;
+    const total = this.rates.read + this.rates.write + this.rates.cas + (this.rates.delete ?? 0);
     assert.ok(total > 0, 'rates must not all be zero');
     this.opDeadlineMs = o.opDeadlineMs ?? 1500;
     this.thinkMsMax = 2000 / (o.opsPerSecondMax ?? 40);
@@ -131,6 +131,10 @@ export class Workload {
         await rec.invoke(proc, 'write', key, value);
         outcome = await client.put(key, value);
         if (outcome.status === 'ok') this.remember(key, value);
+      } else if (f === 'delete') {
+        await rec.invoke(proc, 'delete', key);
+        outcome = await client.delete(key);
+        if (outcome.status === 'ok') this.remember(key, null);
       } else {
         const value = `${proc}-${++counter}`;
         const expected = this.pickExpected(key);
@@ -169,10 +173,11 @@ export class Workload {
     this.dropClient(pinned?.client ?? null);
   }
 
-  private pickF(): 'read' | 'write' | 'cas' {
+  private pickF(): 'read' | 'write' | 'cas' | 'delete' {
     const { read, write, cas } = this.rates;
-    const r = this.o.random() * (read + write + cas);
-    return r < read ? 'read' : r < read + write ? 'write' : 'cas';
+    const del = this.rates.delete ?? 0;
+    const r = this.o.random() * (read + write + cas + del);
+    return r < read ? 'read' : r < read + write ? 'write' : r < read + write + cas ? 'cas' : 'delete';
   }
 
   /** A value recently seen for the key, so a fair share of cas operations can succeed. */

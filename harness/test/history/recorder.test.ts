@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HistoryRecorder } from '../../src/history/recorder.js';
-import type { HistoryEvent } from '../../src/history/recorder.js';
+import type { HistoryEvent } from '@kvapp/checker';
 import { RunClock } from '../../src/history/run-clock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kvapp-history-'));
@@ -55,6 +55,23 @@ t.test('writes the format of docs/history-format.md exactly', async (t) => {
     '{"process":2,"type":"info","f":"read","key":"k2","value":null,"time":10000,"index":9}',
   ]);
   t.same(await h.close(), summary, 'close is idempotent');
+});
+
+t.test('a delete is invoked and completes with value null', async (t) => {
+  const path = nextPath();
+  const h = new HistoryRecorder(path, { clock: fakeClock() });
+  const p0 = h.newProcess();
+  await h.invoke(p0, 'delete', 'k1');
+  await h.ok(p0);
+  t.throws(() => h.invoke(p0, 'delete', 'k1', 'x' as never), /a delete is invoked with value null/);
+  await h.invoke(p0, 'delete', 'k2');
+  t.throws(() => h.ok(p0, null), /only a read/, 'a delete completes without a value');
+  await h.close();
+  t.strictSame(lines(path).slice(0, 2), [
+    '{"process":0,"type":"invoke","f":"delete","key":"k1","value":null,"time":1000,"index":0}',
+    '{"process":0,"type":"ok","f":"delete","key":"k1","value":null,"time":2000,"index":1}',
+  ]);
+  t.match(lines(path).slice(2), [/"type":"invoke","f":"delete","key":"k2"/, /"type":"info","f":"delete","key":"k2","value":null/]);
 });
 
 t.test('the rules are enforced', async (t) => {

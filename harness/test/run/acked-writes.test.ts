@@ -1,15 +1,19 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { checkHistory } from '@kvapp/checker';
-import { checkAckedWrites } from '../../src/run/acked-writes.js';
-import type { CheckEvent } from '../../src/run/acked-writes.js';
+import { checkHistory, historyFromEvents, type HistoryEvent } from '@kvapp/checker';
+import { checkAckedWrites as checkOperations, type AckedWritesResult } from '../../src/run/acked-writes.js';
+
+/** The check on raw events, paired by the checker's reader as the run does. */
+type CheckEvent = Omit<HistoryEvent, 'value'> & { readonly value: unknown };
+const checkAckedWrites = (events: readonly CheckEvent[], finals: ReadonlySet<number>): AckedWritesResult =>
+  checkOperations(historyFromEvents(events).operations, finals);
 
 type V = string | null;
 
 interface SimOp {
   process: number;
   key: string;
-  f: 'read' | 'write' | 'cas';
+  f: 'read' | 'write' | 'cas' | 'delete';
   input: V | [V, string];
   start: number;
   lin: number;
@@ -24,7 +28,7 @@ interface SimOp {
 interface Plan {
   clients: number;
   keys: number;
-  steps: { client: number; key: number; f: 0 | 1 | 2; think: number; d1: number; d2: number; info: boolean; effective: boolean; returns: boolean; pick: number }[];
+  steps: { client: number; key: number; f: 0 | 1 | 2 | 3; think: number; d1: number; d2: number; info: boolean; effective: boolean; returns: boolean; pick: number }[];
 }
 
 const planArb: fc.Arbitrary<Plan> = fc.record({
@@ -34,7 +38,7 @@ const planArb: fc.Arbitrary<Plan> = fc.record({
     fc.record({
       client: fc.nat(3),
       key: fc.nat(2),
-      f: fc.constantFrom<0 | 1 | 2>(0, 1, 2),
+      f: fc.constantFrom<0 | 1 | 2 | 3>(0, 1, 2, 0, 1, 2, 3),
       think: fc.integer({ min: 0, max: 20 }),
       d1: fc.integer({ min: 1, max: 30 }),
       d2: fc.integer({ min: 1, max: 30 }),
@@ -65,13 +69,13 @@ function simulate(plan: Plan): { events: CheckEvent[]; finals: Set<number>; fina
     const lin = start + s.d1;
     const info = s.info && s.pick % 5 === 0;
     const end = info && !s.returns ? null : lin + s.d2;
-    const f = (['read', 'write', 'cas'] as const)[s.f];
+    const f = (['read', 'write', 'cas', 'delete'] as const)[s.f];
     const seen = written.get(key) ?? [];
     const value = `v${n}`;
     let input: SimOp['input'] = null;
     if (f === 'write') input = value;
     if (f === 'cas') input = [s.pick % (seen.length + 1) === seen.length ? null : seen[s.pick % (seen.length + 1)]!, value];
-    if (f !== 'read') written.set(key, [...seen, value]);
+    if (f === 'write' || f === 'cas') written.set(key, [...seen, value]);
     ops.push({ process: proc[c]!, key, f, input, start, lin, end, status: info ? 'info' : 'ok', effective: !info || s.effective, output: null });
     if (info) proc[c] = nextProcess++;
     free[c] = end ?? lin + s.d2;
@@ -82,6 +86,8 @@ function simulate(plan: Plan): { events: CheckEvent[]; finals: Set<number>; fina
     if (op.f === 'read') op.output = cur;
     else if (op.f === 'write') {
       if (op.effective) state.set(op.key, op.input as string);
+    } else if (op.f === 'delete') {
+      if (op.effective) state.set(op.key, null);
     } else {
       const [expected, next] = op.input as [V, string];
       if (expected !== cur) {
@@ -143,7 +149,7 @@ t.test('whatever the final read says, a lost write is only reported when the che
       fc.asyncProperty(planArb, fc.nat(1000), fc.nat(1000), async (plan, whichKey, whichValue) => {
         const { events, finals, finalIndex } = simulate(plan);
         const key = `k${whichKey % plan.keys}`;
-        const values = [null, ...new Set(events.filter((e) => e.key === key && e.f !== 'read' && e.type === 'invoke').map((e) => (e.f === 'write' ? e.value : (e.value as [V, string])[1]) as string))];
+        const values = [null, ...new Set(events.filter((e) => e.key === key && (e.f === 'write' || e.f === 'cas') && e.type === 'invoke').map((e) => (e.f === 'write' ? e.value : (e.value as [V, string])[1]) as string))];
         const at = finalIndex.get(key)!;
         const mutated = events.map((e, i) => (i === at ? { ...e, value: values[whichValue % values.length]! } : e));
         const r = checkAckedWrites(mutated, finals);
@@ -184,4 +190,22 @@ t.test('examples', async (t) => {
   t.equal(checkAckedWrites(failedCas, finals).lost, 2, 'a value only a failed cas wrote covers no write');
   // no final read for a key: nothing checked there
   t.same(checkAckedWrites(lost.slice(0, 4), finals).checked, 0);
+});
+
+t.test('an acknowledged delete means absent', async (t) => {
+  const finals = new Set([9]);
+  const w = [inv(0, 'write', 'k', 'a', 1), ok(0, 'write', 'k', 'a', 2)];
+  const del = [inv(1, 'delete', 'k', null, 3), ok(1, 'delete', 'k', null, 4)];
+  const read = (value: unknown): CheckEvent[] => [inv(9, 'read', 'k', null, 5), ok(9, 'read', 'k', value, 6)];
+  const r1 = checkAckedWrites([...w, ...del, ...read(null)], finals);
+  t.same({ checked: r1.checked, lost: r1.lost }, { checked: 2, lost: 0 }, 'write, delete, final absent: the delete covers the write');
+  const r2 = checkAckedWrites([...w, ...del, ...read('a')], finals);
+  t.same(r2.lostWrites, [{ key: 'k', value: null, final: 'a' }], 'a value written before an acknowledged delete comes back: the delete is lost');
+  const overlapping = [inv(0, 'write', 'k', 'a', 1), inv(1, 'delete', 'k', null, 2), ok(0, 'write', 'k', 'a', 3), ok(1, 'delete', 'k', null, 4)];
+  t.equal(checkAckedWrites([...overlapping, ...read('a')], finals).lost, 0, 'a concurrent write may come after the delete');
+  t.equal(checkAckedWrites([...overlapping, ...read(null)], finals).lost, 0, 'or before it');
+  const infoDelete = [inv(2, 'delete', 'k', null, 0), { ...inv(2, 'delete', 'k', null, 0), type: 'info' as const, time: 1 }];
+  t.equal(checkAckedWrites([...infoDelete, ...w, ...read(null)], finals).lost, 0, 'an indeterminate delete may land after the write');
+  const failedDelete = [inv(2, 'delete', 'k', null, 0), { ...inv(2, 'delete', 'k', null, 0), type: 'fail' as const, time: 1 }];
+  t.equal(checkAckedWrites([...failedDelete, ...w, ...read(null)], finals).lost, 1, 'a failed delete covers nothing');
 });

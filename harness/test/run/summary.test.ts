@@ -1,12 +1,16 @@
 import t from 'tap';
-import { answered, availability, availabilityUnderFaults, latency, opCounts, operations } from '../../src/run/summary.js';
-import type { HistoryEvent } from '../../src/history/recorder.js';
+import { historyFromEvents, type HistoryEvent } from '@kvapp/checker';
+import { answered, availability, availabilityUnderFaults, latency, opCounts, operations as fromOperations } from '../../src/run/summary.js';
 import type { NemesisEvent } from '../../src/history/nemesis-log.js';
 
 const ms = 1e6;
+/** The figures of events as the checker pairs them (the run reads its history back the same way). */
+const operations = (events: readonly HistoryEvent[]): ReturnType<typeof fromOperations> => fromOperations(historyFromEvents(events).operations);
+/** An invocation's value that fits `f`; completions repeat it (an ok read reads absent). */
+const valueOf = (f: HistoryEvent['f']): HistoryEvent['value'] => (f === 'write' ? 'v' : f === 'cas' ? [null, 'v'] : null);
 let index = 0;
 const ev = (process: number, type: HistoryEvent['type'], f: HistoryEvent['f'], time: number, error?: string): HistoryEvent =>
-  ({ process, type, f, key: 'k', value: null, time, index: index++, ...(error === undefined ? {} : { error }) });
+  ({ process, type, f, key: 'k', value: valueOf(f), time, index: index++, ...(error === undefined ? {} : { error }) });
 
 const events: HistoryEvent[] = [
   ev(0, 'invoke', 'read', 0), ev(0, 'ok', 'read', 10 * ms),
@@ -39,7 +43,7 @@ t.test('availability per nemesis period, quiet time as none', async (t) => {
 t.test('availability counts every definite answer: a cas-mismatch is available, info and a given-up fail are not', async (t) => {
   let i = 0;
   const at = (process: number, type: HistoryEvent['type'], f: HistoryEvent['f'], time: number, error?: string): HistoryEvent =>
-    ({ process, type, f, key: 'k', value: null, time, index: i++, ...(error === undefined ? {} : { error }) });
+    ({ process, type, f, key: 'k', value: valueOf(f), time, index: i++, ...(error === undefined ? {} : { error }) });
   // A quiet period: 3 ok, 2 cas-mismatch, 1 fail the store gave for a bad command, 1 info,
   // 1 fail of a client that gave up (no node could serve it before its deadline).
   const quiet: HistoryEvent[] = [

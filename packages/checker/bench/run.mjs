@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seededRng } from '@kvapp/core';
 import { simulate, toEvents, toJsonl } from '../dist/generate.js';
 import { inject } from '../dist/inject.js';
 
@@ -47,9 +48,9 @@ console.log(`kvapp-check benchmark: ${runs} runs per shape, seed 1, ~1% indeterm
 console.log('| shape | median wall | median CPU (user+sys) | peak memory | verdict | JSON.parse baseline | ratio |');
 console.log('|---|---|---|---|---|---|---|');
 for (const s of shapes) {
-  const ops = simulate({ seed: 1, clients: s.clients, keys: s.keys, ops: s.ops,
+  const ops = simulate({ rng: seededRng(1), clients: s.clients, keys: s.keys, ops: s.ops,
     ...(s.anomaly ? { stallWrites: { afterShare: 0.85, count: 12 } } : {}) });
-  if (s.anomaly && inject(ops, s.anomaly, 1, 0.95) < 0) throw new Error(`no place for ${s.anomaly}`);
+  if (s.anomaly && inject(ops, s.anomaly, seededRng(1), 0.95) < 0) throw new Error(`no place for ${s.anomaly}`);
   const file = join(dir, `${s.ops}-${s.keys}-${s.clients}-${s.anomaly ?? 'none'}.jsonl`);
   writeFileSync(file, toJsonl(toEvents(ops)));
   const results = [];

@@ -45,6 +45,7 @@ function apply(state: Value | null, op: Operation): { value: Value | null } | un
     return state === op.output ? { value: state } : undefined;
   }
   if (op.f === 'write') return { value: op.input as Value };
+  if (op.f === 'delete') return { value: null };
   const [expected, next] = op.input as readonly [Value | null, Value];
   if (op.status === 'mismatch') return state !== expected ? { value: state } : undefined;
   if (op.status === 'ok') return state === expected ? { value: next } : undefined;

@@ -1,10 +1,10 @@
-import type { EventType, HistoryEvent, OpFunction, ProcessId, Value } from './history.js';
-import { fCas, fRead, fWrite } from './kv-model.js';
+import type { EventType, ReadEvent, OpFunction, ProcessId, Value } from './history.js';
+import { fCas, fDelete, fRead, fWrite } from './kv-model.js';
 
 const typeCode: Readonly<Record<EventType, number>> = { invoke: 0, ok: 1, fail: 2, info: 3 };
 export const typeOfCode: readonly EventType[] = ['invoke', 'ok', 'fail', 'info'];
-const fCode: Readonly<Record<OpFunction, number>> = { read: fRead, write: fWrite, cas: fCas };
-export const fOfCode: readonly OpFunction[] = ['read', 'write', 'cas'];
+const fCode: Readonly<Record<OpFunction, number>> = { read: fRead, write: fWrite, cas: fCas, delete: fDelete };
+export const fOfCode: readonly OpFunction[] = ['read', 'write', 'cas', 'delete'];
 /** Integer process ids below this are looked up in an array, not a map. */
 const smallProcessMax = 4096;
 
@@ -18,7 +18,7 @@ export class Columns {
   readonly type: Uint8Array;
   readonly f: Uint8Array;
   readonly key: Int32Array;
-  /** read: the value read; write: the value; cas: the expected value (the new one is in value2). */
+  /** read: the value read; write: the value; cas: the expected value (the new one is in value2); delete: null. */
   readonly value: (Value | null)[];
   readonly value2: (Value | null)[];
   readonly time: Float64Array;
@@ -83,16 +83,16 @@ export class Columns {
     if (error !== undefined) this.error.set(i, error);
   }
 
-  pushEvent(e: HistoryEvent): void {
+  pushEvent(e: ReadEvent): void {
     const pair = Array.isArray(e.value) ? (e.value as readonly [Value | null, Value]) : undefined;
     this.pushSlot(e.process, typeCode[e.type], fCode[e.f], this.keyOf(e.key), pair ? pair[0] : (e.value as Value | null),
       pair ? pair[1] : null, e.time, e.line, e.index ?? NaN, e.error);
   }
 
-  eventAt(i: number): HistoryEvent {
+  eventAt(i: number): ReadEvent {
     const f = this.f[i]!;
     const type = this.type[i]!;
-    const event: { -readonly [K in keyof HistoryEvent]: HistoryEvent[K] } = {
+    const event: { -readonly [K in keyof ReadEvent]: ReadEvent[K] } = {
       process: this.processes[this.process[i]!]!, type: typeOfCode[type]!, f: fOfCode[f]!, key: this.keys[this.key[i]!]!,
       value: f === fCas && type === 0 ? [this.value[i]!, this.value2[i]!] : this.value[i]!,
       time: this.time[i]!, line: this.line[i]!,
@@ -104,8 +104,8 @@ export class Columns {
     return event;
   }
 
-  toEvents(): HistoryEvent[] {
-    const events: HistoryEvent[] = new Array(this.length);
+  toEvents(): ReadEvent[] {
+    const events: ReadEvent[] = new Array(this.length);
     for (let i = 0; i < this.length; i++) events[i] = this.eventAt(i);
     return events;
   }

@@ -1,4 +1,12 @@
-import { seededRng, type Rng } from './random.js';
+/**
+ * Uniform numbers in [0, 1), from a seeded generator the caller supplies: the same generator state
+ * gives the same history on every machine. The checker has no generator of its own (kvapp's one
+ * implementation is `seededRng` of @kvapp/core, which the checker must not depend on; its tests and
+ * benchmark pass that one). See docs/testing.md, "One seeded generator".
+ */
+export interface UniformRng {
+  next(): number;
+}
 
 /**
  * A seeded generator of histories from a simulated linearizable register service: P clients, K keys,
@@ -9,7 +17,7 @@ import { seededRng, type Rng } from './random.js';
  * injected afterwards (inject.ts) to make it certainly not linearizable.
  */
 export interface GenerateOptions {
-  readonly seed: number;
+  readonly rng: UniformRng;
   readonly clients: number;
   readonly keys: number;
   readonly ops: number;
@@ -17,9 +25,10 @@ export interface GenerateOptions {
   readonly infoRate?: number;
   /** Of those, the share that never return. Default 0.5. */
   readonly neverReturnShare?: number;
-  /** Shares of read / write (the rest is cas). Default 0.5 / 0.3. */
+  /** Shares of read / write / delete (the rest is cas). Default 0.5 / 0.3 / 0. */
   readonly readShare?: number;
   readonly writeShare?: number;
+  readonly deleteShare?: number;
   /** Mean latency of an operation, and mean think time between a client's operations (ns). */
   readonly latencyNs?: number;
   readonly thinkNs?: number;
@@ -30,7 +39,7 @@ export interface GenerateOptions {
 export interface SimOp {
   process: number;
   readonly key: string;
-  readonly f: 'read' | 'write' | 'cas';
+  readonly f: 'read' | 'write' | 'cas' | 'delete';
   readonly start: number;
   /** null when it never returns. */
   end: number | null;
@@ -38,19 +47,20 @@ export interface SimOp {
   input: number | null | [number | null, number];
   output: number | null;
   status: 'ok' | 'fail' | 'info';
-  /** Whether it changed the register (for cas: whether it matched). */
+  /** Whether it changed the register (for cas: whether it matched; for delete: whether it took effect). */
   effective: boolean;
 }
 
 export function simulate(o: GenerateOptions): SimOp[] {
-  const rng = seededRng(o.seed);
+  const rng = o.rng;
   const infoRate = o.infoRate ?? 0.01;
   const neverShare = o.neverReturnShare ?? 0.5;
   const readShare = o.readShare ?? 0.5;
   const writeShare = o.writeShare ?? 0.3;
+  const deleteShare = o.deleteShare ?? 0;
   const latency = o.latencyNs ?? 1_000_000;
   const think = o.thinkNs ?? 200_000;
-  const free = Array.from({ length: o.clients }, () => rng.exp(think));
+  const free = Array.from({ length: o.clients }, () => exp(rng, think));
   const procOf = Array.from({ length: o.clients }, (_, i) => i);
   let nextProcess = o.clients;
   let stallLeft = o.stallWrites?.count ?? 0;
@@ -59,11 +69,11 @@ export function simulate(o: GenerateOptions): SimOp[] {
     let c = 0;
     for (let i = 1; i < o.clients; i++) if (free[i]! < free[c]!) c = i;
     const start = free[c]!;
-    const d1 = rng.exp(latency / 2) + 1;
-    const d2 = rng.exp(latency / 2) + 1;
+    const d1 = exp(rng, latency / 2) + 1;
+    const d2 = exp(rng, latency / 2) + 1;
     const r = rng.next();
-    const f = r < readShare ? 'read' : r < readShare + writeShare ? 'write' : 'cas';
-    const key = `k${rng.int(o.keys)}`;
+    const f = r < readShare ? 'read' : r < readShare + writeShare ? 'write' : r < readShare + writeShare + deleteShare ? 'delete' : 'cas';
+    const key = `k${int(rng, o.keys)}`;
     let status: SimOp['status'] = 'ok';
     let end: number | null = start + d1 + d2;
     const stall = f === 'write' && stallLeft > 0 && n >= (o.stallWrites?.afterShare ?? 1) * o.ops;
@@ -74,14 +84,24 @@ export function simulate(o: GenerateOptions): SimOp[] {
     }
     ops.push({ process: procOf[c]!, key, f, start, end, lin: start + d1, input: null, output: null, status, effective: true });
     if (status === 'info') procOf[c] = nextProcess++;
-    free[c] = (end ?? start + d1 + d2) + rng.exp(think);
+    free[c] = (end ?? start + d1 + d2) + exp(rng, think);
   }
   applyInLinearizationOrder(ops, rng);
   return ops;
 }
 
+/** An integer in [0, maxExclusive). */
+function int(rng: UniformRng, maxExclusive: number): number {
+  return Math.floor(rng.next() * maxExclusive);
+}
+
+/** Exponentially distributed with the given mean. */
+function exp(rng: UniformRng, mean: number): number {
+  return -Math.log(1 - rng.next()) * mean;
+}
+
 /** Decides every value: reads see the register at their instant; cas expect the current or an older value. */
-function applyInLinearizationOrder(ops: SimOp[], rng: Rng): void {
+function applyInLinearizationOrder(ops: SimOp[], rng: UniformRng): void {
   const state = new Map<string, number | null>();
   const previous = new Map<string, number | null>();
   let fresh = 1;
@@ -92,6 +112,15 @@ function applyInLinearizationOrder(ops: SimOp[], rng: Rng): void {
     if (op.f === 'read') {
       op.input = null;
       op.output = cur;
+      continue;
+    }
+    if (op.f === 'delete') {
+      op.input = null;
+      op.effective = takesEffect;
+      if (takesEffect) {
+        previous.set(op.key, cur);
+        state.set(op.key, null);
+      }
       continue;
     }
     const value = fresh++;

@@ -1,26 +1,39 @@
 /**
  * The history format of docs/history-format.md: JSON Lines, one event per line, in the order the
- * events happened. These are the types after reading and validation.
+ * events happened. This file is the one definition of its types: the simulator and the harness
+ * write events of these types (history-writer.ts), the reader (read-history.ts) produces them.
  */
 
 /** A value stored under a key. Compared exactly: `1` and `"1"` differ. */
 export type Value = string | number;
 
 export type EventType = 'invoke' | 'ok' | 'fail' | 'info';
-export type OpFunction = 'read' | 'write' | 'cas';
+/** A delete makes the key absent: afterwards a read returns null and a cas expecting null matches. */
+export type OpFunction = 'read' | 'write' | 'cas' | 'delete';
 export type ProcessId = number | string;
 
-/** One line of a history. `line` is 1-based and is not part of the format; it is where we read it. */
+/**
+ * An event's value. read: null on invoke, the value read (null = absent) on ok. write: the value.
+ * cas: [expected, new]. delete: null.
+ */
+export type EventValue = Value | null | readonly [Value | null, Value];
+
+/** One line of a history, field for field (the writer puts them in this order). */
 export interface HistoryEvent {
   readonly process: ProcessId;
   readonly type: EventType;
   readonly f: OpFunction;
   readonly key: string;
-  /** read: null on invoke, the value read (null = absent) on ok. write: the value. cas: [expected, new]. */
-  readonly value: Value | null | readonly [Value | null, Value];
+  readonly value: EventValue;
+  /** Monotonic nanoseconds; the simulator's are simulated and strictly increasing. */
   readonly time: number;
+  /** The event's 0-based position in the file; optional for readers, always written by HistoryWriter. */
   readonly index?: number;
   readonly error?: string;
+}
+
+/** An event as the reader returns it: `line` (1-based) is where it was read, not part of the format. */
+export interface ReadEvent extends HistoryEvent {
   readonly line: number;
 }
 
@@ -42,8 +55,8 @@ export interface Operation {
   readonly process: ProcessId;
   readonly key: string;
   readonly f: OpFunction;
-  /** The invocation's value: null for read, the value for write, [expected, new] for cas. */
-  readonly input: Value | null | readonly [Value | null, Value];
+  /** The invocation's value: null for read and delete, the value for write, [expected, new] for cas. */
+  readonly input: EventValue;
   /** For an ok read: the value read (null = absent). Otherwise null. */
   readonly output: Value | null;
   readonly status: OpStatus;
@@ -61,6 +74,6 @@ export interface Operation {
 
 /** A history after reading: its events and the operations they form. */
 export interface History {
-  readonly events: readonly HistoryEvent[];
+  readonly events: readonly ReadEvent[];
   readonly operations: readonly Operation[];
 }

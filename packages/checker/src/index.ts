@@ -1,6 +1,7 @@
 export type {
-  EventType, History, HistoryEvent, OpFunction, OpStatus, Operation, ProcessId, Value,
+  EventType, EventValue, History, HistoryEvent, OpFunction, OpStatus, Operation, ProcessId, ReadEvent, Value,
 } from './history.js';
+export { eventLine, eventsJsonl, HistoryUsageError, HistoryWriter } from './history-writer.js';
 export { HistoryError, type HistoryErrorCode } from './history-error.js';
 export { historyFromEvents, parseHistory, readHistoryFile } from './read-history.js';
 export type { Model, ModelOp, Partition, SearchHooks } from './model.js';

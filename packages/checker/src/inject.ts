@@ -1,5 +1,4 @@
-import type { SimOp } from './generate.js';
-import { seededRng } from './random.js';
+import type { SimOp, UniformRng } from './generate.js';
 
 /**
  * Anomalies that make a generated history certainly not linearizable, placed late (after
@@ -9,11 +8,11 @@ import { seededRng } from './random.js';
  *   it finished, see the value of a write that had finished before it began;
  * - impossible-cas: a successful cas expects a value that was overwritten before it began.
  * Returns the index of the operation changed, or -1 when no place for the anomaly was found.
+ * `rng` picks among the places (the same generator state, the same place).
  */
 export type Anomaly = 'stale-read' | 'lost-write' | 'impossible-cas';
 
-export function inject(ops: SimOp[], anomaly: Anomaly, seed: number, afterShare = 0.9): number {
-  const rng = seededRng(seed);
+export function inject(ops: SimOp[], anomaly: Anomaly, rng: UniformRng, afterShare = 0.9): number {
   const byStart = ops.map((_, i) => i).sort((a, b) => ops[a]!.start - ops[b]!.start);
   const late = byStart.slice(Math.floor(byStart.length * afterShare));
   const candidates = late.filter((i) => {
@@ -24,7 +23,7 @@ export function inject(ops: SimOp[], anomaly: Anomaly, seed: number, afterShare 
     return op.f === 'cas';
   });
   // Try candidates from a random point, so different seeds give different places.
-  const from = candidates.length > 0 ? rng.int(candidates.length) : 0;
+  const from = candidates.length > 0 ? Math.floor(rng.next() * candidates.length) : 0;
   for (let k = 0; k < candidates.length; k++) {
     const i = candidates[(from + k) % candidates.length]!;
     if (anomaly === 'lost-write' ? loseWrite(ops, i) : overwriteObservation(ops, i)) return i;
@@ -32,9 +31,9 @@ export function inject(ops: SimOp[], anomaly: Anomaly, seed: number, afterShare 
   return -1;
 }
 
-/** Sure writes (ok and effective) on a key, by linearization instant. */
+/** Sure writes of a value (ok and effective writes and cas) on a key, by linearization instant. */
 function sureWrites(ops: readonly SimOp[], key: string): SimOp[] {
-  return ops.filter((o) => o.key === key && o.f !== 'read' && o.status === 'ok' && o.effective).sort((a, b) => a.lin - b.lin);
+  return ops.filter((o) => o.key === key && (o.f === 'write' || o.f === 'cas') && o.status === 'ok' && o.effective).sort((a, b) => a.lin - b.lin);
 }
 
 function written(op: SimOp): number {
@@ -72,6 +71,8 @@ function overwriteObservation(ops: SimOp[], i: number): boolean {
 
 function loseWrite(ops: SimOp[], i: number): boolean {
   const w = ops[i]!;
+  // A delete on the key could explain a read of absent after w: no certain anomaly there.
+  if (ops.some((o) => o.key === w.key && o.f === 'delete')) return false;
   // p: the value of the last sure write that ended before w began; w must come after it.
   const before = sureWrites(ops, w.key).filter((o) => o !== w && o.end !== null && o.end < w.start);
   const prev = before[before.length - 1];

@@ -8,6 +8,14 @@ import type { Model } from './model.js';
 export const fRead = 0;
 export const fWrite = 1;
 export const fCas = 2;
+/**
+ * A delete's code in the event columns and the OpTable. It never reaches the model: the partition
+ * (kv-partition.ts) turns a delete into a write of absentId, which is exactly what it does to the
+ * register (afterwards a read sees absent and a cas expecting absent matches), so the model, the
+ * reductions and the zone check need no case of their own for it.
+ */
+export const fDelete = 3;
+/** The functions the model steps; a delete arrives as fWrite of absentId. */
 export type KvF = typeof fRead | typeof fWrite | typeof fCas;
 
 export const outOk = 0;
@@ -17,7 +25,7 @@ export const outInfo = 1;
 export const outMismatch = 2;
 export type KvOutput = typeof outOk | typeof outInfo | typeof outMismatch;
 
-/** read: `a` = value read. write: `a` = value written. cas: `a` = expected, `b` = new. */
+/** read: `a` = value read. write: `a` = value written (absentId for a delete). cas: `a` = expected, `b` = new. */
 export interface KvInput {
   readonly f: KvF;
   readonly a: number;

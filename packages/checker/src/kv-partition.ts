@@ -1,6 +1,6 @@
 import type { Operation, Value } from './history.js';
 import {
-  absentId, fCas, fRead, fWrite, freshId, kvModel, outInfo, outMismatch, outOk,
+  absentId, fCas, fDelete, fRead, fWrite, freshId, kvModel, outInfo, outMismatch, outOk,
   type KvF, type KvInput, type KvOutput,
 } from './kv-model.js';
 import type { ModelOp, Partition, SearchHooks } from './model.js';
@@ -69,8 +69,17 @@ export function prepareRows(key: string, table: OpTable, rows: Int32Array, reduc
     const r = picked[i]!;
     const f = table.f[r]!;
     work.id[i] = table.id[r]!;
-    work.f[i] = f;
-    work.a[i] = intern(table.a[r]!);
+    // A delete is a write of absent (value 0): to the model, and to every reduction below. Each of
+    // them already treats absent as a value with more than one source (the initial state is one),
+    // so a delete adds one more source and no rule that needs a unique value applies to absent;
+    // the brute-force agreement tests (test/brute-force.test.ts) check this on random histories.
+    if (f === fDelete) {
+      work.f[i] = fWrite;
+      work.a[i] = 0;
+    } else {
+      work.f[i] = f;
+      work.a[i] = intern(table.a[r]!);
+    }
     if (f === fCas) work.b[i] = intern(table.b[r]!);
     work.call[i] = table.call[r]!;
     work.status[i] = table.status[r]!;

@@ -1,5 +1,5 @@
 import type { ProcessId, Value } from './history.js';
-import { fCas, fRead, fWrite } from './kv-model.js';
+import { fCas, fDelete, fRead, fWrite } from './kv-model.js';
 import type { Columns } from './event-columns.js';
 
 // The fast path: the exact line shapes the harness's recorder and the generator write
@@ -26,6 +26,7 @@ const litInfo = ascii('"info"');
 const litRead = ascii('"read"');
 const litWrite = ascii('"write"');
 const litCas = ascii('"cas"');
+const litDelete = ascii('"delete"');
 
 export class LineParser {
   private readonly src: Buffer;
@@ -203,12 +204,13 @@ export class LineParser {
     return -1;
   }
 
-  /** The function's code (fRead, fWrite, fCas), or -1. */
+  /** The function's code (fRead, fWrite, fCas, fDelete), or -1. */
   private scanF(): number {
     const c = this.byte(this.at + 1);
     if (c === 0x72) return this.lit(litRead) ? fRead : -1;
     if (c === 0x77) return this.lit(litWrite) ? fWrite : -1;
     if (c === 0x63) return this.lit(litCas) ? fCas : -1;
+    if (c === 0x64) return this.lit(litDelete) ? fDelete : -1;
     return -1;
   }
 
@@ -264,6 +266,8 @@ export class LineParser {
     if (f === fRead) {
       if (pair || (type === 0 && raw !== null)) return false;
       value = raw;
+    } else if (f === fDelete) {
+      if (type === 0 && (raw !== null || pair)) return false;
     } else if (type === 0) {
       if (f === fWrite) {
         if (raw === null || pair) return false;

@@ -1,5 +1,5 @@
 import type { History, OpStatus, Operation, Value } from './history.js';
-import { fCas, fRead, fWrite } from './kv-model.js';
+import { fCas, fDelete, fRead, fWrite } from './kv-model.js';
 
 /** Status codes of an OpTable row: the kv model's outputs (outOk, outInfo, outMismatch), then `fail`. */
 export const rowOk = 0;
@@ -24,11 +24,11 @@ export interface OpTable {
   /** Index into `keys`. */
   readonly key: Int32Array;
   readonly keys: readonly string[];
-  /** fRead, fWrite or fCas (kv-model.ts). */
+  /** fRead, fWrite, fCas or fDelete (kv-model.ts). */
   readonly f: Uint8Array;
   /** rowOk, rowInfo, rowMismatch or rowFail. */
   readonly status: Uint8Array;
-  /** read: the value read when ok (else null); write: the value; cas: the expected value. */
+  /** read: the value read when ok (else null); write: the value; cas: the expected value; delete: null. */
   readonly a: (Value | null)[];
   /** cas: the new value; null otherwise. */
   readonly b: (Value | null)[];
@@ -69,6 +69,8 @@ export function tableFromOperations(ops: readonly Operation[]): OpTable {
     } else if (op.f === 'write') {
       table.f[r] = fWrite;
       table.a[r] = op.input as Value;
+    } else if (op.f === 'delete') {
+      table.f[r] = fDelete;
     } else {
       const [expected, next] = op.input as readonly [Value | null, Value];
       table.f[r] = fCas;

@@ -3,11 +3,12 @@ import { gunzipSync } from 'node:zlib';
 import { HistoryError } from './history-error.js';
 import type {
   EventType,
+  EventValue,
   History,
-  HistoryEvent,
   OpFunction,
   Operation,
   ProcessId,
+  ReadEvent,
   Value,
 } from './history.js';
 import { Columns, fOfCode, typeOfCode } from './event-columns.js';
@@ -16,7 +17,7 @@ import { LineParser } from './line-parser.js';
 import { emptyTable, rowFail, rowInfo, rowMismatch, rowOk, statusOfRow, tableOf, type MutableOpTable, type OpTable } from './op-table.js';
 
 const eventTypes: ReadonlySet<string> = new Set(['invoke', 'ok', 'fail', 'info']);
-const functions: ReadonlySet<string> = new Set(['read', 'write', 'cas']);
+const functions: ReadonlySet<string> = new Set(['read', 'write', 'cas', 'delete']);
 
 /** Reads a history from a file (`.jsonl`, or gzip, recognised by its magic bytes) or `-` for stdin. */
 export async function readHistoryFile(path: string): Promise<History> {
@@ -79,10 +80,10 @@ class ReadHistory implements History {
   private readonly cols: Columns;
   /** Per row: the event position of its completion, -1 when it never completed. */
   private readonly completion: Int32Array;
-  private eventList: HistoryEvent[] | undefined;
+  private eventList: ReadEvent[] | undefined;
   private operationList: Operation[] | undefined;
 
-  constructor(cols: Columns, events?: HistoryEvent[]) {
+  constructor(cols: Columns, events?: ReadEvent[]) {
     this.cols = cols;
     const { table, completion } = pairColumns(cols);
     this[tableOf] = table;
@@ -90,7 +91,7 @@ class ReadHistory implements History {
     this.eventList = events;
   }
 
-  get events(): readonly HistoryEvent[] {
+  get events(): readonly ReadEvent[] {
     return (this.eventList ??= this.cols.toEvents());
   }
 
@@ -117,7 +118,7 @@ class ReadHistory implements History {
       process: c.processes[c.process[call]!]!,
       key: t.keys[t.key[r]!]!,
       f: fOfCode[f]!,
-      input: f === fRead ? null : f === fWrite ? t.a[r]! : [t.a[r]!, t.b[r]!],
+      input: f === fWrite ? t.a[r]! : f === fCas ? [t.a[r]!, t.b[r]!] : null,
       output: f === fRead ? t.a[r]! : null,
       status,
       call,
@@ -141,7 +142,7 @@ export function historyFromEvents(objects: readonly unknown[]): History {
   return new ReadHistory(cols, events);
 }
 
-function parseEvent(raw: string, line: number): HistoryEvent {
+function parseEvent(raw: string, line: number): ReadEvent {
   let obj: unknown;
   try {
     obj = JSON.parse(raw);
@@ -155,7 +156,7 @@ function isValue(v: unknown): v is Value {
   return typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v));
 }
 
-function validateEvent(obj: unknown, line: number): HistoryEvent {
+function validateEvent(obj: unknown, line: number): ReadEvent {
   const bad = (reason: string): never => {
     throw new HistoryError('HISTORY_BAD_FIELD', line, reason);
   };
@@ -167,7 +168,7 @@ function validateEvent(obj: unknown, line: number): HistoryEvent {
   }
   const f = o['f'];
   if (typeof f !== 'string' || !functions.has(f)) {
-    throw new HistoryError('HISTORY_UNKNOWN_F', line, `unknown f ${JSON.stringify(f)} (expected read, write or cas)`);
+    throw new HistoryError('HISTORY_UNKNOWN_F', line, `unknown f ${JSON.stringify(f)} (expected read, write, cas or delete)`);
   }
   const process = o['process'];
   if (!(typeof process === 'string' || (typeof process === 'number' && Number.isSafeInteger(process)))) {
@@ -187,7 +188,7 @@ function validateEvent(obj: unknown, line: number): HistoryEvent {
   if (error !== undefined && typeof error !== 'string') bad(`error must be a string, got ${JSON.stringify(error)}`);
   const value = validateValue(f as OpFunction, type as EventType, o['value'], bad);
   const event: {
-    -readonly [K in keyof HistoryEvent]: HistoryEvent[K];
+    -readonly [K in keyof ReadEvent]: ReadEvent[K];
   } = {
     process: process as ProcessId,
     type: type as EventType,
@@ -207,16 +208,20 @@ function validateValue(
   type: EventType,
   value: unknown,
   bad: (reason: string) => never,
-): HistoryEvent['value'] {
+): EventValue {
   if (f === 'read') {
     if (value === undefined || value === null) return null;
     if (type === 'invoke') bad('a read invocation must have value null');
     if (!isValue(value)) bad(`a read's value must be a string, an integer or null, got ${JSON.stringify(value)}`);
     return value as Value;
   }
-  // A write's or cas's completion may echo the value or not (Jepsen sends null on info); the
-  // invocation's value is the one that counts.
+  // A write's, cas's or delete's completion may echo the value or not (Jepsen sends null on info);
+  // the invocation's value is the one that counts.
   if (type !== 'invoke') return null;
+  if (f === 'delete') {
+    if (!(value === undefined || value === null)) bad(`a delete invocation must have value null, got ${JSON.stringify(value)}`);
+    return null;
+  }
   if (f === 'write') {
     if (!isValue(value)) bad(`a write's value must be a string or an integer, got ${JSON.stringify(value)}`);
     return value as Value;

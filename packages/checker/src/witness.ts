@@ -38,6 +38,7 @@ export function buildWitness(key: string, byId: { get(id: number): Operation | u
 
 function apply(value: Value | null, op: Operation): Value | null {
   if (op.f === 'write') return op.input as Value;
+  if (op.f === 'delete') return null;
   if (op.f !== 'cas' || op.status === 'mismatch') return value;
   const [expected, next] = op.input as readonly [Value | null, Value];
   if (op.status === 'ok') return next;
@@ -54,6 +55,7 @@ export function describeOperation(op: Operation): string {
   const tag = op.status === 'info' ? ' (indeterminate)' : '';
   if (op.f === 'read') return `read → ${show(op.output)}${tag} (${who})`;
   if (op.f === 'write') return `write ${show(op.input as Value)}${tag} (${who})`;
+  if (op.f === 'delete') return `delete${tag} (${who})`;
   const [e, n] = op.input as readonly [Value | null, Value];
   const result = op.status === 'mismatch' ? ' → cas-mismatch' : op.status === 'ok' ? ' → ok' : '';
   return `cas ${show(e)} → ${show(n)}${result}${tag} (${who})`;
@@ -73,7 +75,7 @@ function explain(key: string, steps: number, value: Value | null, op: Operation 
   const head = `key ${JSON.stringify(key)}: after the longest linearizable prefix found (${steps} operations), the value is ${show(value)}`;
   if (!op) return `${head}; no operation can follow.`;
   let why: string;
-  if (op.f !== 'write' && legalAfter(value, op)) {
+  if (op.f !== 'write' && op.f !== 'delete' && legalAfter(value, op)) {
     // The search could place it, but every way on from there failed: say that, not a contradiction.
     why = `it could take effect here (the value is ${show(value)}), but then some operation that must follow cannot be placed`;
   } else if (op.f === 'read') {

@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { parseArgs } from '../src/cli-main.js';
 import { simulate, toEvents, toJsonl } from '../src/generate.js';
 import { inject } from '../src/inject.js';
+import { seededRng } from '@kvapp/core';
 
 // The command as installed: the built dist (npm test builds first).
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
@@ -19,9 +20,9 @@ function run(args: string[], input?: string): { code: number | null; stdout: str
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const valid = toJsonl(toEvents(simulate({ seed: 3, clients: 4, keys: 3, ops: 400 })));
-const badOps = simulate({ seed: 4, clients: 4, keys: 3, ops: 400 });
-inject(badOps, 'stale-read', 4, 0.5);
+const valid = toJsonl(toEvents(simulate({ rng: seededRng(3), clients: 4, keys: 3, ops: 400 })));
+const badOps = simulate({ rng: seededRng(4), clients: 4, keys: 3, ops: 400 });
+inject(badOps, 'stale-read', seededRng(4), 0.5);
 const invalid = toJsonl(toEvents(badOps));
 writeFileSync(join(dir, 'valid.jsonl'), valid);
 writeFileSync(join(dir, 'valid.jsonl.gz'), gzipSync(valid));
@@ -100,8 +101,8 @@ t.test('argument parsing', async (t) => {
 
 t.test('--threads 2 gives the verdict of one thread', async (t) => {
   // 3 MB: the worker thread is started before the file is read (check.ts threadsAheadOf).
-  const big = simulate({ seed: 6, clients: 10, keys: 8, ops: 16_000 });
-  t.ok(inject(big, 'lost-write', 6, 0.5) >= 0);
+  const big = simulate({ rng: seededRng(6), clients: 10, keys: 8, ops: 16_000 });
+  t.ok(inject(big, 'lost-write', seededRng(6), 0.5) >= 0);
   writeFileSync(join(dir, 'big.jsonl'), toJsonl(toEvents(big)));
   const one = run([join(dir, 'big.jsonl'), '--json']);
   const two = run([join(dir, 'big.jsonl'), '--json', '--threads', '2']);

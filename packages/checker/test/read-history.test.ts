@@ -44,6 +44,23 @@ t.test('pairs invocations with completions, in invocation order', async (t) => {
   t.match(open, { status: 'info', ret: Infinity, retLine: null, retTime: null });
 });
 
+t.test('a delete is an operation with input null, whatever its completion echoes', async (t) => {
+  const h = parseHistory([
+    ev({ process: 1, type: 'invoke', f: 'delete', value: null }),
+    ev({ process: 1, type: 'ok', f: 'delete', value: null }),
+    ev({ process: 2, type: 'invoke', f: 'delete' }),
+    ev({ process: 2, type: 'info', f: 'delete', value: 'ignored' }),
+    ev({ process: 3, type: 'invoke', f: 'delete', value: null }),
+    ev({ process: 3, type: 'fail', f: 'delete', value: null, error: 'unavailable' }),
+  ].join('\n'));
+  t.match(h.operations, [
+    { f: 'delete', input: null, output: null, status: 'ok', call: 0, ret: 1 },
+    { f: 'delete', input: null, status: 'info', ret: Infinity },
+    { f: 'delete', status: 'fail', error: 'unavailable' },
+  ]);
+  t.match(h.events[0], { f: 'delete', type: 'invoke', value: null, line: 1 });
+});
+
 t.test('a fail other than cas-mismatch is kept as fail (the checker drops it)', async (t) => {
   const h = parseHistory([
     ev({ process: 1, type: 'invoke', f: 'cas', value: [1, 2] }),
@@ -57,7 +74,8 @@ t.test('malformed input names the line and the reason', async (t) => {
   rejects(t, ev({ process: 1, type: 'ok', f: 'read', value: 1 }), 'HISTORY_ORPHAN_COMPLETION', 1, /no invocation in flight/);
   rejects(t, [ev({ process: 1, type: 'invoke', f: 'read' }), ev({ process: 1, type: 'invoke', f: 'write', value: 2 })].join('\n'),
     'HISTORY_PROCESS_BUSY', 2, /still in flight/);
-  rejects(t, ev({ process: 1, type: 'invoke', f: 'delete' }), 'HISTORY_UNKNOWN_F', 1, /unknown f "delete"/);
+  rejects(t, ev({ process: 1, type: 'invoke', f: 'increment' }), 'HISTORY_UNKNOWN_F', 1, /unknown f "increment" \(expected read, write, cas or delete\)/);
+  rejects(t, ev({ process: 1, type: 'invoke', f: 'delete', value: 5 }), 'HISTORY_BAD_FIELD', 1, /a delete invocation must have value null/);
   rejects(t, ev({ process: 1, type: 'begin', f: 'read' }), 'HISTORY_UNKNOWN_TYPE', 1, /unknown type "begin"/);
   rejects(t, [ev({ process: 1, type: 'invoke', f: 'read' }), ev({ process: 1, type: 'ok', f: 'write', value: 1 })].join('\n'),
     'HISTORY_COMPLETION_MISMATCH', 2, /does not match/);
@@ -90,6 +108,10 @@ t.test('the fast line parser and JSON.parse agree, on the shapes it takes and on
     '{"process":2,"type":"ok","f":"read","key":"k4","value":-0,"time":1003,"index":5,"error":"none"}',
     '{"process":3,"type":"invoke","f":"cas","key":"k4","value":[2,3],"time":1004}',
     '{"process":3,"type":"info","f":"cas","key":"k4","value":[2,3],"time":1005,"index":7}',
+    '{"process":5,"type":"invoke","f":"delete","key":"k4","value":null,"time":1006,"index":8}',
+    '{"process":5,"type":"ok","f":"delete","key":"k4","value":null,"time":1007,"index":9}',
+    '{"process":6,"type":"invoke","f":"delete","key":"k4","value":null,"time":1008,"index":10}',
+    '{"process":6,"type":"fail","f":"delete","key":"k4","value":[1,"x"],"error":"unavailable","time":1009,"index":11}',
   ];
   const variants = [
     '{"process":4,"type":"invoke","f":"write","key":"k\\u0034","value":5,"time":1}',
@@ -106,6 +128,9 @@ t.test('the fast line parser and JSON.parse agree, on the shapes it takes and on
     '{"process":4,"type":"invoke","f":"write","key":"k4","value":5,"time":1}\r',
     '{"process":4,"type":"invoke","f":"write","key":"k4","value":5,"time":1,}',
     '{"process":4,"type":"invoke","f":"delete","key":"k4","value":5,"time":1}',
+    '{"process":4,"type":"invoke","f":"delete","key":"k4","value":[null,1],"time":1}',
+    '{"process":4,"type":"invoke","f":"delet","key":"k4","value":null,"time":1}',
+    '{"process":4,"type":"invoke","f":"deletes","key":"k4","value":null,"time":1}',
     '{"process":4,"type":"begin","f":"write","key":"k4","value":5,"time":1}',
     '{"process":4,"type":"invokes","f":"write","key":"k4","value":5,"time":1}',
     '{"process":4,"type":"inf","f":"write","key":"k4","value":5,"time":1}',

@@ -9,6 +9,8 @@ import { simulate, toEvents } from '../src/generate.js';
 import { inject } from '../src/inject.js';
 import { historyFromEvents } from '../src/read-history.js';
 import { renderReport } from '../src/report.js';
+import { buildWitness } from '../src/witness.js';
+import { seededRng } from '@kvapp/core';
 
 // Debian's chromium (scripts/ensure-chromium.sh installs it). Missing chromium is a failure, not a skip.
 const chromiumPath = '/usr/bin/chromium';
@@ -17,8 +19,8 @@ const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgro
 
 t.test('the report draws the failing key, marks the witness and steps through it', async (t) => {
   t.ok(existsSync(chromiumPath), `${chromiumPath} exists (run scripts/ensure-chromium.sh)`);
-  const ops = simulate({ seed: 11, clients: 4, keys: 2, ops: 300 });
-  t.ok(inject(ops, 'stale-read', 11, 0.5) >= 0);
+  const ops = simulate({ rng: seededRng(11), clients: 4, keys: 2, ops: 300 });
+  t.ok(inject(ops, 'stale-read', seededRng(11), 0.5) >= 0);
   const history = historyFromEvents(toEvents(ops));
   const result = await checkHistory(history);
   t.equal(result.valid, false);
@@ -69,4 +71,25 @@ t.test('the report draws the failing key, marks the witness and steps through it
   t.equal(await section.locator('.op-bar.linearized').count(), n);
   t.same(requests, [], 'no network requests');
   t.same(errors, [], 'no script errors');
+});
+
+t.test('a delete in the witness is named, and the value after it is absent', async (t) => {
+  const e = (process: number, type: string, f: string, value: unknown, i: number): Record<string, unknown> =>
+    ({ process, type, f, key: 'x', value, time: i * 1000, index: i });
+  const history = historyFromEvents([
+    e(1, 'invoke', 'write', 'a', 0), e(1, 'ok', 'write', 'a', 1),
+    e(1, 'invoke', 'delete', null, 2), e(1, 'ok', 'delete', null, 3),
+    e(2, 'invoke', 'read', null, 4), e(2, 'ok', 'read', 'a', 5),
+  ]);
+  const result = await checkHistory(history);
+  t.equal(result.valid, false, 'a read of the deleted value after the delete is not linearizable');
+  t.match(result.witnesses[0]!.message, /read → "a" \(process 2, lines 5–6\) cannot be placed: value "a" had been overwritten.*see delete \(process 1, lines 3–4\)/,
+    'the zones name the delete as what overwrote the value');
+  const html = renderReport(history, result, 'delete.jsonl');
+  t.match(html, /delete \(process 1, lines 3–4\)/, 'the report labels the delete');
+  // The witness replays a prefix with the real values: a delete leaves the key absent.
+  const byId = new Map(history.operations.map((op) => [op.id, op]));
+  const w = buildWitness('x', byId, [0, 1], 2);
+  t.same(w.valuesAfter, ['a', null], 'the write, then the delete');
+  t.match(w.message, /the value is absent; read → "a" \(process 2, lines 5–6\) cannot be placed: it returned "a"/);
 });

@@ -6,7 +6,7 @@ export { RAFT_DEFAULTS } from './raft/config.js';
 export { RaftError, type RaftErrorCode } from './raft/errors.js';
 export { StorageError, type Storage, type StorageErrorCode } from './raft/storage.js';
 export { MemoryStorage } from './raft/memory-storage.js';
-export { seededRng, type Rng } from './raft/rng.js';
+export { seededRng, type Rng, type SeededRng } from './raft/rng.js';
 export { AssertionError } from './assert.js';
 export { entryBytes } from './raft/entry-size.js';
 export * from './raft/types.js';

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { writeFileSync } from 'node:fs';
+import { eventsJsonl } from '@kvapp/checker';
 import { createRequire } from 'node:module';
 import { describeFailure, replayCommand, replayTest } from './report.js';
 import { checkSchedule, type Fault } from './schedule.js';
@@ -130,7 +131,7 @@ async function main(): Promise<number> {
       process.stderr.write(`[${String(i + 1).padStart(String(args.seeds).length)}/${args.seeds}] seed ${seed}  ${rate.toFixed(1)} seeds/s  failures ${failures.length}\n`);
     }
   }
-  if (args.history !== null && last !== null) writeFileSync(args.history, last.history.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  if (args.history !== null && last !== null) writeFileSync(args.history, eventsJsonl(last.history));
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
     [

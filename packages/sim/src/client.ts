@@ -1,5 +1,5 @@
 import { AssertionError, type KvResult, type KvSession, type NodeId } from '@kvapp/core';
-import type { HistoryRecorder, HistoryValue } from './history.js';
+import type { HistoryRecorder } from './history.js';
 import type { ClientReply, RequestOp } from './protocol.js';
 import type { SimRng } from './rng.js';
 
@@ -11,6 +11,12 @@ export interface ClientOptions {
   readonly keys: readonly string[];
   readonly readPct: number;
   readonly casPct: number;
+  /**
+   * Share of operations (percent) that delete, taken from the top of the same roll that picks
+   * read, cas or write: no extra draw from the client's stream, so a seed's other choices stay
+   * where they were.
+   */
+  readonly deletePct: number;
   readonly thinkMsMax: number;
   /** One attempt (one request to one node) waits this long for an answer. */
   readonly attemptTimeoutMs: number;
@@ -27,12 +33,11 @@ export interface ClientWorld {
   readonly history: HistoryRecorder;
 }
 
-type OpKind = 'read' | 'write' | 'cas';
+type OpKind = 'read' | 'write' | 'cas' | 'delete';
 
 interface Operation {
   readonly f: OpKind | 'register';
   readonly key: string;
-  readonly invokeValue: HistoryValue;
   readonly request: RequestOp;
   readonly startMs: number;
   /** The op gives up (records info) at this time. */
@@ -46,7 +51,7 @@ interface Operation {
 }
 
 /**
- * A simulated client process: one operation at a time, read/write/cas on a few keys, with a
+ * A simulated client process: one operation at a time, read/write/cas/delete on a few keys, with a
  * session (thesis §6.3) so that retrying a write is safe. It finds the leader by following
  * not-leader hints, retries on timeouts, and gives up at the op's deadline (recording `info`
  * and retiring its process number).
@@ -127,7 +132,7 @@ export class SimClient {
       case 'read':
         this.leaderGuess = op.node;
         this.lastSeen.set(op.key, outcome.value);
-        this.complete(nowMs, op, 'ok', outcome.value);
+        this.complete(nowMs, op, 'ok', undefined, outcome.value);
         return;
       case 'applied':
         this.leaderGuess = op.node;
@@ -147,52 +152,57 @@ export class SimClient {
     }
     switch (result.type) {
       case 'ok': {
+        // A delete leaves the key absent.
         const written = op.request.kind === 'write' || op.request.kind === 'cas' ? op.request.value : null;
         this.lastSeen.set(op.key, written);
-        this.complete(nowMs, op, 'ok', op.invokeValue);
+        this.complete(nowMs, op, 'ok');
         return;
       }
       case 'cas-mismatch':
         this.lastSeen.set(op.key, result.current);
-        this.complete(nowMs, op, 'fail', op.invokeValue, 'cas-mismatch');
+        this.complete(nowMs, op, 'fail', 'cas-mismatch');
         return;
       case 'rejected':
-        this.complete(nowMs, op, 'fail', op.invokeValue, result.code);
+        this.complete(nowMs, op, 'fail', result.code);
         return;
       case 'session-expired':
       case 'stale-seq':
       case 'registered':
         // The state machine cannot vouch for an earlier attempt of this op: outcome unknown.
         this.session = null;
-        this.complete(nowMs, op, 'info', op.invokeValue, result.type);
+        this.complete(nowMs, op, 'info', result.type);
         return;
     }
   }
 
   private begin(nowMs: number): void {
     if (this.session === null) {
-      this.start(nowMs, { f: 'register', key: '', invokeValue: null, request: { kind: 'register' } });
+      this.start(nowMs, { f: 'register', key: '', request: { kind: 'register' } });
       return;
     }
     const key = this.rng.pick(this.options.keys);
     const roll = this.rng.nextInt(100);
     this.opsStarted++;
     if (roll < this.options.readPct) {
-      this.start(nowMs, { f: 'read', key, invokeValue: null, request: { kind: 'read', key } });
+      this.start(nowMs, { f: 'read', key, request: { kind: 'read', key } });
+      return;
+    }
+    this.session = { clientId: this.session.clientId, seq: this.session.seq + 1 };
+    if (roll >= 100 - this.options.deletePct) {
+      this.start(nowMs, { f: 'delete', key, request: { kind: 'delete', key, session: this.session } });
       return;
     }
     const value = `${this.options.index}-${++this.valueCounter}`;
-    this.session = { clientId: this.session.clientId, seq: this.session.seq + 1 };
     if (roll < this.options.readPct + this.options.casPct) {
       const seen = this.lastSeen.get(key);
       const expected = seen === undefined || this.rng.chance(20) ? null : seen;
-      this.start(nowMs, { f: 'cas', key, invokeValue: [expected, value], request: { kind: 'cas', key, expected, value, session: this.session } });
+      this.start(nowMs, { f: 'cas', key, request: { kind: 'cas', key, expected, value, session: this.session } });
     } else {
-      this.start(nowMs, { f: 'write', key, invokeValue: value, request: { kind: 'write', key, value, session: this.session } });
+      this.start(nowMs, { f: 'write', key, request: { kind: 'write', key, value, session: this.session } });
     }
   }
 
-  private start(nowMs: number, o: Pick<Operation, 'f' | 'key' | 'invokeValue' | 'request'>): void {
+  private start(nowMs: number, o: Pick<Operation, 'f' | 'key' | 'request'>): void {
     const op: Operation = {
       ...o,
       startMs: nowMs,
@@ -203,9 +213,10 @@ export class SimClient {
       waiting: false,
     };
     this.op = op;
-    if (op.f !== 'register') {
-      this.world.history.record(nowMs, { process: this.process, type: 'invoke', f: op.f, key: op.key, value: op.invokeValue });
-    }
+    const r = op.request;
+    if (r.kind === 'read' || r.kind === 'delete') this.world.history.invoke(nowMs, this.process, r.kind, r.key);
+    else if (r.kind === 'write') this.world.history.invoke(nowMs, this.process, 'write', r.key, r.value);
+    else if (r.kind === 'cas') this.world.history.invoke(nowMs, this.process, 'cas', r.key, [r.expected, r.value]);
     this.attempt(nowMs, op);
   }
 
@@ -233,13 +244,16 @@ export class SimClient {
       this.nextOpMs = nowMs;
       return;
     }
-    this.complete(nowMs, op, 'info', op.invokeValue, 'timeout');
+    this.complete(nowMs, op, 'info', 'timeout');
   }
 
-  private complete(nowMs: number, op: Operation, type: 'ok' | 'fail' | 'info', value: HistoryValue, error?: string): void {
+  /** Records the completion (the recorder repeats the invocation's value; a read gives `readValue`). */
+  private complete(nowMs: number, op: Operation, type: 'ok' | 'fail' | 'info', error?: string, readValue?: string | null): void {
     if (op.f === 'register') throw new Error('register is not part of the history');
-    const event = { process: this.process, type, f: op.f, key: op.key, value };
-    this.world.history.record(nowMs, error === undefined ? event : { ...event, error });
+    const history = this.world.history;
+    if (type === 'ok') history.ok(nowMs, this.process, op.f === 'read' ? readValue ?? null : undefined);
+    else if (type === 'fail') history.fail(nowMs, this.process, error);
+    else history.info(nowMs, this.process, error);
     if (type === 'info') {
       if (op.startMs >= this.mustCompleteFromMs) this.livenessMisses++;
       this.process = this.world.newProcess();

@@ -1,5 +1,4 @@
-import { checkHistory } from '@kvapp/checker';
-import type { HistoryEvent } from './history.js';
+import { checkHistory, type HistoryEvent } from '@kvapp/checker';
 import type { HistoryVerdict } from './simulation.js';
 
 /**

@@ -1,31 +1,38 @@
-/** One line of a history, as docs/history-format.md defines it. */
-export interface HistoryEvent {
-  readonly process: number;
-  readonly type: 'invoke' | 'ok' | 'fail' | 'info';
-  readonly f: 'read' | 'write' | 'cas';
-  readonly key: string;
-  readonly value: HistoryValue;
-  /** Monotonic nanoseconds (simulated). */
-  readonly time: number;
-  readonly index: number;
-  readonly error?: string;
-}
+import { HistoryWriter, type HistoryEvent, type Value } from '@kvapp/checker';
 
-export type HistoryValue = string | null | readonly [string | null, string];
-
-/** Appends events in the order they happen; times are simulated and strictly increasing. */
+/**
+ * The simulation's history, in the format @kvapp/checker owns (docs/history-format.md): the
+ * checker's HistoryWriter makes the events and pairs completions with invocations; this adds only
+ * the simulated clock (nanoseconds, strictly increasing even when events share a millisecond).
+ */
 export class HistoryRecorder {
   readonly events: HistoryEvent[] = [];
+  private readonly writer = new HistoryWriter();
   private lastTime = -1;
 
-  record(nowMs: number, event: Omit<HistoryEvent, 'time' | 'index'>): void {
-    const time = Math.max(nowMs * 1_000_000, this.lastTime + 1);
-    this.lastTime = time;
-    this.events.push({ ...event, time, index: this.events.length });
+  invoke(nowMs: number, process: number, f: 'read' | 'delete', key: string): void;
+  invoke(nowMs: number, process: number, f: 'write', key: string, value: Value): void;
+  invoke(nowMs: number, process: number, f: 'cas', key: string, value: readonly [Value | null, Value]): void;
+  invoke(nowMs: number, process: number, f: 'read' | 'delete' | 'write' | 'cas', key: string, value: Value | null | readonly [Value | null, Value] = null): void {
+    this.events.push(this.writer.invoke(this.time(nowMs), process, f, key, value));
   }
 
-  /** JSON Lines, byte-identical for identical runs. */
-  toJsonl(): string {
-    return this.events.map((e) => JSON.stringify(e)).join('\n') + (this.events.length > 0 ? '\n' : '');
+  /** A read gives the value read (null = absent); the others complete with their invocation's value. */
+  ok(nowMs: number, process: number, readValue?: Value | null): void {
+    this.events.push(this.writer.ok(this.time(nowMs), process, readValue));
+  }
+
+  fail(nowMs: number, process: number, error?: string): void {
+    this.events.push(this.writer.fail(this.time(nowMs), process, error));
+  }
+
+  info(nowMs: number, process: number, error?: string): void {
+    this.events.push(this.writer.info(this.time(nowMs), process, error));
+  }
+
+  private time(nowMs: number): number {
+    const time = Math.max(nowMs * 1_000_000, this.lastTime + 1);
+    this.lastTime = time;
+    return time;
   }
 }

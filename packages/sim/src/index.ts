@@ -22,7 +22,6 @@ export {
   type NodeTarget,
   type Profile,
 } from './schedule.js';
-export type { HistoryEvent, HistoryValue } from './history.js';
 export { InvariantViolation, type InvariantCode } from './invariants.js';
 export { plantedBugs, plantedBugFailures, type PlantedBug } from './planted-bugs.js';
 export { expectedFailureOf, failureMatches, describeExpectedFailure, type ExpectedFailure } from './expected-failure.js';

@@ -246,6 +246,8 @@ function commandOf(op: Exclude<ClientRequest['op'], { kind: 'read' }>): ClientCo
       return { kind: 'put', session: op.session, key: op.key, value: op.value };
     case 'cas':
       return { kind: 'cas', session: op.session, key: op.key, expected: op.expected, value: op.value };
+    case 'delete':
+      return { kind: 'delete', session: op.session, key: op.key };
   }
 }
 

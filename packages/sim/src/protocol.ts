@@ -10,6 +10,7 @@ export type RequestOp =
   | { readonly kind: 'register' }
   | { readonly kind: 'read'; readonly key: string }
   | { readonly kind: 'write'; readonly key: string; readonly value: string; readonly session: KvSession }
+  | { readonly kind: 'delete'; readonly key: string; readonly session: KvSession }
   | { readonly kind: 'cas'; readonly key: string; readonly expected: string | null; readonly value: string; readonly session: KvSession };
 
 export interface ClientReply {

@@ -1,7 +1,8 @@
 import type { ConfChange, NodeId } from '@kvapp/core';
 import { SimClient } from './client.js';
 import { VirtualClock } from './clock.js';
-import { HistoryRecorder, type HistoryEvent } from './history.js';
+import type { HistoryEvent } from '@kvapp/checker';
+import { HistoryRecorder } from './history.js';
 import { checkLinearizable } from './history-check.js';
 import { InvariantViolation, Invariants, type InvariantCode } from './invariants.js';
 import { CLIENT_ENDPOINT_BASE, VirtualNetwork, type Envelope, type LinkConditions } from './network.js';
@@ -82,6 +83,8 @@ export const livenessLimits = {
 const networkInFlightMax = 20_000;
 const inboxMax = 2_000;
 const timelineMax = 400;
+/** Percent of client operations that are deletes (ClientOptions.deletePct): few, so that keys mostly hold values. */
+const clientDeletePct = 5;
 const midWriteWaitMs = 50;
 const afterVoteWaitMs = 1000;
 const nextLeaderWaitMs = 1000;
@@ -187,6 +190,7 @@ export class Simulation {
           keys,
           readPct: p.readPct,
           casPct: p.casPct,
+          deletePct: clientDeletePct,
           thinkMsMax: p.thinkMsMax,
           attemptTimeoutMs: p.attemptTimeoutMs,
           retryBackoffMs: 10,

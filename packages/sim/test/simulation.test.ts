@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { checkLinearizable, describeFailure, historyCheckStepsMax, runSimulation, scheduleArbitrary, type HistoryEvent } from '../src/index.js';
+import { eventsJsonl, historyFromEvents, type HistoryEvent } from '@kvapp/checker';
+import { checkLinearizable, describeFailure, historyCheckStepsMax, runSimulation, scheduleArbitrary } from '../src/index.js';
 
-const jsonl = (events: readonly HistoryEvent[]): string => events.map((e) => JSON.stringify(e)).join('\n');
+const jsonl = (events: readonly HistoryEvent[]): string => eventsJsonl(events);
 
 t.test('the same seed gives a byte-identical history; another seed another one', async (t) => {
   for (const seed of [3, 17, 2024]) {
@@ -18,32 +19,40 @@ t.test('the same seed gives a byte-identical history; another seed another one',
 });
 
 t.test('histories follow docs/history-format.md: one op per process at a time, a process retired after info', async (t) => {
+  let deletesOk = 0;
+  let readsOfAbsentAfterDelete = 0;
   for (let seed = 1; seed <= 30; seed++) {
     const r = await runSimulation({ seed });
     t.equal(r.failure, null, `seed ${seed} passes${r.failure ? `: ${describeFailure(r.failure)}` : ''}`);
-    const open = new Map<number, HistoryEvent>();
-    const retired = new Set<number>();
+    // The checker's reader enforces rule 1 and pairs completions with their invocations.
+    const { operations } = historyFromEvents(r.history);
     let lastTime = -1;
     for (const [i, e] of r.history.entries()) {
       if (e.index !== i || e.time <= lastTime) t.fail(`seed ${seed}: index/time out of order at ${i}`);
       lastTime = e.time;
-      if (retired.has(e.process)) t.fail(`seed ${seed}: process ${e.process} reused after info`);
-      if (e.type === 'invoke') {
-        if (open.has(e.process)) t.fail(`seed ${seed}: process ${e.process} has two ops in flight`);
-        open.set(e.process, e);
-        continue;
-      }
-      const inv = open.get(e.process);
-      if (!inv || inv.f !== e.f || inv.key !== e.key) t.fail(`seed ${seed}: completion without its invoke at ${i}`);
-      open.delete(e.process);
-      if (e.type === 'info') retired.add(e.process);
-      if (e.type === 'fail' && e.f === 'cas' && e.error === 'cas-mismatch') continue;
-      if (e.type === 'fail' && e.f !== 'cas') t.fail(`seed ${seed}: only cas fails here, got ${JSON.stringify(e)}`);
     }
-    t.equal(open.size, 0, `seed ${seed}: every op completed (liveness phase)`);
-    const written = r.history.filter((e) => e.type === 'invoke' && e.f !== 'read').map((e) => `${e.key}=${JSON.stringify(Array.isArray(e.value) ? e.value[1] : e.value)}`);
+    const retiredAt = new Map<number | string, number>();
+    for (const op of operations) {
+      const retired = retiredAt.get(op.process);
+      if (retired !== undefined && op.call > retired) t.fail(`seed ${seed}: process ${op.process} reused after info`);
+      if (op.status === 'info') retiredAt.set(op.process, op.call);
+      if (op.status === 'fail') t.fail(`seed ${seed}: only a cas-mismatch fails here, got ${JSON.stringify(op)}`);
+    }
+    t.ok(operations.every((op) => op.retLine !== null), `seed ${seed}: every op completed (liveness phase)`);
+    const written = operations.filter((op) => op.f === 'write' || op.f === 'cas').map((op) => `${op.key}=${JSON.stringify(Array.isArray(op.input) ? op.input[1] : op.input)}`);
     t.equal(new Set(written).size, written.length, `seed ${seed}: values written are unique per key`);
+    const deletedAt = new Map<string, number>();
+    for (const op of operations) {
+      if (op.f === 'delete' && op.status === 'ok') {
+        deletesOk++;
+        deletedAt.set(op.key, op.ret);
+      }
+      const at = deletedAt.get(op.key);
+      if (op.f === 'read' && op.status === 'ok' && op.output === null && at !== undefined && op.call > at) readsOfAbsentAfterDelete++;
+    }
   }
+  t.ok(deletesOk > 30, `the workload deletes (${deletesOk} ok deletes in 30 seeds)`);
+  t.ok(readsOfAbsentAfterDelete > 0, `reads see keys deleted (${readsOfAbsentAfterDelete} reads of absent after a delete)`);
 });
 
 t.test('after healing, a leader is elected and every client op completes', async (t) => {

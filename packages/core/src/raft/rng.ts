@@ -7,8 +7,18 @@ export interface Rng {
   nextInt(maxExclusive: number): number;
 }
 
-/** A small, fast, seedable generator (mulberry32); statistically fine for timeouts and tests. */
-export function seededRng(seed: number): Rng {
+/** What `seededRng` gives: an Rng, and the same stream as uniform numbers for callers that need them. */
+export interface SeededRng extends Rng {
+  /** A uniformly distributed number in [0, 1). */
+  next(): number;
+}
+
+/**
+ * kvapp's one seeded generator (mulberry32): small, fast, statistically fine for timeouts, fault
+ * schedules and test data. The core, the simulator, the harness and the checker's test-data
+ * generator all draw from it, so a seed means the same stream everywhere (docs/testing.md, "One seeded generator").
+ */
+export function seededRng(seed: number): SeededRng {
   let state = seed >>> 0;
   const nextUint32 = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -17,10 +27,12 @@ export function seededRng(seed: number): Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
   };
+  const next = (): number => nextUint32() / 0x1_0000_0000;
   return {
+    next,
     nextInt(maxExclusive: number): number {
       if (!(maxExclusive > 0)) throw new RangeError(`nextInt needs a positive bound, got ${maxExclusive}`);
-      return Math.floor((nextUint32() / 0x1_0000_0000) * maxExclusive);
+      return Math.floor(next() * maxExclusive);
     },
   };
 }
