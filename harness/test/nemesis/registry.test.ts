@@ -26,10 +26,16 @@ t.test('the registry is the one list of nemeses', async (t) => {
 });
 
 t.test('mix draws every module that says inMix, never itself or none', async (t) => {
-  t.same(mixKinds, nemesisKinds.filter((k) => nemeses[k].inMix));
+  t.same(
+    mixKinds,
+    nemesisKinds.filter((k) => nemeses[k].inMix),
+  );
   t.notOk(mixKinds.includes('mix') || mixKinds.includes('none'));
   t.ok(mixKinds.length >= 9, `${mixKinds.length} kinds in the mix`);
-  t.ok(mixKinds.every((k) => nemeses[k].start !== null), 'each of them starts a fault');
+  t.ok(
+    mixKinds.every((k) => nemeses[k].start !== null),
+    'each of them starts a fault',
+  );
   t.equal(nemeses.mix.nodesMin, Math.max(...mixKinds.map((k) => nemeses[k].nodesMin)), 'mix needs the nodes of its most demanding member');
   t.equal(nemeses.mix.nodesMin, 3, 'rings and bridges need 3');
 });
@@ -64,7 +70,11 @@ function bulletHeads(markdown: string, heading: string): string[] {
 
 t.test('the docs follow the registry instead of copying it', async (t) => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  t.same(bulletHeads(readme, '### Nemeses').sort(), [...nemesisKinds].sort(), 'harness/README.md describes each nemesis once, and only those');
+  t.same(
+    bulletHeads(readme, '### Nemeses').sort(),
+    [...nemesisKinds].sort(),
+    'harness/README.md describes each nemesis once, and only those',
+  );
   const contract = readFileSync(new URL('../../../docs/chaos-contract.md', import.meta.url), 'utf8');
   t.match(contract, /export type NemesisKind = keyof typeof nemeses;/, 'the contract points at the registry');
   // A hand-copied list names several kinds on a line; 'none' alone also names quiet time.

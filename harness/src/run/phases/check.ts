@@ -38,9 +38,8 @@ export async function check(run: RunContext, runError: string | undefined, fault
   }
   const ops = operations(events);
   const workloadOps = ops.filter((o) => !run.finalProcesses.has(o.process));
-  const verdict: RunResult['verdict'] = error !== undefined || checker.valid === 'unknown'
-    ? 'unknown'
-    : checker.valid === false || acked.lost > 0 ? 'invalid' : 'valid';
+  const verdict: RunResult['verdict'] =
+    error !== undefined || checker.valid === 'unknown' ? 'unknown' : checker.valid === false || acked.lost > 0 ? 'invalid' : 'valid';
   const endNs = events.length > 0 ? events[events.length - 1]!.time : run.clock.now();
 
   const result: RunResultFile = {

@@ -10,6 +10,7 @@ const quietMs = 500;
 export async function heal(run: RunContext, cluster: KvCluster): Promise<void> {
   run.progress.setPhase('heal');
   await cluster.healAll();
-  if (!(await waitHealthy(run, cluster, healHealthyMsMax))) throw new Error(`cluster not healthy within ${healHealthyMsMax} ms of the heal`);
+  if (!(await waitHealthy(run, cluster, healHealthyMsMax)))
+    throw new Error(`cluster not healthy within ${healHealthyMsMax} ms of the heal`);
   await run.sleep(quietMs);
 }
