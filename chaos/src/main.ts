@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { nemeses } from '@kvapp/harness';
 import type { RunOptions, RunResult, ScenarioSpec } from '@kvapp/harness';
 import { parseArgs, UsageError, type ChaosArgs } from './args.js';
 import { ProgressLine } from './progress.js';
@@ -40,6 +41,15 @@ export function planRuns(args: ChaosArgs): PlannedRun[] {
     throw new UsageError(`unknown scenario ${unknown.join(', ')} in profile ${profile.name} (see --list)`, exitError);
   }
   const chosen = args.scenarios.length ? profile.scenarios.filter((s) => args.scenarios.includes(s.name)) : profile.scenarios;
+  const nodes = args.nodes;
+  if (nodes !== undefined) {
+    // A nemesis cannot take its shape on fewer nodes than its module says (a bridge needs 3).
+    const tooSmall = chosen.filter((s) => nodes < nemeses[s.nemesis].nodesMin);
+    if (tooSmall.length > 0) {
+      const needs = tooSmall.map((s) => `${s.name} needs ${nemeses[s.nemesis].nodesMin}`).join(', ');
+      throw new UsageError(`--nodes ${nodes} is too few: ${needs} (choose scenarios with --scenario)`, exitError);
+    }
+  }
   const base = args.seed ?? profile.defaultSeed();
   return chosen.flatMap((spec) => Array.from({ length: profile.seedsPerScenario }, (_, i) => ({ spec, seed: base + i })));
 }

@@ -1,9 +1,12 @@
+import { nemeses, nemesisKinds } from '@kvapp/harness';
 import type { NemesisKind, ScenarioSpec } from '@kvapp/harness';
 
 /**
- * The suite. CI: every fault kind once, ~20 s under faults each, about five minutes in all on a
- * 2-core machine. Nightly: the same kinds for minutes each, on 5 nodes where a fault needs room
- * to take a shape (bridges, rings, minorities of two), and several seeds.
+ * The suite: one scenario per nemesis of the harness's registry (harness/src/nemesis/registry.ts)
+ * that has suite nodes, plus the planted bug. CI: every fault kind once, ~20 s under faults each,
+ * about five minutes in all on a 2-core machine. Nightly: the same kinds for minutes each, on the
+ * nodes each nemesis asks for (5 where a fault needs room to take a shape: bridges, rings,
+ * minorities of two), and several seeds.
  */
 export type ProfileName = 'ci' | 'nightly';
 
@@ -16,42 +19,29 @@ export interface Profile {
   readonly defaultSeed: () => number;
 }
 
-interface Kind {
-  readonly nemesis: NemesisKind;
-  readonly description: string;
-  /** Nodes on CI; nightly uses nightlyNodes. */
-  readonly nodes: number;
-  readonly nightlyNodes: number;
-}
-
-const kinds: readonly Kind[] = [
-  { nemesis: 'partition-halves', description: 'random halves cut from each other, then healed', nodes: 3, nightlyNodes: 5 },
-  { nemesis: 'partition-isolate-leader', description: 'the current leader cut from every peer', nodes: 3, nightlyNodes: 5 },
-  { nemesis: 'partition-majorities-ring', description: 'every node hears a different majority (partly one-way on 3 nodes)', nodes: 3, nightlyNodes: 5 },
-  { nemesis: 'partition-bridge', description: 'two sides cut apart, one bridge node talks to both', nodes: 3, nightlyNodes: 5 },
-  { nemesis: 'partition-one-way', description: 'a single direction of one link cut', nodes: 3, nightlyNodes: 3 },
-  { nemesis: 'kill', description: 'kill -9 of a minority, restarted after the fault', nodes: 3, nightlyNodes: 5 },
-  { nemesis: 'pause', description: 'SIGSTOP of the leader or a minority, then SIGCONT', nodes: 3, nightlyNodes: 5 },
-  { nemesis: 'delay', description: 'every node-to-node link delayed with jitter', nodes: 3, nightlyNodes: 5 },
-  { nemesis: 'failpoint-crash', description: 'a node crashes at an armed failpoint (e.g. mid-WAL-write) and restarts', nodes: 3, nightlyNodes: 5 },
-  { nemesis: 'mix', description: 'a seeded mix of every fault above', nodes: 5, nightlyNodes: 5 },
-];
-
 const ciTimeLimitS = 20;
 const nightlyTimeLimitS = 240;
 
-function scenario(k: Kind, nightly: boolean): ScenarioSpec {
+function scenario(kind: NemesisKind, nodes: number, nightly: boolean): ScenarioSpec {
   return {
-    name: k.nemesis,
-    description: k.description,
-    nodes: nightly ? k.nightlyNodes : k.nodes,
-    nemesis: k.nemesis,
+    name: kind,
+    description: nemeses[kind].description,
+    nodes,
+    nemesis: kind,
     faultS: nightly ? 8 : 4,
     recoverS: nightly ? 4 : 2,
     workload: nightly ? { keys: 10, clients: 8 } : { keys: 6, clients: 4 },
     expect: 'valid',
     timeLimitS: nightly ? nightlyTimeLimitS : ciTimeLimitS,
   };
+}
+
+/** One scenario per registered nemesis that has suite nodes, in registry order. */
+function nemesisScenarios(nightly: boolean): ScenarioSpec[] {
+  return nemesisKinds.flatMap((kind) => {
+    const nodes = nemeses[kind].suiteNodes;
+    return nodes === null ? [] : [scenario(kind, nightly ? nodes.nightly : nodes.ci, nightly)];
+  });
 }
 
 /**
@@ -83,13 +73,13 @@ function dateSeed(): number {
 export const profiles: Readonly<Record<ProfileName, Profile>> = {
   ci: {
     name: 'ci',
-    scenarios: [...kinds.map((k) => scenario(k, false)), bugLocalReads(false)],
+    scenarios: [...nemesisScenarios(false), bugLocalReads(false)],
     seedsPerScenario: 1,
     defaultSeed: () => 1,
   },
   nightly: {
     name: 'nightly',
-    scenarios: [...kinds.map((k) => scenario(k, true)), bugLocalReads(true)],
+    scenarios: [...nemesisScenarios(true), bugLocalReads(true)],
     seedsPerScenario: 3,
     defaultSeed: dateSeed,
   },

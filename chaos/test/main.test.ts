@@ -112,6 +112,17 @@ t.test('usage errors exit 2 before anything runs', async (t) => {
   t.match(help.out(), /--time-limit <s>/);
 });
 
+t.test('--nodes below what a scenario\'s nemesis needs is a usage error naming them', async (t) => {
+  const h = harness();
+  t.equal(await main(['--nodes', '2'], h.io), exitError);
+  t.equal(h.calls.length, 0, 'nothing ran');
+  t.match(h.err(), /^error: --nodes 2 is too few: partition-majorities-ring needs 3, partition-bridge needs 3, mix needs 3 /);
+  t.equal(h.err().trim().split('\n').length, 1, 'one line');
+  const fits = harness();
+  t.equal(await main(['--nodes', '2', '--scenario', 'kill', '--scenario', 'partition-halves'], fits.io), exitPassed, 'the scenarios that fit run');
+  t.same(fits.calls.map((c) => [c.spec.name, c.options.nodes]), [['partition-halves', 2], ['kill', 2]]);
+});
+
 t.test('Ctrl-C: the signal reaches the run, no further run starts, exit 2', async (t) => {
   const abort = new AbortController();
   const h = harness((spec, options) => {

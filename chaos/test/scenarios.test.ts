@@ -1,5 +1,5 @@
 import t from 'tap';
-import { nemesisKinds } from '@kvapp/harness';
+import { nemeses, nemesisKinds } from '@kvapp/harness';
 import { profiles } from '../src/scenarios.js';
 
 const kebab = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -16,7 +16,17 @@ for (const profile of Object.values(profiles)) {
       t.ok(s.description.length > 10, `${s.name}: described`);
     }
     const faultKinds = new Set(profile.scenarios.filter((s) => s.expect === 'valid').map((s) => s.nemesis));
-    for (const k of nemesisKinds.filter((k) => k !== 'none')) t.ok(faultKinds.has(k), `every fault kind is covered: ${k}`);
+    for (const k of nemesisKinds.filter((k) => nemeses[k].start !== null)) t.ok(faultKinds.has(k), `every fault kind is covered: ${k}`);
+    // The scenarios of the nemeses are the registry's, in its order, as its modules describe them.
+    const suite = nemesisKinds.filter((k) => nemeses[k].suiteNodes !== null);
+    const fromRegistry = profile.scenarios.filter((s) => s.name !== 'bug-local-reads');
+    t.same(fromRegistry.map((s) => s.name), suite, 'one scenario per nemesis with suite nodes, in registry order');
+    for (const s of fromRegistry) {
+      const m = nemeses[s.nemesis];
+      t.equal(s.nemesis, s.name, `${s.name}: named by its nemesis`);
+      t.equal(s.description, m.description, `${s.name}: the module's description`);
+      t.equal(s.nodes, profile.name === 'ci' ? m.suiteNodes!.ci : m.suiteNodes!.nightly, `${s.name}: the module's nodes`);
+    }
     const bug = profile.scenarios.find((s) => s.name === 'bug-local-reads');
     t.ok(bug, 'the planted-bug run is in the profile');
     t.equal(bug!.expect, 'invalid', 'and must be caught');

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NemesisLog } from '../history/nemesis-log.js';
-import type { NemesisKind } from '../run/types.js';
-import { startFault } from './fault.js';
-import type { ActiveFault, FaultContext } from './fault.js';
+import type { ActiveFault, FaultContext } from './module.js';
+import { nemeses, startFault } from './registry.js';
+import type { NemesisKind } from './registry.js';
 
 export interface ScheduleOptions extends FaultContext {
   readonly kind: NemesisKind;
@@ -36,7 +36,7 @@ async function wait(ms: number, deadlineMs: number, signal: AbortSignal): Promis
  */
 export async function runSchedule(o: ScheduleOptions): Promise<ScheduleSummary> {
   let faults = 0;
-  if (o.kind === 'none') {
+  if (nemeses[o.kind].start === null) {
     await wait(Infinity, o.deadlineMs, o.signal);
     return { faults };
   }

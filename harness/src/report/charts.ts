@@ -1,5 +1,5 @@
 import type { NemesisPeriod } from './nemesis-periods.js';
-import { bandColor } from './timeline.js';
+import { bandColor } from './nemesis-band.js';
 import { esc, fmt, px, ticks } from './svg.js';
 
 export interface Line {

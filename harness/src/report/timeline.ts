@@ -1,4 +1,5 @@
 import type { Operation, Value } from '@kvapp/checker';
+import { bandColor, nemesisBand } from './nemesis-band.js';
 import type { NemesisPeriod } from './nemesis-periods.js';
 import { outcomeOf } from './run-stats.js';
 import { esc, fmt, px, ticks } from './svg.js';
@@ -61,7 +62,7 @@ export function drawTimeline(operations: readonly Operation[], periods: readonly
     const w = Math.max(2, x(p.end) - x0);
     const tip = `${p.nemesis}${p.open ? ' (no end recorded)' : ''}: ${fmt(p.start / 1e9)}–${fmt(p.end / 1e9)} s${detailText(p.detail)}`;
     parts.push(`<rect class="nemesis-band" data-nemesis="${esc(p.nemesis)}" x="${px(x0)}" y="${px(bandLevel[i]! * bandLabelH)}" width="${px(w)}" height="${px(height - axisH - bandLevel[i]! * bandLabelH)}" fill="${bandColor(p.nemesis)}" data-tip="${esc(tip)}"/>`);
-    parts.push(`<text class="nemesis-label" x="${px(x0 + 3)}" y="${px(bandLevel[i]! * bandLabelH + 10)}">${esc(p.nemesis)}</text>`);
+    parts.push(`<text class="nemesis-label" x="${px(x0 + 3)}" y="${px(bandLevel[i]! * bandLabelH + 10)}">${esc(nemesisBand(p.nemesis).label)}</text>`);
   });
   lanes.labels.forEach((label, i) => {
     const y = top + i * rowH;
@@ -153,16 +154,4 @@ function detailText(detail: unknown): string {
   if (detail === null || detail === undefined) return '';
   const s = JSON.stringify(detail);
   return ` · ${s.length > 200 ? `${s.slice(0, 200)}…` : s}`;
-}
-
-const palette = ['rgba(229,57,53,0.13)', 'rgba(30,136,229,0.13)', 'rgba(142,36,170,0.13)', 'rgba(251,140,0,0.16)', 'rgba(0,137,123,0.14)', 'rgba(109,76,65,0.14)'];
-const kindColor: readonly [string, number][] = [['partition', 0], ['kill', 1], ['pause', 2], ['delay', 3], ['failpoint', 4], ['clock', 5]];
-
-/** A stable colour per nemesis kind, so a kind looks the same in every chart of the page. */
-export function bandColor(nemesis: string): string {
-  const known = kindColor.find(([prefix]) => nemesis.startsWith(prefix));
-  if (known) return palette[known[1]]!;
-  let h = 0;
-  for (const c of nemesis) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return palette[h % palette.length]!;
 }

@@ -1,13 +1,9 @@
 /** The engine side of docs/chaos-contract.md: what a scenario asks for and what a run reports. */
 
-export type NemesisKind =
-  | 'partition-halves' | 'partition-isolate-leader' | 'partition-majorities-ring' | 'partition-bridge'
-  | 'partition-one-way' | 'kill' | 'pause' | 'delay' | 'failpoint-crash' | 'mix' | 'none';
+import type { NemesisKind } from '../nemesis/registry.js';
 
-export const nemesisKinds: readonly NemesisKind[] = [
-  'partition-halves', 'partition-isolate-leader', 'partition-majorities-ring', 'partition-bridge',
-  'partition-one-way', 'kill', 'pause', 'delay', 'failpoint-crash', 'mix', 'none',
-];
+/** A key of the nemesis registry (harness/src/nemesis/registry.ts): every nemesis is one module there. */
+export type { NemesisKind };
 
 export interface WorkloadRates {
   readonly read: number;

@@ -74,6 +74,11 @@ t.test('a short partition-halves run on 3 real nodes is valid and leaves every f
   t.same(processesMentioning(r.dir), [], 'no node process left');
 });
 
+t.test('a nemesis on fewer nodes than its module needs is refused before anything starts', async (t) => {
+  await t.rejects(runScenario(base('test-too-few', { nemesis: 'partition-bridge' }), { seed: 1, storeDir, nodes: 2 }), /nemesis partition-bridge needs at least 3 nodes, got 2/);
+  t.notOk(existsSync(join(storeDir, 'test-too-few')), 'no run folder');
+});
+
 t.test('--unsafe-local-reads with the leader isolated is caught', async (t) => {
   const seed = 7;
   const r = await runScenario(

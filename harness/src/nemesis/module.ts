@@ -1,0 +1,58 @@
+import type { KvCluster } from '../run/kv-cluster.js';
+import type { Workload } from '../workload/workload.js';
+import type { Random } from './partitions.js';
+
+/** What a nemesis may touch while it starts and heals a fault. */
+export interface FaultContext {
+  readonly cluster: KvCluster;
+  readonly workload: Workload;
+  /** The run's one seeded PRNG: every choice a nemesis makes comes from it, so a seed replays them. */
+  readonly random: Random;
+  readonly signal: AbortSignal;
+}
+
+/** One fault in force, as its nemesis started it. */
+export interface Fault {
+  /** Its shape, logged as the detail of the period's start and end lines in nemesis.jsonl. */
+  readonly detail: Record<string, unknown>;
+  /** The kind the period is logged under when it is not the nemesis' own (`mix` draws one). */
+  readonly kind?: string;
+  /** Undoes the fault; what it returns (e.g. crashes meanwhile) is added to the end line's detail. */
+  heal(): Promise<Record<string, unknown>>;
+}
+
+/** One fault in force, named as nemesis.jsonl names its period. */
+export interface ActiveFault extends Fault {
+  readonly name: string;
+}
+
+/** How the report draws a nemesis' periods (harness/src/report/timeline.ts, charts.ts). */
+export interface NemesisBand {
+  /** Shown on the band in the timeline. */
+  readonly label: string;
+  /** A translucent fill, so that operations stay visible behind it (see band-colours.ts). */
+  readonly colour: string;
+}
+
+/**
+ * Everything about one nemesis, in one module; harness/src/nemesis/registry.ts lists them all. The
+ * schedule starts a fault, keeps it for faultS, heals it; each fault is one start/end period in
+ * nemesis.jsonl named by the nemesis' kind (its key in the registry).
+ */
+export interface NemesisModule {
+  /** One line for `kvapp-chaos --list` and the docs. */
+  readonly description: string;
+  /** Starts one fault on the live cluster; null for a nemesis that never starts one (`none`). */
+  readonly start: ((ctx: FaultContext) => Promise<Fault>) | null;
+  /** May `mix` draw it? */
+  readonly inMix: boolean;
+  /** The smallest cluster it can take its shape on; runScenario and the suite refuse fewer nodes. */
+  readonly nodesMin: number;
+  /**
+   * Cluster sizes the chaos suite runs it on: the short CI run, and the long nightly run (5 where
+   * the fault needs room to take a shape: bridges, rings, minorities of two). null: the suite has
+   * no scenario of it.
+   */
+  readonly suiteNodes: { readonly ci: number; readonly nightly: number } | null;
+  readonly band: NemesisBand;
+}
