@@ -109,3 +109,14 @@ t.test('the walk used without git finds a reference and skips only generated fol
     `src/deep/code.ts:1: ${forbidden[2]}`,
   ]);
 });
+
+/** Lines a merge leaves when it could not combine two changes: a file holding them was committed unresolved. */
+const conflictMarker = new RegExp(`^(${'<'.repeat(7)} |${'>'.repeat(7)} |${'='.repeat(7)}$)`, 'm');
+
+t.test('no file of the repository holds an unresolved merge conflict', async (t) => {
+  const files = (gitFiles(root) ?? walkFiles(root)).filter((f) => !exempt.has(f.split('/').pop()!));
+  const conflicted = files.filter((f) => conflictMarker.test(readFileSync(join(root, f), 'latin1')));
+  t.same(conflicted, [], 'no conflict markers');
+  t.ok(conflictMarker.test(`a\n${'<'.repeat(7)} HEAD\nb\n`), 'the pattern finds a marker');
+  t.notOk(conflictMarker.test('a\n<<< not one\n'), 'and only a marker');
+});
