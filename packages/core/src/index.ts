@@ -1,5 +1,6 @@
 export { RaftNode, type RaftStatus } from './raft/raft-node.js';
 export type { Ready } from './raft/ready.js';
+export type { PersistToken } from './raft/persist-token.js';
 export type { StateChange, StateChangeReason } from './raft/state-change.js';
 export type { RaftConfig, UnsafeSwitches } from './raft/config.js';
 export { RAFT_DEFAULTS } from './raft/config.js';

@@ -149,8 +149,28 @@ export class RaftLog {
     return limitBytes(result, bytesMax);
   }
 
-  unstableEntries(): Entry[] {
-    return this.unstable.entries.slice();
+  /** Unstable entries not yet handed to the caller for writing. */
+  nextUnstableEntries(): Entry[] {
+    return this.unstable.nextEntries();
+  }
+
+  /** The unstable snapshot, unless already handed to the caller for writing. */
+  nextUnstableSnapshot(): Snapshot | null {
+    return this.unstable.nextSnapshot();
+  }
+
+  /** The caller took everything unstable for writing (it stays readable until stable). */
+  acceptUnstable(): void {
+    this.unstable.acceptInProgress();
+  }
+
+  /**
+   * The last index known durable and part of this log: everything before the unstable part.
+   * With an unstable snapshot nothing of the current log is known durable yet.
+   */
+  persistedIndex(): number {
+    if (this.unstable.snapshot !== null) return 0;
+    return Math.min(this.unstable.offset - 1, this.lastIndex());
   }
 
   /** Committed entries not yet handed to the application. */
@@ -198,10 +218,6 @@ export class RaftLog {
 
   stableSnapshotTo(index: number): void {
     this.unstable.stableSnapshotTo(index);
-  }
-
-  unstableSnapshot(): Snapshot | null {
-    return this.unstable.snapshot;
   }
 
   snapshot(): Snapshot {

@@ -4,6 +4,7 @@ import { RaftError } from './errors.js';
 import { message } from './message.js';
 import { decodeConfChange, encodeConfChange, nextConf, type ConfChange } from './conf-change.js';
 import { Raft } from './raft.js';
+import type { PersistToken } from './persist-token.js';
 import type { Ready } from './ready.js';
 import { NONE, type ConfState, type Entry, type HardState, type Message, type NodeId, type Role, type SoftState } from './types.js';
 
@@ -26,12 +27,21 @@ export interface RaftStatus {
  * One Raft node behind the ready/advance boundary (etcd's RawNode). Drive it with tick(),
  * step() and the proposal methods; then take ready(), do its work, and call advance().
  * Between ready() and advance() no other input is accepted: the Ready describes one instant.
+ *
+ * Asynchronous writes (thesis §10.2.1, etcd's AsyncStorageWrites): instead of advance(), call
+ * accept() as soon as the Ready is handed off (its messages sent, its committed entries applied,
+ * its writes started) and keep driving the node; once those writes are durable, call
+ * persisted() with the token accept() returned, in order. Until then the handed-off entries stay
+ * readable in memory and are not offered again, and the leader does not count itself for them.
  */
 export class RaftNode {
   private readonly raft: Raft;
   private prevSoft: SoftState;
   private prevHard: HardState;
   private outstanding: Ready | null = null;
+  /** Sequence numbers of the last token issued by accept() and the last one back in persisted(). */
+  private acceptedSequence = 0;
+  private persistedSequence = 0;
 
   constructor(config: RaftConfig) {
     this.raft = new Raft(config);
@@ -164,8 +174,8 @@ export class RaftNode {
       soft.leader !== this.prevSoft.leader ||
       soft.role !== this.prevSoft.role ||
       !sameHardState(hard, this.prevHard) ||
-      r.log.unstable.entries.length > 0 ||
-      r.log.unstableSnapshot() !== null ||
+      r.log.unstable.offsetInProgress < r.log.unstable.offset + r.log.unstable.entries.length ||
+      r.log.nextUnstableSnapshot() !== null ||
       r.log.hasNextCommittedEntries() ||
       r.msgs.length > 0 ||
       r.msgsAfterPersist.length > 0 ||
@@ -186,12 +196,12 @@ export class RaftNode {
     const hard = r.hardState();
     const softChanged = soft.leader !== this.prevSoft.leader || soft.role !== this.prevSoft.role;
     const hardChanged = !sameHardState(hard, this.prevHard);
-    const entries = r.log.unstableEntries();
+    const entries = r.log.nextUnstableEntries();
     const rd: Ready = {
       softState: softChanged ? soft : null,
       hardState: hardChanged ? hard : null,
       entries,
-      snapshot: r.log.unstableSnapshot(),
+      snapshot: r.log.nextUnstableSnapshot(),
       committedEntries: r.log.nextCommittedEntries(r.cfg.committedBytesPerReadyMax),
       messages: r.msgs,
       messagesAfterPersist: r.msgsAfterPersist,
@@ -212,20 +222,23 @@ export class RaftNode {
 
   /** The caller finished the last Ready: its writes are durable and its entries applied. */
   advance(): void {
+    this.persisted(this.accept());
+  }
+
+  /**
+   * The caller took the last Ready: its `messages` are sent, its snapshot and committed entries
+   * applied, its writes started (not necessarily finished). The node takes input again; the next
+   * Ready offers only what this one did not. Give the token to persisted() once the writes are
+   * durable, and send `messagesAfterPersist` only then.
+   */
+  accept(): PersistToken {
     const rd = this.outstanding;
-    assert(rd !== null, 'advance() without an outstanding ready()');
+    assert(rd !== null, 'accept() without an outstanding ready()');
     this.outstanding = null;
     const r = this.raft;
     if (rd.hardState) this.prevHard = rd.hardState;
-    if (rd.snapshot) {
-      r.log.stableSnapshotTo(rd.snapshot.meta.index);
-      r.log.appliedTo(rd.snapshot.meta.index);
-    }
-    const lastEntry = rd.entries[rd.entries.length - 1];
-    if (lastEntry) {
-      r.log.stableTo(lastEntry.index, lastEntry.term);
-      r.selfPersisted(lastEntry.index);
-    }
+    r.log.acceptUnstable();
+    if (rd.snapshot) r.log.appliedTo(rd.snapshot.meta.index);
     for (const entry of rd.committedEntries) {
       if (entry.type === 'conf-change') r.applyConfChange(decodeConfChange(entry.data));
     }
@@ -235,6 +248,33 @@ export class RaftNode {
       r.reduceUncommittedBytes(rd.committedEntries);
     }
     r.maybeLeaveJoint();
+    const lastEntry = rd.entries[rd.entries.length - 1];
+    return {
+      sequence: ++this.acceptedSequence,
+      lastEntry: lastEntry ? { index: lastEntry.index, term: lastEntry.term } : null,
+      snapshotIndex: rd.snapshot ? rd.snapshot.meta.index : null,
+      generation: r.log.unstable.generation,
+    };
+  }
+
+  /**
+   * The writes of the Ready that issued `token` are durable (and so are all earlier ones: tokens
+   * come back in order). Its entries become stable unless they were replaced meanwhile, and a
+   * leader counts itself toward their quorum only now.
+   */
+  persisted(token: PersistToken): void {
+    this.assertNoReadyOutstanding();
+    assert(token.sequence === this.persistedSequence + 1, `persisted() got token ${token.sequence}, expected ${this.persistedSequence + 1}`);
+    this.persistedSequence = token.sequence;
+    const r = this.raft;
+    // A snapshot's write stays valid whatever happened to the log after it; a newer snapshot has another index.
+    if (token.snapshotIndex !== null) r.log.stableSnapshotTo(token.snapshotIndex);
+    const last = token.lastEntry;
+    // Entries replaced after the hand-off: what was written is not this log; a later write covers it.
+    if (last === null || token.generation !== r.log.unstable.generation) return;
+    if (r.log.term(last.index) !== last.term) return;
+    r.log.stableTo(last.index, last.term);
+    r.selfPersisted(last.index);
   }
 
   status(): RaftStatus {
@@ -264,7 +304,7 @@ export class RaftNode {
   }
 
   private assertNoReadyOutstanding(): void {
-    assert(this.outstanding === null, 'call advance() for the last Ready before giving the node new input');
+    assert(this.outstanding === null, 'call accept() or advance() for the last Ready before giving the node new input');
   }
 }
 

@@ -117,7 +117,8 @@ export class Raft {
     const lastIndex = this.log.lastIndex();
     for (const [id, progress] of [...this.tracker.progress]) {
       const fresh = this.tracker.newProgress(lastIndex + 1, progress.isLearner);
-      if (id === this.id) fresh.match = lastIndex;
+      // Only what is durable counts: entries still being written count once selfPersisted says so.
+      if (id === this.id) fresh.match = this.log.persistedIndex();
       this.tracker.progress.set(id, fresh);
     }
     this.uncommittedBytes = 0;

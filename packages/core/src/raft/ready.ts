@@ -9,6 +9,9 @@ import type { Entry, HardState, Message, ReadState, Snapshot, SoftState } from '
  * 3. apply `committedEntries` in order; serve `readStates` once applied up to their index;
  * 4. call advance().
  * `messages` may be sent at once, in parallel with step 1 (a leader's appends: thesis §10.2.1).
+ * Step 3 may come before step 1 finishes (committed entries are durable on a quorum). With
+ * asynchronous writes, call accept() once step 1 is started and step 3 done, and persisted()
+ * with its token after step 2's write is durable (writes complete in order).
  */
 export interface Ready {
   /** Leader or role changed; null when unchanged since the last Ready. */

@@ -4,12 +4,24 @@ import type { Entry, Snapshot } from './types.js';
 /**
  * Entries and a snapshot that the core has accepted but the caller has not yet made durable.
  * Invariant: entries[i].index === offset + i; a snapshot, if any, has index offset - 1.
+ *
+ * With asynchronous writes some of them are already handed to the caller ("in progress"):
+ * entries before `offsetInProgress` and the snapshot when `snapshotInProgress`. They stay here,
+ * readable, until the caller says they are durable (stableTo, stableSnapshotTo); only the rest
+ * goes into the next Ready. `generation` changes whenever in-progress data is replaced (a
+ * conflicting append or a snapshot), so a write that completes afterwards is known to describe
+ * a log that no longer exists.
  */
 export class Unstable {
   snapshot: Snapshot | null = null;
   entries: Entry[] = [];
+  offsetInProgress: number;
+  snapshotInProgress = false;
+  generation = 0;
 
-  constructor(public offset: number) {}
+  constructor(public offset: number) {
+    this.offsetInProgress = offset;
+  }
 
   firstIndexIfKnown(): number | undefined {
     return this.snapshot ? this.snapshot.meta.index + 1 : undefined;
@@ -29,22 +41,45 @@ export class Unstable {
     return this.entries[index - this.offset]!.term;
   }
 
+  /** Entries not yet handed to the caller. */
+  nextEntries(): Entry[] {
+    return this.entries.slice(this.offsetInProgress - this.offset);
+  }
+
+  /** The snapshot, unless already handed to the caller. */
+  nextSnapshot(): Snapshot | null {
+    return this.snapshotInProgress ? null : this.snapshot;
+  }
+
+  /** Everything here is now being written by the caller. */
+  acceptInProgress(): void {
+    this.offsetInProgress = this.offset + this.entries.length;
+    this.snapshotInProgress = this.snapshot !== null;
+  }
+
   /** The caller made entries up to `index` (of `term`) durable. A mismatch means they were replaced meanwhile. */
   stableTo(index: number, term: number): void {
     if (this.termIfKnown(index) !== term || index < this.offset) return;
     assert(this.snapshot === null, `entries up to ${index} made durable before the snapshot at ${this.snapshot?.meta.index} they follow`);
     this.entries = this.entries.slice(index + 1 - this.offset);
     this.offset = index + 1;
+    this.offsetInProgress = Math.max(this.offsetInProgress, this.offset);
   }
 
   stableSnapshotTo(index: number): void {
-    if (this.snapshot && this.snapshot.meta.index === index) this.snapshot = null;
+    if (this.snapshot && this.snapshot.meta.index === index) {
+      this.snapshot = null;
+      this.snapshotInProgress = false;
+    }
   }
 
   restore(snapshot: Snapshot): void {
+    this.generation++;
     this.offset = snapshot.meta.index + 1;
+    this.offsetInProgress = this.offset;
     this.entries = [];
     this.snapshot = snapshot;
+    this.snapshotInProgress = false;
   }
 
   truncateAndAppend(entries: readonly Entry[]): void {
@@ -58,6 +93,8 @@ export class Unstable {
       this.snapshot === null || first > this.snapshot.meta.index,
       `unstable append at ${first} would rewrite the pending snapshot at ${this.snapshot?.meta.index}`,
     );
+    // Replacing an entry already handed to the caller makes its pending write describe a dead log.
+    if (first < this.offsetInProgress) this.generation++;
     if (first === this.offset + this.entries.length) {
       this.entries = this.entries.concat(entries);
     } else if (first <= this.offset) {
@@ -67,6 +104,7 @@ export class Unstable {
     } else {
       this.entries = this.entries.slice(0, first - this.offset).concat(entries);
     }
+    this.offsetInProgress = Math.min(this.offsetInProgress, first);
   }
 
   slice(lo: number, hi: number): Entry[] {
