@@ -13,6 +13,8 @@ export type Action =
   | { readonly kind: 'deliver' | 'drop' | 'duplicate' | 'reorder'; readonly at: number }
   | { readonly kind: 'flush'; readonly count: number }
   | { readonly kind: 'tick'; readonly node: number; readonly times: number }
+  /** asyncWrites only: the node's oldest `count` pending writes complete. */
+  | { readonly kind: 'persist'; readonly node: number; readonly count: number }
   | { readonly kind: 'tick-all'; readonly times: number }
   | { readonly kind: 'propose' | 'crash' | 'restart' | 'compact'; readonly node: number }
   | { readonly kind: 'partition'; readonly mask: number }
@@ -38,6 +40,10 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
     weight: 4,
     arbitrary: fc.record({ kind: fc.constant('tick-all' as const), times: fc.integer({ min: 1, max: 3 }) }, { noNullPrototype: true }),
   },
+  {
+    weight: 8,
+    arbitrary: fc.record({ kind: fc.constant('persist' as const), node, count: fc.integer({ min: 1, max: 3 }) }, { noNullPrototype: true }),
+  },
   { weight: 7, arbitrary: fc.record({ kind: fc.constant('propose' as const), node }, { noNullPrototype: true }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('partition' as const), mask: fc.nat(31) }, { noNullPrototype: true }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('heal' as const) }, { noNullPrototype: true }) },
@@ -50,6 +56,8 @@ export interface ScheduleOptions {
   readonly size: number;
   readonly seed: number;
   readonly config?: Partial<Omit<RaftConfig, 'id' | 'storage' | 'rng'>>;
+  /** Writes complete only when a 'persist' action (or settling) says so; see TestCluster. */
+  readonly asyncWrites?: boolean;
 }
 
 export function newCluster(options: ScheduleOptions): TestCluster {
@@ -58,6 +66,7 @@ export function newCluster(options: ScheduleOptions): TestCluster {
     seed: options.seed,
     electionTicks: 6,
     heartbeatTicks: 2,
+    asyncWrites: options.asyncWrites === true,
     config: { messageBytesMax: 100, inflightAppendsMax: 4, ...options.config },
   });
 }
@@ -91,6 +100,9 @@ export function perform(c: TestCluster, action: Action): void {
     case 'tick-all':
       c.tickAll(action.times);
       return;
+    case 'persist':
+      c.completeWrites(pick(action.node), action.count);
+      return;
     case 'propose': {
       // Ask the chosen node, or else whoever thinks it leads: most proposals should land.
       const chosen = pick(action.node);
@@ -117,7 +129,8 @@ export function perform(c: TestCluster, action: Action): void {
     case 'crash': {
       const id = pick(action.node);
       // Keep a majority alive so that schedules keep doing something interesting.
-      if (!c.down.has(id) && (c.down.size + 1) * 2 < ids.length) c.crash(id);
+      // With asyncWrites, some of its pending writes may have reached the disk (the rest of the node number decides how many).
+      if (!c.down.has(id) && (c.down.size + 1) * 2 < ids.length) c.crash(id, Math.floor(action.node / ids.length) % (c.pendingWrites(id) + 1));
       return;
     }
     case 'restart': {
@@ -127,7 +140,7 @@ export function perform(c: TestCluster, action: Action): void {
     }
     case 'compact': {
       const id = pick(action.node);
-      if (c.down.has(id)) return;
+      if (c.down.has(id) || c.pendingWrites(id) > 0) return;
       const applied = c.node(id).status().applied;
       if (applied > c.storages.get(id)!.snapshot().meta.index) c.compact(id, applied);
       return;

@@ -1,4 +1,16 @@
-import { MemoryStorage, RaftNode, seededRng, type Entry, type Message, type NodeId, type RaftConfig, type Ready, type Snapshot, type StateChange } from '../../src/index.js';
+import {
+  MemoryStorage,
+  RaftNode,
+  seededRng,
+  type Entry,
+  type Message,
+  type NodeId,
+  type PersistToken,
+  type RaftConfig,
+  type Ready,
+  type Snapshot,
+  type StateChange,
+} from '../../src/index.js';
 
 export interface ClusterOptions {
   readonly size: number;
@@ -6,6 +18,18 @@ export interface ClusterOptions {
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
   readonly config?: Partial<Omit<RaftConfig, 'id' | 'storage' | 'rng'>>;
+  /**
+   * Asynchronous writes: each Ready is accepted at once (messages sent, committed entries
+   * applied) and its writes wait in `pendingWrites` until the test completes them
+   * (completeWrites); only then do its messagesAfterPersist go out and persisted() is called.
+   */
+  readonly asyncWrites?: boolean;
+}
+
+/** A Ready accepted and not yet written (asyncWrites). */
+interface PendingWrite {
+  readonly rd: Ready;
+  readonly token: PersistToken;
 }
 
 /** What happened to a message, for tests that print or check the traffic. */
@@ -43,6 +67,8 @@ export class TestCluster {
   private readonly restartCounts = new Map<NodeId, number>();
   /** Snapshot messages the network lost: their senders are told (reportSnapshot), as a transport would. */
   private lostSnapshots: Message[] = [];
+  /** asyncWrites: per node, accepted Readies whose writes are not done yet, oldest first. */
+  private readonly pending = new Map<NodeId, PendingWrite[]>();
 
   constructor(readonly options: ClusterOptions) {
     const voters = Array.from({ length: options.size }, (_, i) => i + 1);
@@ -92,11 +118,77 @@ export class TestCluster {
     let any = false;
     while (node.hasReady()) {
       any = true;
-      this.handle(id, node.ready());
-      node.advance();
+      const rd = node.ready();
+      if (this.options.asyncWrites === true) {
+        this.handleAccepted(id, rd);
+        this.pendingOf(id).push({ rd, token: node.accept() });
+      } else {
+        this.handle(id, rd);
+        node.advance();
+      }
     }
     this.reportLostSnapshots();
     return any;
+  }
+
+  private pendingOf(id: NodeId): PendingWrite[] {
+    let list = this.pending.get(id);
+    if (!list) this.pending.set(id, (list = []));
+    return list;
+  }
+
+  /** asyncWrites: how many accepted Readies of `id` still wait for their writes. */
+  pendingWrites(id: NodeId): number {
+    return this.pending.get(id)?.length ?? 0;
+  }
+
+  /**
+   * asyncWrites: the oldest `count` pending writes of `id` become durable, in order: each lands
+   * in storage, then its messagesAfterPersist go out and the node hears persisted(). Returns how
+   * many completed.
+   */
+  completeWrites(id: NodeId, count = Number.POSITIVE_INFINITY): number {
+    if (this.down.has(id)) return 0;
+    const list = this.pendingOf(id);
+    let done = 0;
+    while (done < count && list.length > 0) {
+      const { rd, token } = list.shift()!;
+      this.write(id, rd);
+      this.enqueue(rd.messagesAfterPersist);
+      this.node(id).persisted(token);
+      done++;
+      this.processReady(id);
+    }
+    return done;
+  }
+
+  private completeAllWrites(): boolean {
+    let any = false;
+    for (const id of this.ids()) any = this.completeWrites(id) > 0 || any;
+    return any;
+  }
+
+  private write(id: NodeId, rd: Ready): void {
+    const storage = this.storages.get(id)!;
+    if (rd.snapshot) storage.applySnapshot(rd.snapshot);
+    storage.append(rd.entries);
+    if (rd.hardState) storage.setHardState(rd.hardState);
+  }
+
+  /** asyncWrites: what a Ready lets the node do before its writes are durable. */
+  private handleAccepted(id: NodeId, rd: Ready): void {
+    this.observe(id, rd);
+    this.enqueue(rd.messages);
+    if (rd.snapshot) this.applied.set(id, decodeAppliedState(rd.snapshot.data));
+    this.deliverToApplication(id, rd);
+  }
+
+  private observe(id: NodeId, rd: Ready): void {
+    if (rd.softState) {
+      const status = this.node(id).status();
+      this.observer.role?.(id, rd.softState.role, rd.softState.leader, status.term);
+    }
+    for (const change of rd.stateChanges) this.observer.stateChange?.(id, change);
   }
 
   private reportLostSnapshots(): void {
@@ -109,21 +201,16 @@ export class TestCluster {
   }
 
   private handle(id: NodeId, rd: Ready): void {
-    const storage = this.storages.get(id)!;
-    if (rd.softState) {
-      const status = this.node(id).status();
-      this.observer.role?.(id, rd.softState.role, rd.softState.leader, status.term);
-    }
-    for (const change of rd.stateChanges) this.observer.stateChange?.(id, change);
+    this.observe(id, rd);
     this.enqueue(rd.messages);
-    if (rd.snapshot) {
-      storage.applySnapshot(rd.snapshot);
-      // The state machine is replaced by the snapshot's: here, the entries it had applied.
-      this.applied.set(id, decodeAppliedState(rd.snapshot.data));
-    }
-    storage.append(rd.entries);
-    if (rd.hardState) storage.setHardState(rd.hardState);
+    this.write(id, rd);
+    // The state machine is replaced by the snapshot's: here, the entries it had applied.
+    if (rd.snapshot) this.applied.set(id, decodeAppliedState(rd.snapshot.data));
     this.enqueue(rd.messagesAfterPersist);
+    this.deliverToApplication(id, rd);
+  }
+
+  private deliverToApplication(id: NodeId, rd: Ready): void {
     this.applied.get(id)!.push(...rd.committedEntries);
     for (const refused of rd.readsRefused) {
       let list = this.readsRefused.get(id);
@@ -211,6 +298,8 @@ export class TestCluster {
     const node = this.node(id);
     const status = node.status();
     if (index > status.applied) throw new Error(`node ${id} applied only ${status.applied}, cannot snapshot at ${index}`);
+    // A snapshot covers only what is durable: the writes before it come first.
+    if (this.pendingWrites(id) > 0) throw new Error(`node ${id} has writes in flight, complete them before compacting`);
     const state = this.applied.get(id)!.filter((e) => e.index <= index);
     const storage = this.storages.get(id)!;
     const snapshot = storage.createSnapshot(index, status.conf, encodeAppliedState(state));
@@ -222,7 +311,8 @@ export class TestCluster {
   stabilize(stepsMax = 100_000): void {
     this.processAllReady();
     for (let steps = 0; steps < stepsMax; steps++) {
-      if (this.inFlight.length === 0 && !this.processAllReady()) return;
+      const wrote = this.completeAllWrites();
+      if (this.inFlight.length === 0 && !wrote && !this.processAllReady()) return;
       if (this.inFlight.length > 0) this.deliverAt(0);
     }
     throw new Error(`cluster did not stabilize within ${stepsMax} steps`);
@@ -252,8 +342,15 @@ export class TestCluster {
     this.cut.clear();
   }
 
-  /** Crash: the node loses everything but its storage (what it persisted), and its in-flight messages. */
-  crash(id: NodeId): void {
+  /**
+   * Crash: the node loses everything but its storage (what it persisted), and its in-flight
+   * messages. With asyncWrites, the oldest `writesKept` pending writes reached the disk (their
+   * messages never left); the others are lost.
+   */
+  crash(id: NodeId, writesKept = 0): void {
+    const pending = this.pendingOf(id);
+    for (const { rd } of pending.slice(0, writesKept)) this.write(id, rd);
+    pending.length = 0;
     this.down.add(id);
     const lost = this.inFlight.filter((m) => m.to === id || m.from === id);
     this.inFlight = this.inFlight.filter((m) => m.to !== id && m.from !== id);
