@@ -478,7 +478,11 @@ export class Raft {
     this.tracker.applyConf(conf, this.log.lastIndex() + 1);
     if (this.role !== 'leader') return;
     if (!this.promotable()) {
-      // Removed (or never a voter): a leader outside the configuration steps down.
+      // Removed (or never a voter): a leader outside the configuration steps down. Its last
+      // heartbeats tell the remaining voters the commit index first: a voter that never learns
+      // the removal committed still counts this node's vote, which it may refuse for good (its
+      // log can be longer than theirs), and no one could win an election.
+      this.bcastHeartbeat();
       this.becomeFollower(this.term, NONE, 'removed');
       return;
     }

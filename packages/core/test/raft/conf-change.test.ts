@@ -96,6 +96,34 @@ t.test('a removed leader steps down and the rest elect a new one', async (t) => 
   t.same(c.node(2).status().conf, conf([2, 3]));
 });
 
+t.test('a leader that removes itself sends the commit index before stepping down, so the rest can elect', async (t) => {
+  // Asynchronous writes: the leader commits the change when its own write completes, while its
+  // only peer's window is full (no append carries the commit), and its log is longer than the peer's.
+  const c = new TestCluster({ size: 2, seed: 17, asyncWrites: true, config: { inflightAppendsMax: 1 } });
+  c.elect(1);
+  const deliverTo = (id: number) => {
+    for (let i = c.inFlight.length - 1; i >= 0; i--) if (c.inFlight[i]!.to === id) c.deliverAt(i);
+  };
+  const { index } = c.node(1).proposeConfChange({ kind: 'simple', action: 'remove', node: 1 });
+  c.processReady(1);
+  c.node(1).propose(bytes('a'));
+  c.processReady(1);
+  deliverTo(2);
+  c.completeWrites(2);
+  deliverTo(1); // the ack of the change; the append of 'a' goes out and fills the window again
+  c.node(1).propose(bytes('b')); // never sent: node 1's log stays longer than node 2's
+  c.processReady(1);
+  c.completeWrites(1); // its own write: the change commits, applies, and node 1 steps down
+  t.equal(c.node(1).status().commit, index, 'the removal committed on the leader');
+  t.not(c.node(1).status().role, 'leader', 'the removed leader stepped down');
+  for (let i = 0; i < 60 && c.leader() !== 2; i++) {
+    c.tickAll();
+    c.stabilize();
+  }
+  t.same(c.node(2).status().conf, conf([2]), 'node 2 learned that the removal committed');
+  t.equal(c.leader(), 2, 'and leads alone (it never needed the vote node 1 would refuse)');
+});
+
 t.test('a learner receives the log but never campaigns or counts', async (t) => {
   const c = new TestCluster({ size: 3, seed: 13 });
   c.elect(1);
