@@ -68,7 +68,15 @@ export function summarizeFloors(floorSamples) {
   return Object.fromEntries(
     names.map((name) => {
       const rows = floorSamples.filter((f) => f.name === name);
-      return [name, { p50Ms: median(rows.map((r) => r.p50Ms)), p99Ms: median(rows.map((r) => r.p99Ms)), opsPerSec: median(rows.map((r) => r.opsPerSec)), runs: rows.length }];
+      return [
+        name,
+        {
+          p50Ms: median(rows.map((r) => r.p50Ms)),
+          p99Ms: median(rows.map((r) => r.p99Ms)),
+          opsPerSec: median(rows.map((r) => r.opsPerSec)),
+          runs: rows.length,
+        },
+      ];
     }),
   );
 }

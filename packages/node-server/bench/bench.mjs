@@ -97,7 +97,14 @@ async function main(o) {
         const cluster = system === 'kvapp' ? await startKvappCluster(dataDir) : await startEtcdCluster(etcdBin, dataDir);
         running.add(cluster);
         try {
-          const shape = { driver: system, endpoints: cluster.endpoints, target: cluster.target, keys: o.keys, keyBytes: o.keyBytes, valueBytes: o.valueBytes };
+          const shape = {
+            driver: system,
+            endpoints: cluster.endpoints,
+            target: cluster.target,
+            keys: o.keys,
+            keyBytes: o.keyBytes,
+            valueBytes: o.valueBytes,
+          };
           await fleet.open(Math.min(PRELOAD_IN_FLIGHT, o.keys), shape);
           await fleet.preload(o.keys);
           await fleet.close();
@@ -131,8 +138,14 @@ async function main(o) {
   const loadAtEnd = loadavg();
 
   console.log('');
-  console.log(`Medians of ${o.runs} runs; ${o.durationS}s windows after ${o.warmupS}s warm-up; ${o.procs} load processes. ${loadLine(loadAtStart)} at the start, ${loadLine(loadAtEnd)} at the end.`);
-  console.log(`Idle cluster CPU (cores): ${Object.entries(idleCores).map(([s, c]) => `${s} ${fmt(c, 3)}`).join(', ')}.`);
+  console.log(
+    `Medians of ${o.runs} runs; ${o.durationS}s windows after ${o.warmupS}s warm-up; ${o.procs} load processes. ${loadLine(loadAtStart)} at the start, ${loadLine(loadAtEnd)} at the end.`,
+  );
+  console.log(
+    `Idle cluster CPU (cores): ${Object.entries(idleCores)
+      .map(([s, c]) => `${s} ${fmt(c, 3)}`)
+      .join(', ')}.`,
+  );
   console.log('');
   console.log(resultsTable(results));
   console.log('');
@@ -149,7 +162,10 @@ async function main(o) {
     );
   }
   const errors = results.filter((r) => r.errors > 0);
-  if (errors.length > 0) console.log(`\nErrors: ${errors.map((r) => `${r.system} ${r.workload} ${r.concurrency}: ${r.errors}`).join('; ')} (see lastError in the samples).`);
+  if (errors.length > 0)
+    console.log(
+      `\nErrors: ${errors.map((r) => `${r.system} ${r.workload} ${r.concurrency}: ${r.errors}`).join('; ')} (see lastError in the samples).`,
+    );
 
   if (o.json !== null) {
     const report = {

@@ -18,13 +18,15 @@ export async function ensureEtcd() {
     const { stdout } = await promisify(execFile)('bash', [ENSURE_ETCD], { timeout: 600_000 });
     return stdout.trim();
   } catch (error) {
-    throw new Error(`no etcd to compare with: ${(error.stderr ?? error.message).trim()}`);
+    throw new Error(`no etcd to compare with: ${(error.stderr || error.message).trim()}`, { cause: error });
   }
 }
 
 /** The command line of member `m` of a cluster whose members listen on `members[i].peerPort/clientPort`. */
 export function etcdMemberArgs(member, members, dataDir) {
   const initialCluster = members.map((m) => `${m.name}=http://${HOST}:${m.peerPort}`).join(',');
+  // One flag and its value per line.
+  // prettier-ignore
   return [
     '--name', member.name,
     '--data-dir', join(dataDir, `${member.name}.etcd`),
@@ -37,7 +39,7 @@ export function etcdMemberArgs(member, members, dataDir) {
     '--initial-cluster-state', 'new',
     '--logger', 'zap',
     '--log-level', 'warn',
-  ]; // prettier-ignore
+  ];
 }
 
 /** Starts the members and waits until every one is healthy and one is leader. */

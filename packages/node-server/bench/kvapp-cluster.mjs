@@ -11,6 +11,8 @@ const LEADER_WAIT_MS = 20_000;
 
 /** The command line of node `id` of a cluster whose nodes listen on `nodes[i].peerPort/clientPort`. */
 export function kvappNodeArgs(node, nodes, dataDir) {
+  // One flag and its value per line.
+  // prettier-ignore
   return [
     '--id', String(node.id),
     '--data-dir', join(dataDir, `n${node.id}`),
@@ -20,7 +22,7 @@ export function kvappNodeArgs(node, nodes, dataDir) {
     '--client-addresses', nodes.map((p) => `${p.id}=${HOST}:${p.clientPort}`).join(','),
     '--cluster-secret', 'kvapp-bench-secret',
     '--log-level', 'warn',
-  ]; // prettier-ignore
+  ];
 }
 
 /**
@@ -31,7 +33,9 @@ export async function startKvappCluster(dataDir) {
   const ports = await freePorts(6);
   const nodes = [1, 2, 3].map((id, i) => ({ id, peerPort: ports[2 * i], clientPort: ports[2 * i + 1] }));
   const nodeFlags = (process.env.KVAPP_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const servers = nodes.map((n) => startServer(`kvapp node ${n.id}`, process.execPath, [...nodeFlags, CLI, ...kvappNodeArgs(n, nodes, dataDir)]));
+  const servers = nodes.map((n) =>
+    startServer(`kvapp node ${n.id}`, process.execPath, [...nodeFlags, CLI, ...kvappNodeArgs(n, nodes, dataDir)]),
+  );
   const cluster = {
     name: 'kvapp',
     endpoints: nodes.map((n) => `${HOST}:${n.clientPort}`),

@@ -21,7 +21,11 @@ class LoadProcess {
     this.waiting = null;
     this.exited = null;
     // 'advanced' serialization: the latencies come back as one Float64Array, not a JSON array.
-    this.child = fork(LOAD_PROCESS, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, NODE_OPTIONS: '' } });
+    this.child = fork(LOAD_PROCESS, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     this.child.on('message', (message) => this.deliver(message));
     this.child.on('exit', (code, signal) => {
       this.exited = `load process ${index} exited (${code ?? signal})`;
@@ -47,7 +51,13 @@ class LoadProcess {
     this.send(message);
     const next = this.inbox.length > 0 ? Promise.resolve(this.inbox.shift()) : new Promise((resolve) => (this.waiting = resolve));
     let timer;
-    const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`load process ${this.index}: no '${replyType}' within ${STEP_MS_MAX / 1000} s`)), STEP_MS_MAX)));
+    const timeout = new Promise(
+      (_, reject) =>
+        (timer = setTimeout(
+          () => reject(new Error(`load process ${this.index}: no '${replyType}' within ${STEP_MS_MAX / 1000} s`)),
+          STEP_MS_MAX,
+        )),
+    );
     try {
       const reply = await Promise.race([next, timeout]);
       if (reply.type !== replyType) throw new Error(`load process ${this.index}: ${reply.message ?? JSON.stringify(reply)}`);

@@ -80,7 +80,8 @@ async function preload(from, to) {
           await conn.put(slot, key, value);
           break;
         } catch (error) {
-          if (attempt === PRELOAD_ATTEMPTS_MAX) throw new Error(`preload of ${key} failed ${attempt} times, last: ${error.message}`);
+          if (attempt === PRELOAD_ATTEMPTS_MAX)
+            throw new Error(`preload of ${key} failed ${attempt} times, last: ${error.message}`, { cause: error });
           await sleep(ERROR_PAUSE_MS * attempt);
         }
       }

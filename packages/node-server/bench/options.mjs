@@ -28,13 +28,15 @@ const positiveInt = (flag, text, min = 1) => {
 };
 const seconds = (flag, text, zeroAllowed) => {
   const n = Number(text);
-  if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroAllowed)) throw new UsageError(`--${flag} wants seconds ${zeroAllowed ? '>= 0' : '> 0'}, got '${text}'`);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroAllowed))
+    throw new UsageError(`--${flag} wants seconds ${zeroAllowed ? '>= 0' : '> 0'}, got '${text}'`);
   return n;
 };
 const listOf = (flag, text, allowed) => {
   const items = text.split(',').filter(Boolean);
   if (items.length === 0) throw new UsageError(`--${flag} wants a comma-separated list`);
-  for (const item of items) if (!allowed.includes(item)) throw new UsageError(`--${flag}: unknown '${item}' (known: ${allowed.join(', ')})`);
+  for (const item of items)
+    if (!allowed.includes(item)) throw new UsageError(`--${flag}: unknown '${item}' (known: ${allowed.join(', ')})`);
   return [...new Set(items)];
 };
 

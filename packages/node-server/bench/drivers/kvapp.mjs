@@ -12,7 +12,10 @@ export const name = 'kvapp';
 export async function open({ endpoints, slots }) {
   const clients = Array.from({ length: slots }, () => new KvClient({ endpoints, opDeadlineMs: 10_000 }));
   const check = (outcome, what) => {
-    if (outcome.status !== 'ok') throw new Error(`${what}: ${outcome.status === 'fail' ? `${outcome.error.code} (${outcome.error.message})` : `indeterminate (${outcome.reason})`}`);
+    if (outcome.status !== 'ok')
+      throw new Error(
+        `${what}: ${outcome.status === 'fail' ? `${outcome.error.code} (${outcome.error.message})` : `indeterminate (${outcome.reason})`}`,
+      );
   };
   return {
     async put(slot, key, value) {
