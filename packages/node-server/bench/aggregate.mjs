@@ -1,0 +1,161 @@
+// From raw measurements to the figures the bench reports: latency percentiles of one window,
+// medians over runs, kvapp against etcd's best client, and the printed tables. Pure functions,
+// so that the shape of the output is tested without starting any cluster.
+
+/** Latency percentiles (ms) of one window's samples; nulls when the window completed nothing. */
+export function percentiles(latenciesMs) {
+  if (latenciesMs.length === 0) return { p50Ms: null, p99Ms: null, p999Ms: null };
+  const sorted = Float64Array.from(latenciesMs).sort();
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { p50Ms: at(0.5), p99Ms: at(0.99), p999Ms: at(0.999) };
+}
+
+/** Median of the finite values (mean of the middle two for an even count); null when there are none. */
+export function median(values) {
+  const finite = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (finite.length === 0) return null;
+  const mid = Math.floor(finite.length / 2);
+  return finite.length % 2 === 1 ? finite[mid] : (finite[mid - 1] + finite[mid]) / 2;
+}
+
+function maxOf(values) {
+  const finite = values.filter((x) => typeof x === 'number' && Number.isFinite(x));
+  return finite.length === 0 ? null : Math.max(...finite);
+}
+
+/**
+ * One result per (system, workload, concurrency): the median over runs of throughput, of each
+ * percentile and of server CPU per operation. Peak RSS is the largest seen in any run (a peak,
+ * not a typical value). Every sample is one window of one run:
+ * { system, workload, concurrency, run, opsPerSec, p50Ms, p99Ms, p999Ms, errors,
+ *   serverCpuUsPerOp, peakRssMbPerNode: number[], clientCpuCores: number[] (one per load process) }.
+ */
+export function summarize(samples) {
+  const groups = new Map();
+  for (const s of samples) {
+    const key = `${s.system}\u0000${s.workload}\u0000${s.concurrency}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(s);
+  }
+  const results = [];
+  for (const rows of groups.values()) {
+    const { system, workload, concurrency } = rows[0];
+    const nodes = Math.max(...rows.map((r) => r.peakRssMbPerNode.length));
+    const peakRssMbPerNode = Array.from({ length: nodes }, (_, i) => maxOf(rows.map((r) => r.peakRssMbPerNode[i])));
+    results.push({
+      system,
+      workload,
+      concurrency,
+      opsPerSec: median(rows.map((r) => r.opsPerSec)),
+      p50Ms: median(rows.map((r) => r.p50Ms)),
+      p99Ms: median(rows.map((r) => r.p99Ms)),
+      p999Ms: median(rows.map((r) => r.p999Ms)),
+      serverCpuUsPerOp: median(rows.map((r) => r.serverCpuUsPerOp)),
+      peakRssMb: maxOf(peakRssMbPerNode),
+      peakRssMbPerNode,
+      runs: rows.length,
+      opsPerSecRuns: rows.map((r) => r.opsPerSec),
+      errors: rows.reduce((sum, r) => sum + r.errors, 0),
+      clientCpuCoresMax: maxOf(rows.flatMap((r) => r.clientCpuCores)),
+    });
+  }
+  return results;
+}
+
+/** Medians over runs of each floor's p50 (and throughput), from samples { name, p50Ms, opsPerSec }. */
+export function summarizeFloors(floorSamples) {
+  const names = [...new Set(floorSamples.map((f) => f.name))];
+  return Object.fromEntries(
+    names.map((name) => {
+      const rows = floorSamples.filter((f) => f.name === name);
+      return [
+        name,
+        {
+          p50Ms: median(rows.map((r) => r.p50Ms)),
+          p99Ms: median(rows.map((r) => r.p99Ms)),
+          opsPerSec: median(rows.map((r) => r.opsPerSec)),
+          runs: rows.length,
+        },
+      ];
+    }),
+  );
+}
+
+/** etcd's systems are named etcd-<client>; kvapp is compared against whichever did more. */
+export const ETCD_PREFIX = 'etcd-';
+
+/**
+ * kvapp against etcd's best client for each workload and concurrency that both ran: throughput
+ * ratio (kvapp / etcd), and p99, CPU per operation and peak RSS side by side.
+ */
+export function compare(results) {
+  const rows = [];
+  for (const kv of results.filter((r) => r.system === 'kvapp')) {
+    const etcds = results.filter((r) => r.system.startsWith(ETCD_PREFIX) && r.workload === kv.workload && r.concurrency === kv.concurrency);
+    if (etcds.length === 0) continue;
+    const best = etcds.reduce((a, b) => ((b.opsPerSec ?? -1) > (a.opsPerSec ?? -1) ? b : a));
+    rows.push({
+      workload: kv.workload,
+      concurrency: kv.concurrency,
+      kvapp: kv,
+      etcd: best,
+      etcdClient: best.system.slice(ETCD_PREFIX.length),
+      etcdByClient: Object.fromEntries(etcds.map((e) => [e.system.slice(ETCD_PREFIX.length), e.opsPerSec])),
+      throughputRatio: ratio(kv.opsPerSec, best.opsPerSec),
+    });
+  }
+  return rows;
+}
+
+export function ratio(a, b) {
+  return a === null || b === null || b === 0 ? null : a / b;
+}
+
+/** A number for a table: '-' for null, thousands separated, `digits` decimals. */
+export function fmt(x, digits = 0) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '-';
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** Decimals that keep two or three significant figures for latencies from 0.05 to 500 ms. */
+function ms(x) {
+  return fmt(x, x !== null && x < 1 ? 2 : x !== null && x < 10 ? 1 : 0);
+}
+
+export function resultsTable(results) {
+  const lines = [
+    '| system | workload | in flight | ops/s (runs) | p50 ms | p99 ms | p99.9 ms | server CPU µs/op | peak RSS MB per node | client CPU (max proc) | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.system} | ${r.workload} | ${r.concurrency} | ${fmt(r.opsPerSec)} (${r.opsPerSecRuns.map((x) => fmt(x)).join(', ')}) | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${ms(r.p999Ms)} | ${fmt(r.serverCpuUsPerOp)} | ${r.peakRssMbPerNode.map((x) => fmt(x)).join(' / ')} | ${fmt(r.clientCpuCoresMax, 2)} | ${r.errors} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function comparisonTable(rows) {
+  const lines = [
+    '| workload | in flight | kvapp ops/s | etcd ops/s (best client) | kvapp/etcd | etcd by client | p99 ms kvapp / etcd | server CPU µs/op kvapp / etcd | peak RSS MB kvapp / etcd |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const byClient = Object.entries(r.etcdByClient)
+      .map(([client, ops]) => `${client} ${fmt(ops)}`)
+      .join(', ');
+    lines.push(
+      `| ${r.workload} | ${r.concurrency} | ${fmt(r.kvapp.opsPerSec)} | ${fmt(r.etcd.opsPerSec)} (${r.etcdClient}) | **${fmt(r.throughputRatio, 2)}×** | ${byClient} | ${ms(r.kvapp.p99Ms)} / ${ms(r.etcd.p99Ms)} | ${fmt(r.kvapp.serverCpuUsPerOp)} / ${fmt(r.etcd.serverCpuUsPerOp)} | ${fmt(r.kvapp.peakRssMb)} / ${fmt(r.etcd.peakRssMb)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function floorsTable(floors) {
+  const lines = ['| floor | p50 ms | p99 ms | ops/s | runs |', '|---|---|---|---|---|'];
+  const labels = { fdatasync: 'fdatasync of a 256 B append', wsRtt: 'WebSocket round trip on loopback, 1 in flight' };
+  for (const [name, f] of Object.entries(floors)) {
+    lines.push(`| ${labels[name] ?? name} | ${fmt(f.p50Ms, 3)} | ${fmt(f.p99Ms, 3)} | ${fmt(f.opsPerSec)} | ${f.runs} |`);
+  }
+  return lines.join('\n');
+}
