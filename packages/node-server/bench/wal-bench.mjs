@@ -9,7 +9,7 @@
 //                    written in two halves, then fdatasynced: 3 jobs
 // Cases: `1 entry` (one save, one batch: the latency of a lone synced batch) and `W entries` (W
 // saves made in the same tick: one group-committed batch). Floor: a 256-byte append + fdatasync
-// (what kv-bench calls the fdatasync floor). The cases are interleaved operation by operation:
+// (what bench.mjs calls the fdatasync floor). The cases are interleaved operation by operation:
 // each round does one floor append and one batch of every case, in an order rotated from round
 // to round, each on its own open file, so a slow moment of a shared disk hits all alike. Each run
 // reports the median latency of every case and its ratio to the floor's median of the same run;
