@@ -75,9 +75,9 @@ t.test('term with a pending snapshot: the unstable snapshot hides the older stab
   t.equal(log.term(5), undefined, 'the storage still has 5, but it is below the snapshot');
   t.equal(log.committed, 8, 'a restored snapshot is committed');
   t.equal(log.snapshot().meta.index, 8, 'the pending snapshot is the one to send');
-  t.equal(log.unstableSnapshot()?.meta.index, 8);
+  t.equal(log.nextUnstableSnapshot()?.meta.index, 8);
   log.stableSnapshotTo(8);
-  t.equal(log.unstableSnapshot(), null);
+  t.equal(log.nextUnstableSnapshot(), null);
 });
 
 t.test('restore asserts that the snapshot is past the commit index', async (t) => {
@@ -145,7 +145,7 @@ t.test('append: truncates what conflicts, asserts against rewriting committed en
   t.equal(log.append(entries(4, 2)), 4);
   t.equal(log.append(entries(3, 3, 3)), 4, 'replaces a stable entry and the unstable one after it');
   t.equal(terms(log), '0@0 1@1 2@1 3@3 4@3');
-  t.strictSame(indexes(log.unstableEntries()), [3, 4], 'the replacement is unstable until the caller persists it');
+  t.strictSame(indexes(log.nextUnstableEntries()), [3, 4], 'the replacement is unstable until the caller persists it');
   log.commitTo(2);
   t.throws(() => log.append(entries(2, 9)), AssertionError, 'rewriting committed entry 2');
   t.throws(() => log.append(entries(6, 9)), AssertionError, 'a gap after 4');
@@ -293,11 +293,11 @@ t.test('stableTo moves entries from unstable to durable only when they still mat
   const storage = storageWith(entries(1, 1));
   const log = new RaftLog(storage);
   log.append(entries(2, 1, 1));
-  storage.append(log.unstableEntries());
+  storage.append(log.nextUnstableEntries());
   log.stableTo(3, 9);
-  t.strictSame(indexes(log.unstableEntries()), [2, 3], 'a term mismatch is ignored');
+  t.strictSame(indexes(log.nextUnstableEntries()), [2, 3], 'a term mismatch is ignored');
   log.stableTo(3, 1);
-  t.strictSame(log.unstableEntries(), []);
+  t.strictSame(log.nextUnstableEntries(), []);
   t.equal(terms(log), '0@0 1@1 2@1 3@1', 'read from storage now');
 });
 
@@ -356,10 +356,10 @@ t.test('property: maybeAppend, persistence and compaction keep the log equal to 
             break;
           }
           case 'persist': {
-            storage.append(log.unstableEntries());
-            const last = log.unstableEntries().at(-1);
+            storage.append(log.nextUnstableEntries());
+            const last = log.nextUnstableEntries().at(-1);
             if (last) log.stableTo(last.index, last.term);
-            if (log.unstableEntries().length > 0) fail('persisted entries stayed unstable');
+            if (log.nextUnstableEntries().length > 0) fail('persisted entries stayed unstable');
             break;
           }
           case 'compact': {
