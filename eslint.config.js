@@ -54,6 +54,12 @@ export default tseslint.config(
     },
   },
   {
+    // The CommonJS entry points that answer require() (docs/packaging.md) are CommonJS on purpose.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Tests match terminal output, escape codes included.
     files: ['**/test/**/*.ts'],
     rules: { 'no-control-regex': 'off' },

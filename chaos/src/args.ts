@@ -16,7 +16,11 @@ export interface ChaosArgs {
 /** A usage problem: the message is for the user; the command exits 2. `exitCode` 0 for --help. */
 export class UsageError extends Error {
   /** `printed`: the message was already written (commander does so for its own errors). */
-  constructor(message: string, readonly exitCode: number, readonly printed = false) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly printed = false,
+  ) {
     super(message);
   }
 }
@@ -47,7 +51,9 @@ function packageVersion(): string {
 /** Parses the arguments after `node cli.js`. Help and errors go to `write`; throws UsageError. */
 export function parseArgs(argv: readonly string[], write: { out: (s: string) => void; err: (s: string) => void }): ChaosArgs {
   const program = new Command('kvapp-chaos')
-    .description('Runs the chaos suite against real kvapp-node clusters and checks every history.\nIn the repository, `npm run chaos -- ARGS` builds first and takes the same arguments.')
+    .description(
+      'Runs the chaos suite against real kvapp-node clusters and checks every history.\nIn the repository, `npm run chaos -- ARGS` builds first and takes the same arguments.',
+    )
     .version(packageVersion(), '--version', 'print the version and exit')
     .option('--profile <name>', 'ci (every fault once, ~5 min) or nightly (long, 5 nodes, several seeds)', 'ci')
     .option('--list', 'list the scenarios of the profile and exit', false)
@@ -67,7 +73,15 @@ export function parseArgs(argv: readonly string[], write: { out: (s: string) => 
     }
     throw err;
   }
-  const o = program.opts<{ profile: string; list: boolean; scenario: string[]; seed?: number; nodes?: number; timeLimit?: number; store: string }>();
+  const o = program.opts<{
+    profile: string;
+    list: boolean;
+    scenario: string[];
+    seed?: number;
+    nodes?: number;
+    timeLimit?: number;
+    store: string;
+  }>();
   if (!isProfileName(o.profile)) {
     write.err(`error: unknown profile '${o.profile}' (ci or nightly)\n`);
     throw new UsageError(`unknown profile ${o.profile}`, 2, true);

@@ -107,7 +107,9 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     }
     progress.clear();
     results.push(result);
-    io.out(`${label}: ${outcome(result)} — ${result.verdict} (expected ${result.expect}), ${result.ops?.total ?? 0} ops, ${(result.durationMs / 1000).toFixed(1)} s${result.error ? `, error: ${firstLine(result.error)}` : ''} → ${result.dir}\n`);
+    io.out(
+      `${label}: ${outcome(result)} — ${result.verdict} (expected ${result.expect}), ${result.ops?.total ?? 0} ops, ${(result.durationMs / 1000).toFixed(1)} s${result.error ? `, error: ${firstLine(result.error)}` : ''} → ${result.dir}\n`,
+    );
   }
   if (io.signal?.aborted) aborted = true;
   io.out(`\n${resultsTable(results)}\n\nrun folders (report.html in each):\n${results.map((r) => `  ${r.dir}`).join('\n')}\n`);

@@ -14,7 +14,11 @@ export class ProgressLine {
   /** Assumed when the terminal does not say (undefined) or says nothing useful (0). */
   static readonly columnsDefault = 120;
 
-  constructor(private readonly write: (s: string) => void, private readonly tty: boolean, columns?: number) {
+  constructor(
+    private readonly write: (s: string) => void,
+    private readonly tty: boolean,
+    columns?: number,
+  ) {
     const width = columns !== undefined && Number.isInteger(columns) && columns > 0 ? columns : ProgressLine.columnsDefault;
     this.lineMax = width - 1;
   }

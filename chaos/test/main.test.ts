@@ -3,13 +3,23 @@ import type { RunOptions, RunProgress, RunResult, ScenarioSpec } from '@kvapp/ha
 import { exitError, exitFailed, exitPassed, main, type MainIo, type Runner } from '../src/main.js';
 import { profiles } from '../src/scenarios.js';
 
-interface Call { spec: ScenarioSpec; options: RunOptions }
+interface Call {
+  spec: ScenarioSpec;
+  options: RunOptions;
+}
 
 function result(spec: ScenarioSpec, options: RunOptions, over: Partial<RunResult> = {}): RunResult {
   const verdict = over.verdict ?? spec.expect;
   return {
-    scenario: spec.name, seed: options.seed, dir: `${options.storeDir}/${spec.name}/t`, nodes: options.nodes ?? spec.nodes,
-    startedAt: '2025-01-01T00:00:00.000Z', durationMs: 21_500, verdict, expect: spec.expect, passed: verdict === spec.expect,
+    scenario: spec.name,
+    seed: options.seed,
+    dir: `${options.storeDir}/${spec.name}/t`,
+    nodes: options.nodes ?? spec.nodes,
+    startedAt: '2025-01-01T00:00:00.000Z',
+    durationMs: 21_500,
+    verdict,
+    expect: spec.expect,
+    passed: verdict === spec.expect,
     checker: { valid: verdict === 'valid', ops: 100, keys: 6, ms: 3, failedKeys: [] },
     ackedWrites: { checked: 10, lost: 0, lostKeys: [] },
     ops: { total: 1234, ok: 1000, fail: 200, info: 34, byF: {} },
@@ -38,29 +48,79 @@ function harness(answer: (spec: ScenarioSpec, options: RunOptions) => Partial<Ru
     if (a instanceof Error) throw a;
     return result(spec, options, a);
   };
-  const io: MainIo = { runner, out: (s) => { out += s; }, err: (s) => { err += s; }, isTTY };
+  const io: MainIo = {
+    runner,
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+    isTTY,
+  };
   return { io, calls, out: () => out, err: () => err };
 }
 
 t.test('no arguments: the whole CI profile, seed 1, store/ under the cwd; exit 0 when all pass', async (t) => {
   const h = harness();
   t.equal(await main([], h.io), exitPassed);
-  t.same(h.calls.map((c) => c.spec.name), profiles.ci.scenarios.map((s) => s.name));
+  t.same(
+    h.calls.map((c) => c.spec.name),
+    profiles.ci.scenarios.map((s) => s.name),
+  );
   t.ok(h.calls.every((c) => c.options.seed === 1 && c.options.storeDir === `${process.cwd()}/store`));
-  t.ok(h.calls.every((c) => c.options.timeLimitS === undefined && c.options.nodes === undefined), 'no overrides');
+  t.ok(
+    h.calls.every((c) => c.options.timeLimitS === undefined && c.options.nodes === undefined),
+    'no overrides',
+  );
   t.match(h.out(), /scenario\s+seed\s+verdict\s+expected\s+result\s+ops\s+avail\. in faults\s+duration/);
-  t.match(h.out(), /bug-local-reads\s+1\s+invalid\s+invalid\s+pass\s+1234\s+60\.0%\s+21\.5 s/, 'avail. in faults: answered / ops of the fault periods');
+  t.match(
+    h.out(),
+    /bug-local-reads\s+1\s+invalid\s+invalid\s+pass\s+1234\s+60\.0%\s+21\.5 s/,
+    'avail. in faults: answered / ops of the fault periods',
+  );
   t.match(h.out(), /run folders \(report\.html in each\):\n {2}\S+\/store\/partition-halves\/t/);
   t.match(h.out(), /\nchaos: 11 passed, 0 failed\n$/);
 });
 
 t.test('flags reach runScenario', async (t) => {
   const h = harness();
-  const code = await main(['--profile', 'nightly', '--scenario', 'kill', '--scenario', 'pause', '--seed', '40', '--nodes', '5', '--time-limit', '7.5', '--store', '/tmp/x'], h.io);
+  const code = await main(
+    [
+      '--profile',
+      'nightly',
+      '--scenario',
+      'kill',
+      '--scenario',
+      'pause',
+      '--seed',
+      '40',
+      '--nodes',
+      '5',
+      '--time-limit',
+      '7.5',
+      '--store',
+      '/tmp/x',
+    ],
+    h.io,
+  );
   t.equal(code, exitPassed);
-  t.same(h.calls.map((c) => [c.spec.name, c.options.seed]), [['kill', 40], ['kill', 41], ['kill', 42], ['pause', 40], ['pause', 41], ['pause', 42]]);
+  t.same(
+    h.calls.map((c) => [c.spec.name, c.options.seed]),
+    [
+      ['kill', 40],
+      ['kill', 41],
+      ['kill', 42],
+      ['pause', 40],
+      ['pause', 41],
+      ['pause', 42],
+    ],
+  );
   t.ok(h.calls.every((c) => c.options.nodes === 5 && c.options.timeLimitS === 7.5 && c.options.storeDir === '/tmp/x'));
-  t.ok(h.calls.every((c) => c.spec.timeLimitS === 240), 'the nightly specs');
+  t.ok(
+    h.calls.every((c) => c.spec.timeLimitS === 240),
+    'the nightly specs',
+  );
 });
 
 t.test('--list prints the profile and runs nothing', async (t) => {
@@ -82,7 +142,9 @@ t.test('a run that misses its expectation exits 1, and 1 wins over an error', as
   t.equal(await main([], h.io), exitFailed);
   t.match(h.out(), /bug-local-reads\s+1\s+valid\s+invalid\s+FAIL/);
   t.match(h.out(), /chaos: 10 passed, 1 failed/);
-  const both = harness((spec) => (spec.name === 'kill' ? { verdict: 'invalid' } : spec.name === 'pause' ? { verdict: 'unknown', error: 'boom' } : {}));
+  const both = harness((spec) =>
+    spec.name === 'kill' ? { verdict: 'invalid' } : spec.name === 'pause' ? { verdict: 'unknown', error: 'boom' } : {},
+  );
   t.equal(await main([], both.io), exitFailed);
   t.match(both.out(), /chaos: 9 passed, 2 failed/);
 });
@@ -101,7 +163,15 @@ t.test('unknown verdicts, harness errors and a throwing runner exit 2', async (t
 });
 
 t.test('usage errors exit 2 before anything runs', async (t) => {
-  for (const argv of [['--scenario', 'nope'], ['--profile', 'weekly'], ['--nodes', '0'], ['--seed', 'x'], ['--time-limit', '-1'], ['--bogus'], ['extra']]) {
+  for (const argv of [
+    ['--scenario', 'nope'],
+    ['--profile', 'weekly'],
+    ['--nodes', '0'],
+    ['--seed', 'x'],
+    ['--time-limit', '-1'],
+    ['--bogus'],
+    ['extra'],
+  ]) {
     const h = harness();
     t.equal(await main(argv, h.io), exitError, argv.join(' '));
     t.equal(h.calls.length, 0);
@@ -112,15 +182,25 @@ t.test('usage errors exit 2 before anything runs', async (t) => {
   t.match(help.out(), /--time-limit <s>/);
 });
 
-t.test('--nodes below what a scenario\'s nemesis needs is a usage error naming them', async (t) => {
+t.test("--nodes below what a scenario's nemesis needs is a usage error naming them", async (t) => {
   const h = harness();
   t.equal(await main(['--nodes', '2'], h.io), exitError);
   t.equal(h.calls.length, 0, 'nothing ran');
   t.match(h.err(), /^error: --nodes 2 is too few: partition-majorities-ring needs 3, partition-bridge needs 3, mix needs 3 /);
   t.equal(h.err().trim().split('\n').length, 1, 'one line');
   const fits = harness();
-  t.equal(await main(['--nodes', '2', '--scenario', 'kill', '--scenario', 'partition-halves'], fits.io), exitPassed, 'the scenarios that fit run');
-  t.same(fits.calls.map((c) => [c.spec.name, c.options.nodes]), [['partition-halves', 2], ['kill', 2]]);
+  t.equal(
+    await main(['--nodes', '2', '--scenario', 'kill', '--scenario', 'partition-halves'], fits.io),
+    exitPassed,
+    'the scenarios that fit run',
+  );
+  t.same(
+    fits.calls.map((c) => [c.spec.name, c.options.nodes]),
+    [
+      ['partition-halves', 2],
+      ['kill', 2],
+    ],
+  );
 });
 
 t.test('Ctrl-C: the signal reaches the run, no further run starts, exit 2', async (t) => {

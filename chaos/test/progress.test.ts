@@ -8,7 +8,13 @@ const full = '[2/11] kill seed 1 · faults · 12.3 s · 456 ops (400 ok) · kill
 /** What one update writes on a terminal of `columns` columns, without the \r and the clear-to-end. */
 function shown(t: Tap.Test, columns: number | undefined): string {
   let out = '';
-  const line = new ProgressLine((s) => { out += s; }, true, columns);
+  const line = new ProgressLine(
+    (s) => {
+      out += s;
+    },
+    true,
+    columns,
+  );
   line.update('[2/11] kill seed 1', progress);
   t.ok(out.startsWith('\r') && out.endsWith('\x1b[K'), 'rewritten in place');
   return out.slice(1, -'\x1b[K'.length);
@@ -31,7 +37,13 @@ t.test('a wide terminal gets the whole line; a narrow one the first columns - 1 
 
 t.test('off a terminal: plain lines, never cut', async (t) => {
   let out = '';
-  const line = new ProgressLine((s) => { out += s; }, false, 10);
+  const line = new ProgressLine(
+    (s) => {
+      out += s;
+    },
+    false,
+    10,
+  );
   line.update('[2/11] kill seed 1', progress);
   t.equal(out, `${full}\n`);
 });

@@ -20,7 +20,11 @@ for (const profile of Object.values(profiles)) {
     // The scenarios of the nemeses are the registry's, in its order, as its modules describe them.
     const suite = nemesisKinds.filter((k) => nemeses[k].suiteNodes !== null);
     const fromRegistry = profile.scenarios.filter((s) => s.name !== 'bug-local-reads');
-    t.same(fromRegistry.map((s) => s.name), suite, 'one scenario per nemesis with suite nodes, in registry order');
+    t.same(
+      fromRegistry.map((s) => s.name),
+      suite,
+      'one scenario per nemesis with suite nodes, in registry order',
+    );
     for (const s of fromRegistry) {
       const m = nemeses[s.nemesis];
       t.equal(s.nemesis, s.name, `${s.name}: named by its nemesis`);
@@ -33,8 +37,11 @@ for (const profile of Object.values(profiles)) {
     t.same(bug!.nodeArgs, ['--unsafe-local-reads']);
     t.same(bug!.nodeEnv, { KVAPP_ALLOW_UNSAFE: '1' });
     t.equal(bug!.nemesis, 'partition-isolate-leader');
-    t.same(profile.scenarios.filter((s) => s.expect === 'invalid').map((s) => s.name), ['bug-local-reads'],
-      'only planted bugs expect invalid');
+    t.same(
+      profile.scenarios.filter((s) => s.expect === 'invalid').map((s) => s.name),
+      ['bug-local-reads'],
+      'only planted bugs expect invalid',
+    );
     t.equal(profile.scenarios.find((s) => s.nemesis === 'mix')!.nodes, 5, 'mix runs on 5 nodes');
   });
 }
@@ -47,7 +54,10 @@ t.test('CI profile fits in about five minutes; nightly is longer and uses severa
   t.ok(ci.scenarios.every((s) => s.timeLimitS <= 30));
   const nightly = profiles.nightly;
   t.ok(nightly.seedsPerScenario >= 2);
-  t.ok(nightly.scenarios.filter((s) => s.expect === 'valid').every((s) => s.timeLimitS >= 120), 'several minutes each');
+  t.ok(
+    nightly.scenarios.filter((s) => s.expect === 'valid').every((s) => s.timeLimitS >= 120),
+    'several minutes each',
+  );
   t.ok(nightly.scenarios.filter((s) => s.nodes === 5).length >= 5, '5 nodes where it makes sense');
   t.equal(ci.defaultSeed(), ci.defaultSeed(), 'CI seeds are fixed');
 });

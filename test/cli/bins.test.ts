@@ -24,7 +24,11 @@ function run(name: string, args: string[]): { code: number | null; stdout: strin
 }
 
 function packageJson(dir: string): { version: string; bin?: Record<string, string>; files?: string[] } {
-  return JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as { version: string; bin?: Record<string, string>; files?: string[] };
+  return JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as {
+    version: string;
+    bin?: Record<string, string>;
+    files?: string[];
+  };
 }
 
 for (const { name, dir } of commands) {

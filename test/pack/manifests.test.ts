@@ -43,15 +43,24 @@ t.test('every package.json is publish-ready', async (t) => {
       t.same(manifest.engines, { node: '>=20' });
       t.same(manifest.repository, { ...root.repository, directory: dir }, 'the repository, with the package folder');
       const files = manifest.files ?? [];
-      for (const entry of ['dist', '!dist/.tsbuildinfo', 'src', 'cjs', 'README.md', 'LICENSE']) t.ok(files.includes(entry), `files lists ${entry}`);
+      for (const entry of ['dist', '!dist/.tsbuildinfo', 'src', 'cjs', 'README.md', 'LICENSE'])
+        t.ok(files.includes(entry), `files lists ${entry}`);
       t.equal(files.includes('bin'), manifest.bin !== undefined, 'files lists bin exactly when the package has commands');
       for (const [subpath, target] of Object.entries(manifest.exports)) {
         if (subpath === './package.json') continue;
         t.type(target, 'object', `${subpath} is conditional`);
         if (typeof target !== 'object') continue;
-        t.same(Object.keys(target), ['types', 'import', 'require'], `${subpath}: types first (TypeScript reads conditions in order), then import, then require`);
+        t.same(
+          Object.keys(target),
+          ['types', 'import', 'require'],
+          `${subpath}: types first (TypeScript reads conditions in order), then import, then require`,
+        );
       }
-      t.match(readFileSync(join(repoRoot, dir, 'README.md'), 'utf8'), /\n## Install\n[\s\S]*ESM only/, 'the README has an Install section that says ESM only');
+      t.match(
+        readFileSync(join(repoRoot, dir, 'README.md'), 'utf8'),
+        /\n## Install\n[\s\S]*ESM only/,
+        'the README has an Install section that says ESM only',
+      );
     });
   }
 });
@@ -65,7 +74,10 @@ interface Packed {
 }
 
 t.test('every tarball holds what its package.json points at, and its sources, but no build cache', { timeout: 120_000 }, async (t) => {
-  const run = await runCommand('npm', ['pack', '--dry-run', '--json', ...workspaces.flatMap(({ dir }) => ['-w', dir])], { cwd: repoRoot, timeoutMs: 90_000 });
+  const run = await runCommand('npm', ['pack', '--dry-run', '--json', ...workspaces.flatMap(({ dir }) => ['-w', dir])], {
+    cwd: repoRoot,
+    timeoutMs: 90_000,
+  });
   t.equal(run.code, 0, 'npm pack --dry-run', { stderr: run.stderr });
   const tarballs = new Map((JSON.parse(run.stdout) as Packed[]).map((p) => [p.name, new Set(p.files.map((f) => f.path))]));
   for (const { dir, manifest } of workspaces) {
@@ -73,7 +85,11 @@ t.test('every tarball holds what its package.json points at, and its sources, bu
       const files = tarballs.get(manifest.name);
       if (!files) return t.fail('packed');
       for (const path of ['package.json', 'README.md', 'LICENSE', 'dist/index.js']) t.ok(files.has(path), `has ${path}`);
-      t.same([...files].filter((path) => path.endsWith('.tsbuildinfo')), [], 'no TypeScript build cache');
+      t.same(
+        [...files].filter((path) => path.endsWith('.tsbuildinfo')),
+        [],
+        'no TypeScript build cache',
+      );
       const pointedAt = [
         ...Object.values(manifest.exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target))),
         ...Object.values(manifest.bin ?? {}),

@@ -145,10 +145,14 @@ t.test('the packed tarballs install offline into an empty project and run a one-
 
   writeFileSync(join(project, 'require-client.cjs'), REQUIRE_SCRIPT);
   const canRequireEsm = (process.features as { require_module?: boolean }).require_module === true;
-  const withoutRequireEsm = await runCommand('node', [...(canRequireEsm ? ['--no-experimental-require-module'] : []), 'require-client.cjs'], {
-    cwd: project,
-    timeoutMs: 30_000,
-  });
+  const withoutRequireEsm = await runCommand(
+    'node',
+    [...(canRequireEsm ? ['--no-experimental-require-module'] : []), 'require-client.cjs'],
+    {
+      cwd: project,
+      timeoutMs: 30_000,
+    },
+  );
   t.same(
     JSON.parse(withoutRequireEsm.stdout),
     { error: '@kvapp/client is ESM-only: use import (or await import()) — see README' },

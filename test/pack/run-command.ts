@@ -30,7 +30,14 @@ export function runCommand(file: string, args: readonly string[], options: { cwd
     execFile(
       file,
       args,
-      { cwd: options.cwd, env: projectEnv(), timeout: options.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+      {
+        cwd: options.cwd,
+        env: projectEnv(),
+        timeout: options.timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: 64 * 1024 * 1024,
+        encoding: 'utf8',
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
         resolve({ code, stdout, stderr: error && code === null ? `${stderr}\n${error.message}` : stderr });

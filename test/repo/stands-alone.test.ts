@@ -79,8 +79,10 @@ function findReferences(dir: string, files: readonly string[]): string[] {
 t.test('no file of the repository names a path outside it', async (t) => {
   const git = gitFiles(root);
   const files = git ?? walkFiles(root);
-  t.ok(files.includes('package.json') && files.some((f) => f.startsWith('packages/checker/test/fixtures/jepsen-etcd/')),
-    `the file list (${git === null ? 'directory walk' : 'git'}) covers the repository, the test fixtures included`);
+  t.ok(
+    files.includes('package.json') && files.some((f) => f.startsWith('packages/checker/test/fixtures/jepsen-etcd/')),
+    `the file list (${git === null ? 'directory walk' : 'git'}) covers the repository, the test fixtures included`,
+  );
   t.same(findReferences(root, files), [], `no file contains any of ${forbidden.join(', ')}`);
 });
 

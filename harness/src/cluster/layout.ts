@@ -169,11 +169,16 @@ export function clusterLayout(input: LayoutInput): ClusterLayout {
 /** The kvapp-node flags for one node (the node CLI contract). */
 export function nodeArgs(node: Omit<NodePlan, 'args' | 'logFile'>, nodeIds: readonly string[]): string[] {
   const args = [
-    '--id', node.id,
-    '--data-dir', node.dataDir,
-    '--peer-listen', formatHostPort(node.peerListen),
-    '--client-listen', formatHostPort(node.clientListen),
-    '--http-listen', formatHostPort(node.httpListen),
+    '--id',
+    node.id,
+    '--data-dir',
+    node.dataDir,
+    '--peer-listen',
+    formatHostPort(node.peerListen),
+    '--client-listen',
+    formatHostPort(node.clientListen),
+    '--http-listen',
+    formatHostPort(node.httpListen),
   ];
   const others = nodeIds.filter((j) => j !== node.id);
   // A single-node cluster has no peers; the flag is left out rather than given an empty value.

@@ -247,7 +247,10 @@ export class ManagedProcess {
       if (stat === null || stat.state === 'Z') return;
       if (done(stat.state)) return;
       if (Date.now() > deadline) {
-        throw new SupervisorError('STATE_TIMEOUT', `${this.name} (pid ${pid}) not ${what} after ${this.options.stateTimeoutMs} ms (state ${stat.state})`);
+        throw new SupervisorError(
+          'STATE_TIMEOUT',
+          `${this.name} (pid ${pid}) not ${what} after ${this.options.stateTimeoutMs} ms (state ${stat.state})`,
+        );
       }
       await sleep(this.options.pollIntervalMs);
     }
@@ -296,10 +299,18 @@ export class ProcessSupervisor {
   }
 
   async killAll(): Promise<void> {
-    await Promise.all(this.all().filter((p) => p.alive).map((p) => p.kill()));
+    await Promise.all(
+      this.all()
+        .filter((p) => p.alive)
+        .map((p) => p.kill()),
+    );
   }
 
   async stopAll(deadlineMs?: number): Promise<void> {
-    await Promise.all(this.all().filter((p) => p.alive).map((p) => (deadlineMs === undefined ? p.stop() : p.stop(deadlineMs))));
+    await Promise.all(
+      this.all()
+        .filter((p) => p.alive)
+        .map((p) => (deadlineMs === undefined ? p.stop() : p.stop(deadlineMs))),
+    );
   }
 }

@@ -67,7 +67,10 @@ export class HistoryRecorder {
   invoke(process: number, f: 'cas', key: string, value: readonly [Value | null, Value]): Promise<void>;
   invoke(process: number, f: OpFunction, key: string, value: EventValue = null): Promise<void> {
     this.assertOpen();
-    assert.ok(this.live.has(process), this.retired.has(process) ? `process ${process} was retired after info` : `process ${process} was never issued`);
+    assert.ok(
+      this.live.has(process),
+      this.retired.has(process) ? `process ${process} was retired after info` : `process ${process} was never issued`,
+    );
     return this.write(this.history.invoke(this.clock.now(), process, f, key, value));
   }
 

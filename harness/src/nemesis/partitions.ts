@@ -32,7 +32,12 @@ export type Partition =
       readonly views: Readonly<Record<string, readonly string[]>>;
       readonly cut: readonly DirectedLink[];
     }
-  | { readonly kind: 'bridge'; readonly bridge: string; readonly sides: readonly [readonly string[], readonly string[]]; readonly cut: readonly DirectedLink[] }
+  | {
+      readonly kind: 'bridge';
+      readonly bridge: string;
+      readonly sides: readonly [readonly string[], readonly string[]];
+      readonly cut: readonly DirectedLink[];
+    }
   | { readonly kind: 'one-way'; readonly from: string; readonly to: string; readonly cut: readonly DirectedLink[] };
 
 export type PartitionKind = Partition['kind'];
@@ -95,7 +100,14 @@ export function randomHalves(nodes: readonly string[], rand: Random): Partition 
 export function isolateNode(nodes: readonly string[], node: string): Partition {
   checkNodes(nodes, 2, 'isolate');
   assert.ok(nodes.includes(node), `${node} is not one of ${nodes.join(',')}`);
-  return { kind: 'isolate', node, cut: linksBetween([node], nodes.filter((n) => n !== node)) };
+  return {
+    kind: 'isolate',
+    node,
+    cut: linksBetween(
+      [node],
+      nodes.filter((n) => n !== node),
+    ),
+  };
 }
 
 /**
@@ -140,8 +152,18 @@ export function bridge(nodes: readonly string[], rand: Random): Partition {
 /** Cut from→to only; to→from keeps working. Random pair unless given. */
 export function oneWay(nodes: readonly string[], rand: Random, pick: { from?: string; to?: string } = {}): Partition {
   checkNodes(nodes, 2, 'one-way');
-  const from = pick.from ?? shuffled(nodes.filter((n) => n !== pick.to), rand)[0]!;
-  const to = pick.to ?? shuffled(nodes.filter((n) => n !== from), rand)[0]!;
+  const from =
+    pick.from ??
+    shuffled(
+      nodes.filter((n) => n !== pick.to),
+      rand,
+    )[0]!;
+  const to =
+    pick.to ??
+    shuffled(
+      nodes.filter((n) => n !== from),
+      rand,
+    )[0]!;
   assert.ok(nodes.includes(from) && nodes.includes(to), 'one-way endpoints must be cluster nodes');
   assert.notEqual(from, to, 'one-way needs two different nodes');
   return { kind: 'one-way', from, to, cut: [{ from, to }] };
@@ -149,7 +171,8 @@ export function oneWay(nodes: readonly string[], rand: Random, pick: { from?: st
 
 /** One partition of a random kind. `leader`, when known, is the node "isolate" cuts off. */
 export function randomPartition(nodes: readonly string[], rand: Random, options: { leader?: string } = {}): Partition {
-  const kinds: PartitionKind[] = nodes.length >= 3 ? ['halves', 'isolate', 'majorities-ring', 'bridge', 'one-way'] : ['halves', 'isolate', 'one-way'];
+  const kinds: PartitionKind[] =
+    nodes.length >= 3 ? ['halves', 'isolate', 'majorities-ring', 'bridge', 'one-way'] : ['halves', 'isolate', 'one-way'];
   const kind = kinds[Math.floor(rand() * kinds.length)]!;
   switch (kind) {
     case 'halves':

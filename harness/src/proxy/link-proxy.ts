@@ -145,10 +145,13 @@ class Pipe {
     while (this.queue.length > 0 && !this.waitingForDrain) {
       const head = this.queue[0]!;
       if (head.due > now) {
-        this.timer = setTimeout(() => {
-          this.timer = null;
-          this.flush();
-        }, Math.ceil(head.due - now));
+        this.timer = setTimeout(
+          () => {
+            this.timer = null;
+            this.flush();
+          },
+          Math.ceil(head.due - now),
+        );
         break;
       }
       this.queue.shift();

@@ -41,20 +41,29 @@ export function lineChart(o: ChartOptions): string {
   const yTicks = o.logY ? logTicks(yMax) : ticks(yMax > 0 ? yMax * 1.05 : 1, 5);
   const yTop = yTicks[yTicks.length - 1]!;
   const y = o.logY
-    ? (v: number): number => topPad + plotH - (Math.log10(Math.max(v, yTicks[0]!)) - Math.log10(yTicks[0]!)) / (Math.log10(yTop) - Math.log10(yTicks[0]!)) * plotH
+    ? (v: number): number =>
+        topPad +
+        plotH -
+        ((Math.log10(Math.max(v, yTicks[0]!)) - Math.log10(yTicks[0]!)) / (Math.log10(yTop) - Math.log10(yTicks[0]!))) * plotH
     : (v: number): number => topPad + plotH - (v / yTop) * plotH;
   const parts: string[] = [`<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">`];
   parts.push(`<text class="chart-title" x="${left}" y="12">${esc(o.title)}</text>`);
   for (const p of o.periods) {
     const x0 = x(p.start / 1e9);
-    parts.push(`<rect class="band" x="${px(x0)}" y="${topPad}" width="${px(Math.max(1, x(p.end / 1e9) - x0))}" height="${plotH}" fill="${bandColor(p.nemesis)}" data-tip="${esc(`${p.nemesis}: ${fmt(p.start / 1e9)}–${fmt(p.end / 1e9)} s`)}"/>`);
+    parts.push(
+      `<rect class="band" x="${px(x0)}" y="${topPad}" width="${px(Math.max(1, x(p.end / 1e9) - x0))}" height="${plotH}" fill="${bandColor(p.nemesis)}" data-tip="${esc(`${p.nemesis}: ${fmt(p.start / 1e9)}–${fmt(p.end / 1e9)} s`)}"/>`,
+    );
   }
   if (o.window && (o.window.fromS > 0 || o.window.toS < xMax)) {
     const x0 = x(o.window.fromS);
-    parts.push(`<rect class="window" x="${px(x0)}" y="${topPad}" width="${px(Math.max(1, x(o.window.toS) - x0))}" height="${plotH}" data-tip="the stretch drawn in the timeline"/>`);
+    parts.push(
+      `<rect class="window" x="${px(x0)}" y="${topPad}" width="${px(Math.max(1, x(o.window.toS) - x0))}" height="${plotH}" data-tip="the stretch drawn in the timeline"/>`,
+    );
   }
   for (const t of yTicks) {
-    parts.push(`<line class="grid" x1="${left}" y1="${px(y(t))}" x2="${left + plotW}" y2="${px(y(t))}"/><text class="tick-label y" x="${left - 4}" y="${px(y(t) + 4)}">${fmt(t)}</text>`);
+    parts.push(
+      `<line class="grid" x1="${left}" y1="${px(y(t))}" x2="${left + plotW}" y2="${px(y(t))}"/><text class="tick-label y" x="${left - 4}" y="${px(y(t) + 4)}">${fmt(t)}</text>`,
+    );
   }
   for (const t of ticks(xMax, 10)) {
     parts.push(`<text class="tick-label" x="${px(x(t))}" y="${h - 6}">${fmt(t)} s</text>`);

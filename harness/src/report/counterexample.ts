@@ -20,7 +20,11 @@ export interface Counterexample {
  * renders the checker's counterexample view for them. Without results.json the whole history is
  * checked. Keys the checker now finds valid or unknown are reported in the note, not drawn.
  */
-export async function counterexample(history: History, failedKeys: readonly string[] | null, recheckMs = recheckMsDefault): Promise<Counterexample> {
+export async function counterexample(
+  history: History,
+  failedKeys: readonly string[] | null,
+  recheckMs = recheckMsDefault,
+): Promise<Counterexample> {
   const none = (note: string): Counterexample => ({ html: null, keys: [], blocked: new Set(), note });
   if (failedKeys !== null && failedKeys.length === 0) return none('');
   const wanted = failedKeys === null ? null : new Set(failedKeys.slice(0, counterexampleKeysMax));
@@ -33,7 +37,9 @@ export async function counterexample(history: History, failedKeys: readonly stri
   }
   const witnesses = result.witnesses.slice(0, counterexampleKeysMax);
   if (witnesses.length === 0) {
-    return none(wanted === null ? '' : `The checker, re-run on ${[...wanted].join(', ')}, found no counterexample (${String(result.valid)}).`);
+    return none(
+      wanted === null ? '' : `The checker, re-run on ${[...wanted].join(', ')}, found no counterexample (${String(result.valid)}).`,
+    );
   }
   const shownKeys = new Set(witnesses.map((w) => w.key));
   const sub: History = { events: history.events, operations: operations.filter((op) => shownKeys.has(op.key)) };

@@ -11,7 +11,13 @@ export interface PageParts {
   readonly latency: LatencySummary | null;
   readonly availability: readonly AvailabilityPeriod[];
   readonly durationS: number;
-  readonly timeline: { readonly svg: string; readonly shown: number; readonly total: number; readonly fromS: number; readonly toS: number } | null;
+  readonly timeline: {
+    readonly svg: string;
+    readonly shown: number;
+    readonly total: number;
+    readonly fromS: number;
+    readonly toS: number;
+  } | null;
   readonly latencyChart: string;
   readonly throughputChart: string;
   readonly counterexample: { readonly frame: string; readonly keys: readonly string[]; readonly note: string };
@@ -54,32 +60,55 @@ function summary(p: PageParts): string {
     rows.push(row('scenario', esc(r.scenario ?? '?')), row('seed', esc(String(r.seed ?? '?'))), row('nodes', esc(String(r.nodes ?? '?'))));
     if (r.startedAt) rows.push(row('started', esc(r.startedAt)));
     rows.push(row('duration', `${fmt((r.durationMs ?? p.durationS * 1000) / 1000)} s`));
-    rows.push(row('verdict', `<span class="verdict ${verdictClass(r.verdict)}">${esc(r.verdict ?? '?')}</span> (expected ${esc(r.expect ?? '?')}) — <span class="${passed ? 'good' : 'bad'}" id="passed">${passed ? 'PASSED' : 'FAILED'}</span>`));
+    rows.push(
+      row(
+        'verdict',
+        `<span class="verdict ${verdictClass(r.verdict)}">${esc(r.verdict ?? '?')}</span> (expected ${esc(r.expect ?? '?')}) — <span class="${passed ? 'good' : 'bad'}" id="passed">${passed ? 'PASSED' : 'FAILED'}</span>`,
+      ),
+    );
     if (r.error) rows.push(row('harness error', `<span class="bad">${esc(r.error)}</span>`));
     if (r.checker) {
       const c = r.checker;
       const failed = c.failedKeys?.length ? `; not linearizable: ${c.failedKeys.map(esc).join(', ')}` : '';
-      rows.push(row('linearizability', `${esc(String(c.valid ?? '?'))} — ${c.ops ?? '?'} ops on ${c.keys ?? '?'} keys, ${c.ms ?? '?'} ms${failed}`));
+      rows.push(
+        row('linearizability', `${esc(String(c.valid ?? '?'))} — ${c.ops ?? '?'} ops on ${c.keys ?? '?'} keys, ${c.ms ?? '?'} ms${failed}`),
+      );
     }
     const a = r.ackedWrites;
-    rows.push(row('acknowledged writes', a
-      ? `${a.checked ?? '?'} checked, <span class="${(a.lost ?? 0) > 0 ? 'bad' : 'good'}">${a.lost ?? '?'} lost</span>${a.lostKeys?.length ? ` (keys ${a.lostKeys.slice(0, 20).map(esc).join(', ')})` : ''}`
-      : 'not recorded'));
+    rows.push(
+      row(
+        'acknowledged writes',
+        a
+          ? `${a.checked ?? '?'} checked, <span class="${(a.lost ?? 0) > 0 ? 'bad' : 'good'}">${a.lost ?? '?'} lost</span>${a.lostKeys?.length ? ` (keys ${a.lostKeys.slice(0, 20).map(esc).join(', ')})` : ''}`
+          : 'not recorded',
+      ),
+    );
   } else {
     rows.push(row('results.json', 'absent: the run did not finish, or the report was made from a bare history'));
     rows.push(row('duration', `${fmt(p.durationS)} s (history)`));
   }
   if (p.counts) {
     const c = p.counts;
-    const byF = Object.entries(c.byF).map(([f, n]) => `${esc(f)} ${n.ok}/${n.fail}/${n.info}`).join(', ');
-    rows.push(row('operations', `${c.total} — <span class="good">${c.ok} ok</span>, <span class="bad">${c.fail} fail</span>, <span class="unknown">${c.info} info</span> (ok/fail/info: ${byF})`));
+    const byF = Object.entries(c.byF)
+      .map(([f, n]) => `${esc(f)} ${n.ok}/${n.fail}/${n.info}`)
+      .join(', ');
+    rows.push(
+      row(
+        'operations',
+        `${c.total} — <span class="good">${c.ok} ok</span>, <span class="bad">${c.fail} fail</span>, <span class="unknown">${c.info} info</span> (ok/fail/info: ${byF})`,
+      ),
+    );
   }
   const l = r?.latencyMs ?? p.latency;
   if (l) rows.push(row('latency (ok ops)', `p50 ${fmt(l.p50)} ms · p90 ${fmt(l.p90)} ms · p99 ${fmt(l.p99)} ms · max ${fmt(l.max)} ms`));
   const avail = r?.availability?.length ? r.availability : p.availability;
   const table = avail.length
-    ? `<table class="availability"><thead><tr><th>nemesis</th><th>from s</th><th>to s</th><th>ops</th><th>ok</th><th>answered</th><th>available</th></tr></thead><tbody>${avail.map((a) =>
-      `<tr><td>${esc(a.nemesis)}</td><td>${fmt(a.startS)}</td><td>${fmt(a.endS)}</td><td>${a.ops}</td><td>${a.ok}</td><td>${a.answered ?? '-'}</td><td>${(a.share * 100).toFixed(1)}%</td></tr>`).join('')}</tbody></table>`
+    ? `<table class="availability"><thead><tr><th>nemesis</th><th>from s</th><th>to s</th><th>ops</th><th>ok</th><th>answered</th><th>available</th></tr></thead><tbody>${avail
+        .map(
+          (a) =>
+            `<tr><td>${esc(a.nemesis)}</td><td>${fmt(a.startS)}</td><td>${fmt(a.endS)}</td><td>${a.ops}</td><td>${a.ok}</td><td>${a.answered ?? '-'}</td><td>${(a.share * 100).toFixed(1)}%</td></tr>`,
+        )
+        .join('')}</tbody></table>`
     : '';
   return `<table class="summary">${rows.join('')}</table><h2>Availability per nemesis period</h2>${table || '<p>No nemesis periods.</p>'}`;
 }
@@ -87,7 +116,10 @@ function summary(p: PageParts): string {
 function timelineIntro(p: PageParts): string {
   const t = p.timeline;
   if (!t) return '';
-  const part = t.shown < t.total ? `Showing ${t.shown} of ${t.total} operations, ${fmt(t.fromS)}–${fmt(t.toS)} s (outlined in the charts below). ` : '';
+  const part =
+    t.shown < t.total
+      ? `Showing ${t.shown} of ${t.total} operations, ${fmt(t.fromS)}–${fmt(t.toS)} s (outlined in the charts below). `
+      : '';
   return `<p class="note">${part}Bars run from invocation to completion: <span class="key ok">ok</span> <span class="key fail">fail</span> <span class="key info">info (indeterminate)</span>; shaded bands are nemesis periods. Hover a bar for its operation.</p>`;
 }
 

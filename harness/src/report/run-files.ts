@@ -32,8 +32,13 @@ export interface RunResultsFile {
   };
   readonly ackedWrites?: { readonly checked?: number; readonly lost?: number; readonly lostKeys?: readonly string[] };
   readonly availability?: readonly {
-    readonly nemesis: string; readonly startS: number; readonly endS: number;
-    readonly ops: number; readonly ok: number; readonly answered?: number; readonly share: number;
+    readonly nemesis: string;
+    readonly startS: number;
+    readonly endS: number;
+    readonly ops: number;
+    readonly ok: number;
+    readonly answered?: number;
+    readonly share: number;
   }[];
   readonly latencyMs?: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
   readonly error?: string;

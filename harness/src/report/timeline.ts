@@ -34,7 +34,12 @@ const barH = 11;
 const bandLabelH = 13;
 const axisH = 22;
 
-export function drawTimeline(operations: readonly Operation[], periods: readonly NemesisPeriod[], endTime: number, options: TimelineOptions = {}): Timeline {
+export function drawTimeline(
+  operations: readonly Operation[],
+  periods: readonly NemesisPeriod[],
+  endTime: number,
+  options: TimelineOptions = {},
+): Timeline {
   const barsMax = options.barsMax ?? barsMaxDefault;
   const marked = options.marked ?? new Set<number>();
   const ops = [...operations].sort((a, b) => a.callTime - b.callTime || a.id - b.id);
@@ -56,13 +61,19 @@ export function drawTimeline(operations: readonly Operation[], periods: readonly
   const width = labelW + plotW + 10;
 
   const parts: string[] = [];
-  parts.push(`<svg class="timeline-svg" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`);
+  parts.push(
+    `<svg class="timeline-svg" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+  );
   visible.forEach((p, i) => {
     const x0 = x(p.start);
     const w = Math.max(2, x(p.end) - x0);
     const tip = `${p.nemesis}${p.open ? ' (no end recorded)' : ''}: ${fmt(p.start / 1e9)}–${fmt(p.end / 1e9)} s${detailText(p.detail)}`;
-    parts.push(`<rect class="nemesis-band" data-nemesis="${esc(p.nemesis)}" x="${px(x0)}" y="${px(bandLevel[i]! * bandLabelH)}" width="${px(w)}" height="${px(height - axisH - bandLevel[i]! * bandLabelH)}" fill="${bandColor(p.nemesis)}" data-tip="${esc(tip)}"/>`);
-    parts.push(`<text class="nemesis-label" x="${px(x0 + 3)}" y="${px(bandLevel[i]! * bandLabelH + 10)}">${esc(nemesisBand(p.nemesis).label)}</text>`);
+    parts.push(
+      `<rect class="nemesis-band" data-nemesis="${esc(p.nemesis)}" x="${px(x0)}" y="${px(bandLevel[i]! * bandLabelH)}" width="${px(w)}" height="${px(height - axisH - bandLevel[i]! * bandLabelH)}" fill="${bandColor(p.nemesis)}" data-tip="${esc(tip)}"/>`,
+    );
+    parts.push(
+      `<text class="nemesis-label" x="${px(x0 + 3)}" y="${px(bandLevel[i]! * bandLabelH + 10)}">${esc(nemesisBand(p.nemesis).label)}</text>`,
+    );
   });
   lanes.labels.forEach((label, i) => {
     const y = top + i * rowH;
@@ -74,21 +85,38 @@ export function drawTimeline(operations: readonly Operation[], periods: readonly
     const x1 = op.retTime === null ? x(to) : x(op.retTime);
     const y = top + lanes.of.get(op.process)! * rowH + (rowH - barH) / 2;
     const cls = `op ${outcomeOf(op)}${marked.has(op.id) ? ' marked' : ''}`;
-    parts.push(`<rect class="${cls}" data-op="${op.id}" x="${px(x0)}" y="${px(y)}" width="${px(Math.max(1, x1 - x0))}" height="${barH}" data-tip="${esc(opTip(op))}"/>`);
+    parts.push(
+      `<rect class="${cls}" data-op="${op.id}" x="${px(x0)}" y="${px(y)}" width="${px(Math.max(1, x1 - x0))}" height="${barH}" data-tip="${esc(opTip(op))}"/>`,
+    );
   }
   const axisY = top + lanes.count * rowH + 2;
   parts.push(`<line class="axis" x1="${labelW}" y1="${axisY}" x2="${labelW + plotW}" y2="${axisY}"/>`);
   const spanS = span / 1e9;
   for (const t of ticks(spanS, 10)) {
     const tx = labelW + (t / spanS) * plotW;
-    parts.push(`<line class="tick" x1="${px(tx)}" y1="${axisY}" x2="${px(tx)}" y2="${axisY + 4}"/><text class="tick-label" x="${px(tx)}" y="${axisY + 16}">${fmt(from / 1e9 + t)} s</text>`);
+    parts.push(
+      `<line class="tick" x1="${px(tx)}" y1="${axisY}" x2="${px(tx)}" y2="${axisY + 4}"/><text class="tick-label" x="${px(tx)}" y="${axisY + 16}">${fmt(from / 1e9 + t)} s</text>`,
+    );
   }
   parts.push('</svg>');
-  return { svg: parts.join(''), shown: shown.length, total: ops.length, fromS: from / 1e9, toS: to / 1e9, lanes: lanes.count, bands: visible.length };
+  return {
+    svg: parts.join(''),
+    shown: shown.length,
+    total: ops.length,
+    fromS: from / 1e9,
+    toS: to / 1e9,
+    lanes: lanes.count,
+    bands: visible.length,
+  };
 }
 
 /** Index range [lo, hi) of at most `barsMax` operations around the point of interest. */
-export function chooseWindow(ops: readonly Operation[], periods: readonly NemesisPeriod[], marked: ReadonlySet<number>, barsMax: number): { lo: number; hi: number } {
+export function chooseWindow(
+  ops: readonly Operation[],
+  periods: readonly NemesisPeriod[],
+  marked: ReadonlySet<number>,
+  barsMax: number,
+): { lo: number; hi: number } {
   if (ops.length <= barsMax) return { lo: 0, hi: ops.length };
   let focus = ops.findIndex((op) => marked.has(op.id));
   if (focus < 0 && periods.length > 0) focus = ops.findIndex((op) => op.callTime >= periods[0]!.start);
@@ -117,7 +145,9 @@ function packLanes(ops: readonly Operation[], end: number): { count: number; of:
     of.set(p, lane[i]!);
     (members[lane[i]!] ??= []).push(String(p));
   });
-  const labels = members.map((ps) => (ps.length === 1 ? `process ${ps[0]}` : `processes ${ps.slice(0, 3).join(', ')}${ps.length > 3 ? ` +${ps.length - 3}` : ''}`));
+  const labels = members.map((ps) =>
+    ps.length === 1 ? `process ${ps[0]}` : `processes ${ps.slice(0, 3).join(', ')}${ps.length > 3 ? ` +${ps.length - 3}` : ''}`,
+  );
   return { count: members.length, of, labels };
 }
 

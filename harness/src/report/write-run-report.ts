@@ -25,7 +25,10 @@ export interface RunReportOptions {
 export async function writeRunReport(dir: string, options: RunReportOptions = {}): Promise<string> {
   const files = await readRunFiles(dir);
   const ops = files.history?.operations ?? [];
-  const endTime = runEndTime(ops, files.nemesis.map((n) => n.time));
+  const endTime = runEndTime(
+    ops,
+    files.nemesis.map((n) => n.time),
+  );
   const periods = nemesisPeriods(files.nemesis, endTime);
   const notes = [...files.notes];
 

@@ -169,7 +169,8 @@ export class KvCluster {
       if (how === 'kill') await old.kill();
       else await old.stop();
     }
-    const next = env === undefined ? this.supervisor.get(id) : this.supervisor.add(this.spec(this.node(id), env, `${id}~${++this.variants}`));
+    const next =
+      env === undefined ? this.supervisor.get(id) : this.supervisor.add(this.spec(this.node(id), env, `${id}~${++this.variants}`));
     this.current.set(id, next);
     await next.start();
   }
@@ -203,7 +204,10 @@ export class KvCluster {
 
   /** Pids of node processes alive now. */
   pids(): number[] {
-    return this.supervisor.all().filter((p) => p.alive && p.pid !== undefined).map((p) => p.pid!);
+    return this.supervisor
+      .all()
+      .filter((p) => p.alive && p.pid !== undefined)
+      .map((p) => p.pid!);
   }
 
   private spec(node: NodePlan, env: Readonly<Record<string, string>>, name: string) {

@@ -23,7 +23,11 @@ export function operations(ops: readonly Operation[]): Completed[] {
   return ops.map((op) => {
     const type = op.status === 'ok' ? 'ok' : op.status === 'info' ? 'info' : 'fail';
     return {
-      process: op.process, f: op.f, invoke: op.callTime, complete: type === 'info' ? null : op.retTime, type,
+      process: op.process,
+      f: op.f,
+      invoke: op.callTime,
+      complete: type === 'info' ? null : op.retTime,
+      type,
       ...(op.error === undefined ? {} : { error: op.error }),
     };
   });
@@ -127,7 +131,10 @@ export function availabilityUnderFaults(periods: readonly Pick<AvailabilityPerio
 
 /** Latency of the operations that completed ok, in ms (nearest-rank percentiles). */
 export function latency(ops: readonly Completed[]): LatencySummary {
-  const ms = ops.filter((o) => o.type === 'ok' && o.complete !== null).map((o) => (o.complete! - o.invoke) / 1e6).sort((a, b) => a - b);
+  const ms = ops
+    .filter((o) => o.type === 'ok' && o.complete !== null)
+    .map((o) => (o.complete! - o.invoke) / 1e6)
+    .sort((a, b) => a - b);
   const at = (q: number): number => (ms.length === 0 ? 0 : round3(ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)]!));
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: ms.length === 0 ? 0 : round3(ms[ms.length - 1]!) };
 }

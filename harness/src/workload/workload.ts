@@ -107,7 +107,10 @@ export class Workload {
     const rand = this.o.random;
     let proc = rec.newProcess();
     // Each client starts at a different node, so load and stale-read chances spread out.
-    const endpoints = [...this.o.endpoints.slice(index % this.o.endpoints.length), ...this.o.endpoints.slice(0, index % this.o.endpoints.length)];
+    const endpoints = [
+      ...this.o.endpoints.slice(index % this.o.endpoints.length),
+      ...this.o.endpoints.slice(0, index % this.o.endpoints.length),
+    ];
     let client = this.newClient(endpoints);
     // Declared with `as` so the loop below does not narrow it to null.
     let pinned = null as { endpoint: string; client: KvClient } | null;

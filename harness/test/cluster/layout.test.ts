@@ -28,15 +28,22 @@ t.test('three nodes: exact flags of n1', async (t) => {
   const n1 = layout.nodes[0]!;
   const port = (name: string): number => inp.proxyPorts[name]!;
   t.strictSame(n1.args, [
-    '--id', 'n1',
-    '--data-dir', '/run/data/n1',
-    '--peer-listen', '127.0.0.1:1001',
-    '--client-listen', '127.0.0.1:1002',
-    '--http-listen', '127.0.0.1:1003',
-    '--peers', `n2=127.0.0.1:${port('n1->n2')},n3=127.0.0.1:${port('n1->n3')}`,
+    '--id',
+    'n1',
+    '--data-dir',
+    '/run/data/n1',
+    '--peer-listen',
+    '127.0.0.1:1001',
+    '--client-listen',
+    '127.0.0.1:1002',
+    '--http-listen',
+    '127.0.0.1:1003',
+    '--peers',
+    `n2=127.0.0.1:${port('n1->n2')},n3=127.0.0.1:${port('n1->n3')}`,
     '--client-addresses',
     `n1=127.0.0.1:${port('client->n1')},n2=127.0.0.1:${port('client->n2')},n3=127.0.0.1:${port('client->n3')}`,
-    '--cluster-secret-file', '/run/secret',
+    '--cluster-secret-file',
+    '/run/secret',
   ]);
   t.equal(n1.logFile, '/run/logs/n1.log');
   t.equal(layout.links.length, 3 * 2 + 3);
@@ -50,7 +57,10 @@ t.test('three nodes: exact flags of n1', async (t) => {
 t.test('one node: no --peers flag', async (t) => {
   const layout = clusterLayout(input(['solo']));
   t.equal(layout.nodes[0]!.args.includes('--peers'), false);
-  t.same(layout.links.map((l) => l.name), ['client->solo']);
+  t.same(
+    layout.links.map((l) => l.name),
+    ['client->solo'],
+  );
 });
 
 t.test('bad input is a programmer error', async (t) => {

@@ -26,7 +26,12 @@ t.test('reserveClusterPorts: one port per node role and per link', async (t) => 
   const ids = defaultNodeIds(5);
   const { nodePorts, proxyPorts } = await reserveClusterPorts(ids);
   t.same(Object.keys(nodePorts), ids);
-  t.same(Object.keys(proxyPorts).sort(), requiredLinks(ids).map((l) => l.name).sort());
+  t.same(
+    Object.keys(proxyPorts).sort(),
+    requiredLinks(ids)
+      .map((l) => l.name)
+      .sort(),
+  );
   const all = [...Object.values(nodePorts).flatMap((p) => [p.peer, p.client, p.http]), ...Object.values(proxyPorts)];
   t.equal(all.length, 5 * 3 + 5 * 4 + 5);
   t.equal(new Set(all).size, all.length);

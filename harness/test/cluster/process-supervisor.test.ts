@@ -176,9 +176,7 @@ async function runHost(t: { teardown(fn: () => void): void }, flags: string[]): 
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    host.on('exit', (code, signal) => resolve(signal ?? code)),
-  );
+  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => host.on('exit', (code, signal) => resolve(signal ?? code)));
   let childPid = 0;
   t.teardown(() => {
     // SIGTERM, not SIGKILL: a host that failed before reporting its child (so childPid is unknown)

@@ -10,7 +10,10 @@ import { RunClock } from '../../src/history/run-clock.js';
 const dir = mkdtempSync(join(tmpdir(), 'kvapp-nemesis-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const read = (path: string): NemesisEvent[] =>
-  readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as NemesisEvent);
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as NemesisEvent);
 
 t.test('start/end pairs with detail, on the clock it was given', async (t) => {
   let ns = 0n;
@@ -44,11 +47,17 @@ t.test('during() records the end even when the fault throws; close ends open per
   const path = join(dir, 'c.jsonl');
   const log = new NemesisLog(path);
   t.equal(await log.during('delay', { ms: 5 }, async () => 42), 42);
-  await t.rejects(log.during('kill', { node: 'n1' }, async () => Promise.reject(new Error('boom'))), /boom/);
+  await t.rejects(
+    log.during('kill', { node: 'n1' }, async () => Promise.reject(new Error('boom'))),
+    /boom/,
+  );
   await log.start('bridge');
   await log.close();
   const events = read(path);
-  t.same(events.map((e) => `${e.nemesis}:${e.phase}`), ['delay:start', 'delay:end', 'kill:start', 'kill:end', 'bridge:start', 'bridge:end']);
+  t.same(
+    events.map((e) => `${e.nemesis}:${e.phase}`),
+    ['delay:start', 'delay:end', 'kill:start', 'kill:end', 'bridge:start', 'bridge:end'],
+  );
   t.same(events.at(-1)!.detail, { unterminated: true });
   for (let i = 1; i < events.length; i++) t.ok(events[i]!.time >= events[i - 1]!.time, 'time never goes back');
 });
@@ -64,7 +73,10 @@ t.test('history and nemesis log share one time base', async (t) => {
   await n.end('partition');
   await h.close();
   await n.close();
-  const hist = readFileSync(join(dir, 'h.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { time: number });
+  const hist = readFileSync(join(dir, 'h.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { time: number });
   const nem = read(join(dir, 'n.jsonl'));
   t.ok(hist[0]!.time <= nem[0]!.time && nem[0]!.time <= hist[1]!.time && hist[1]!.time <= nem[1]!.time, 'interleaved in call order');
 });

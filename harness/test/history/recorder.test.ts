@@ -23,7 +23,10 @@ function fakeClock(): RunClock {
   });
 }
 
-const lines = (path: string): string[] => readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+const lines = (path: string): string[] =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 
 t.test('writes the format of docs/history-format.md exactly', async (t) => {
   const path = nextPath();
@@ -130,7 +133,10 @@ t.test('the default run clock is monotonic: times never go back and are integers
   await h.close();
   const times = lines(path).map((l) => (JSON.parse(l) as HistoryEvent).time);
   t.equal(times.length, 100);
-  t.ok(times.every((time, i) => Number.isSafeInteger(time) && time >= 0 && (i === 0 || time >= times[i - 1]!)), 'non-decreasing integers from 0');
+  t.ok(
+    times.every((time, i) => Number.isSafeInteger(time) && time >= 0 && (i === 0 || time >= times[i - 1]!)),
+    'non-decreasing integers from 0',
+  );
 });
 
 t.test('bounded buffering: with a tiny buffer an awaited event is already in the file', async (t) => {
@@ -170,7 +176,11 @@ t.test('property: any workload yields a well-formed history', async (t) => {
       f: fc.constantFrom('read' as const, 'write' as const, 'cas' as const),
       key: fc.nat(2),
     }),
-    fc.record({ kind: fc.constant('complete' as const), worker: fc.nat(3), how: fc.constantFrom('ok' as const, 'fail' as const, 'info' as const) }),
+    fc.record({
+      kind: fc.constant('complete' as const),
+      worker: fc.nat(3),
+      how: fc.constantFrom('ok' as const, 'fail' as const, 'info' as const),
+    }),
   );
   const property = fc.asyncProperty(fc.array(action, { maxLength: 60 }), async (actions) => {
     const path = nextPath();

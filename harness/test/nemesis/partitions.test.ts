@@ -42,7 +42,10 @@ t.test('seededRandom is reproducible and in [0, 1)', async (t) => {
   const a = seededRandom(42);
   const b = seededRandom(42);
   const xs = Array.from({ length: 1000 }, () => a());
-  t.same(xs, Array.from({ length: 1000 }, () => b()));
+  t.same(
+    xs,
+    Array.from({ length: 1000 }, () => b()),
+  );
   t.ok(xs.every((x) => x >= 0 && x < 1));
   t.ok(new Set(xs).size > 990, 'values spread');
   t.not(seededRandom(43)(), seededRandom(42)());

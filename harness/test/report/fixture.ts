@@ -17,10 +17,15 @@ export interface FixtureOptions {
 }
 
 interface Op {
-  process: number; f: 'read' | 'write' | 'cas'; key: string;
+  process: number;
+  f: 'read' | 'write' | 'cas';
+  key: string;
   input: number | null | [number | null, number];
-  start: number; end: number; outcome: 'ok' | 'fail' | 'info';
-  output?: number | null; error?: string;
+  start: number;
+  end: number;
+  outcome: 'ok' | 'fail' | 'info';
+  output?: number | null;
+  error?: string;
 }
 
 const ms = 1e6;
@@ -36,7 +41,10 @@ export async function writeFixture(dir: string, o: FixtureOptions): Promise<{ op
   };
   const clients = o.clients ?? 4;
   const keys = o.keys ?? 3;
-  const faults: [string, number, number][] = [['partition-halves', 300 * ms, 700 * ms], ['kill', 1000 * ms, 1300 * ms]];
+  const faults: [string, number, number][] = [
+    ['partition-halves', 300 * ms, 700 * ms],
+    ['kill', 1000 * ms, 1300 * ms],
+  ];
   const during = (t: number): boolean => faults.some(([, a, b]) => t >= a && t < b);
   const ops: Op[] = [];
   let nextProcess = clients;
@@ -81,34 +89,61 @@ export async function writeFixture(dir: string, o: FixtureOptions): Promise<{ op
     const firstWrite = ops.find((op) => op.key === 'k0' && op.f === 'write' && op.outcome === 'ok');
     const last = Math.max(...ops.map((op) => op.end));
     if (firstWrite && state.get('k0') !== firstWrite.input) {
-      ops.push({ process: nextProcess, f: 'read', key: 'k0', input: null, start: last + ms, end: last + 2 * ms, outcome: 'ok', output: firstWrite.input as number });
+      ops.push({
+        process: nextProcess,
+        f: 'read',
+        key: 'k0',
+        input: null,
+        start: last + ms,
+        end: last + 2 * ms,
+        outcome: 'ok',
+        output: firstWrite.input as number,
+      });
     }
   }
   const events: { t: number; line: Record<string, unknown> }[] = [];
   for (const op of ops) {
     events.push({ t: op.start, line: { process: op.process, type: 'invoke', f: op.f, key: op.key, value: op.input } });
-    const value = op.f === 'read' ? (op.outcome === 'ok' ? op.output ?? null : null) : op.input;
-    events.push({ t: op.end, line: { process: op.process, type: op.outcome, f: op.f, key: op.key, value, ...(op.error ? { error: op.error } : {}) } });
+    const value = op.f === 'read' ? (op.outcome === 'ok' ? (op.output ?? null) : null) : op.input;
+    events.push({
+      t: op.end,
+      line: { process: op.process, type: op.outcome, f: op.f, key: op.key, value, ...(op.error ? { error: op.error } : {}) },
+    });
   }
   events.sort((a, b) => a.t - b.t);
   const history = events.map((e, index) => JSON.stringify({ ...e.line, time: Math.round(e.t), index })).join('\n') + '\n';
   await writeFile(join(dir, 'history.jsonl'), history);
-  const nemesis = faults.flatMap(([n, a, b]) => [
-    { time: a, nemesis: n, phase: 'start', detail: { cut: ['n1->n2'] } },
-    { time: b, nemesis: n, phase: 'end', detail: null },
-  ]).sort((x, y) => x.time - y.time);
+  const nemesis = faults
+    .flatMap(([n, a, b]) => [
+      { time: a, nemesis: n, phase: 'start', detail: { cut: ['n1->n2'] } },
+      { time: b, nemesis: n, phase: 'end', detail: null },
+    ])
+    .sort((x, y) => x.time - y.time);
   await writeFile(join(dir, 'nemesis.jsonl'), nemesis.map((l) => JSON.stringify(l)).join('\n') + '\n');
   if (o.results ?? true) {
     const invalid = o.staleRead === true;
-    await writeFile(join(dir, 'results.json'), JSON.stringify({
-      scenario: invalid ? 'bug-local-reads' : 'partition-halves', seed: 42, dir, nodes: 3,
-      startedAt: '2025-01-01T00:00:00.000Z', durationMs: 1500,
-      verdict: invalid ? 'invalid' : 'valid', expect: invalid ? 'invalid' : 'valid', passed: true,
-      checker: { valid: !invalid, ops: ops.length, keys, ms: 5, failedKeys: invalid ? ['k0'] : [] },
-      ackedWrites: { checked: 10, lost: 0, lostKeys: [] },
-      ops: { total: ops.length, ok: 0, fail: 0, info: 0, byF: {} },
-      latencyMs: { p50: 1, p90: 2, p99: 3, max: 4 },
-    }, null, 2));
+    await writeFile(
+      join(dir, 'results.json'),
+      JSON.stringify(
+        {
+          scenario: invalid ? 'bug-local-reads' : 'partition-halves',
+          seed: 42,
+          dir,
+          nodes: 3,
+          startedAt: '2025-01-01T00:00:00.000Z',
+          durationMs: 1500,
+          verdict: invalid ? 'invalid' : 'valid',
+          expect: invalid ? 'invalid' : 'valid',
+          passed: true,
+          checker: { valid: !invalid, ops: ops.length, keys, ms: 5, failedKeys: invalid ? ['k0'] : [] },
+          ackedWrites: { checked: 10, lost: 0, lostKeys: [] },
+          ops: { total: ops.length, ok: 0, fail: 0, info: 0, byF: {} },
+          latencyMs: { p50: 1, p90: 2, p99: 3, max: 4 },
+        },
+        null,
+        2,
+      ),
+    );
   }
   return { ops: ops.length, periods: faults.length };
 }

@@ -9,8 +9,16 @@ import { writeFixture } from './fixture.js';
 
 // Debian's chromium, installed when missing by scripts/ensure-chromium.sh (run by `npm test`).
 const executablePath = '/usr/bin/chromium';
-const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'];
+const args = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-sync',
+];
 /**
  * A test never writes into the repository: the screenshot goes to the test's temp dir. Only an
  * explicit KVAPP_WRITE_SCREENSHOT=<path> also copies it there (how the README's
@@ -46,8 +54,8 @@ t.test('a run report shows the timeline bars and the nemesis bands, offline', as
   const { ops } = await writeFixture(dir, { opsPerClient: 220, clients: 5, keys: 4 });
   const { page, fetched, errors } = await open(t, await writeRunReport(dir));
   t.equal(await page.locator('#timeline rect.op').count(), ops, 'one bar per operation');
-  t.ok(await page.locator('#timeline rect.op.ok').count() > 0);
-  t.ok(await page.locator('#timeline rect.op.info').count() > 0);
+  t.ok((await page.locator('#timeline rect.op.ok').count()) > 0);
+  t.ok((await page.locator('#timeline rect.op.info').count()) > 0);
   t.equal(await page.locator('#timeline rect.nemesis-band').count(), 2);
   t.same(await page.locator('#timeline .nemesis-label').allTextContents(), ['partition-halves', 'kill']);
   t.equal(await page.locator('svg.chart').count(), 2);
@@ -71,7 +79,7 @@ t.test('a run report shows the timeline bars and the nemesis bands, offline', as
   t.same(errors, [], 'no script errors');
 });
 
-t.test('an invalid run\'s report steps through the checker\'s counterexample', async (t) => {
+t.test("an invalid run's report steps through the checker's counterexample", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'kvapp-report-browser-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   await writeFixture(dir, { opsPerClient: 60, staleRead: true });
@@ -80,7 +88,7 @@ t.test('an invalid run\'s report steps through the checker\'s counterexample', a
   const frame = page.frameLocator('iframe.counterexample');
   const section = frame.locator('section.key-section[data-key="k0"]');
   await section.waitFor();
-  t.ok(await frame.locator('.op-bar').count() > 0, 'the checker draws the key');
+  t.ok((await frame.locator('.op-bar').count()) > 0, 'the checker draws the key');
   t.equal(await frame.locator('.op-bar.blocked').count(), 1);
   const steps = Number(await section.getAttribute('data-step'));
   t.ok(steps > 0);

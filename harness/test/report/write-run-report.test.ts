@@ -36,20 +36,32 @@ t.test('a valid run: summary, one bar per operation, nemesis bands, charts, no c
   // would have it: the quiet stretches between the faults are rows of their own, and each fault
   // period is worse than every quiet one.
   // Columns: nemesis, from, to, ops, ok, answered, available.
-  const rows = [...html.matchAll(/<tr><td>([a-z-]+)<\/td><td>[^<]*<\/td><td>[^<]*<\/td><td>(\d+)<\/td><td>(\d+)<\/td><td>(\d+)<\/td><td>([\d.]+)%/g)];
-  t.same(rows.map((r) => r[1]), ['none', 'partition-halves', 'none', 'kill', 'none']);
+  const rows = [
+    ...html.matchAll(/<tr><td>([a-z-]+)<\/td><td>[^<]*<\/td><td>[^<]*<\/td><td>(\d+)<\/td><td>(\d+)<\/td><td>(\d+)<\/td><td>([\d.]+)%/g),
+  ];
+  t.same(
+    rows.map((r) => r[1]),
+    ['none', 'partition-halves', 'none', 'kill', 'none'],
+  );
   const share = rows.map((r) => Number(r[5]));
   const quiet = share.filter((_, i) => rows[i]![1] === 'none');
   const faulty = share.filter((_, i) => rows[i]![1] !== 'none');
   t.ok(Math.max(...faulty) < Math.min(...quiet) && Math.min(...quiet) > 50, `availability ${rows.map((r) => r[5]).join(', ')}`);
   // The fixture's quiet stretches have cas-mismatches: definite answers, so quiet time is fully available.
-  t.ok(rows.some((r) => r[1] === 'none' && Number(r[4]) > Number(r[3])), 'some quiet stretch has answers that are not ok');
-  t.same(quiet, quiet.map(() => 100), 'a cas-mismatch counts as available');
+  t.ok(
+    rows.some((r) => r[1] === 'none' && Number(r[4]) > Number(r[3])),
+    'some quiet stretch has answers that are not ok',
+  );
+  t.same(
+    quiet,
+    quiet.map(() => 100),
+    'a cas-mismatch counts as available',
+  );
   t.notMatch(html, /<iframe/, 'no counterexample when valid');
   t.match(html, /data-tip="process \d+ · (read|write|cas) k\d/, 'bars carry their operation for the hover');
 });
 
-t.test('an invalid run embeds the checker\'s counterexample for the failing key and marks the blocked op', async (t) => {
+t.test("an invalid run embeds the checker's counterexample for the failing key and marks the blocked op", async (t) => {
   const dir = await tempDir(t);
   await writeFixture(dir, { opsPerClient: 60, staleRead: true });
   const html = await readFile(await writeRunReport(dir), 'utf8');
@@ -57,7 +69,7 @@ t.test('an invalid run embeds the checker\'s counterexample for the failing key 
   t.match(html, /<h2>Counterexample \(key k0\)<\/h2>/);
   t.equal(count(html, /<iframe class="counterexample"/g), 1);
   const srcdoc = /srcdoc="([^"]*)"/.exec(html)![1]!;
-  t.match(srcdoc, /kvapp-check report/, 'the checker\'s own view');
+  t.match(srcdoc, /kvapp-check report/, "the checker's own view");
   t.match(srcdoc, /btn-next/, 'with its step-through');
   t.equal(count(html, /class="op ok marked"/g), 1, 'the blocked read is marked');
 });

@@ -28,7 +28,18 @@ interface SimOp {
 interface Plan {
   clients: number;
   keys: number;
-  steps: { client: number; key: number; f: 0 | 1 | 2 | 3; think: number; d1: number; d2: number; info: boolean; effective: boolean; returns: boolean; pick: number }[];
+  steps: {
+    client: number;
+    key: number;
+    f: 0 | 1 | 2 | 3;
+    think: number;
+    d1: number;
+    d2: number;
+    info: boolean;
+    effective: boolean;
+    returns: boolean;
+    pick: number;
+  }[];
 }
 
 const planArb: fc.Arbitrary<Plan> = fc.record({
@@ -76,7 +87,18 @@ function simulate(plan: Plan): { events: CheckEvent[]; finals: Set<number>; fina
     if (f === 'write') input = value;
     if (f === 'cas') input = [s.pick % (seen.length + 1) === seen.length ? null : seen[s.pick % (seen.length + 1)]!, value];
     if (f === 'write' || f === 'cas') written.set(key, [...seen, value]);
-    ops.push({ process: proc[c]!, key, f, input, start, lin, end, status: info ? 'info' : 'ok', effective: !info || s.effective, output: null });
+    ops.push({
+      process: proc[c]!,
+      key,
+      f,
+      input,
+      start,
+      lin,
+      end,
+      status: info ? 'info' : 'ok',
+      effective: !info || s.effective,
+      output: null,
+    });
     if (info) proc[c] = nextProcess++;
     free[c] = end ?? lin + s.d2;
   });
@@ -98,10 +120,26 @@ function simulate(plan: Plan): { events: CheckEvent[]; finals: Set<number>; fina
   const raw: { time: number; seq: number; e: CheckEvent }[] = [];
   let seq = 0;
   for (const op of ops) {
-    raw.push({ time: op.start, seq: seq++, e: { process: op.process, type: 'invoke', f: op.f, key: op.key, value: op.input, time: op.start } });
+    raw.push({
+      time: op.start,
+      seq: seq++,
+      e: { process: op.process, type: 'invoke', f: op.f, key: op.key, value: op.input, time: op.start },
+    });
     if (op.end === null) continue;
     const value = op.f === 'read' ? op.output : op.input;
-    raw.push({ time: op.end, seq: seq++, e: { process: op.process, type: op.status, f: op.f, key: op.key, value, time: op.end, ...(op.status === 'fail' ? { error: 'cas-mismatch' } : {}) } as CheckEvent });
+    raw.push({
+      time: op.end,
+      seq: seq++,
+      e: {
+        process: op.process,
+        type: op.status,
+        f: op.f,
+        key: op.key,
+        value,
+        time: op.end,
+        ...(op.status === 'fail' ? { error: 'cas-mismatch' } : {}),
+      } as CheckEvent,
+    });
   }
   raw.sort((a, b) => a.time - b.time || a.seq - b.seq);
   const events = raw.map((r) => r.e);
@@ -149,14 +187,22 @@ t.test('whatever the final read says, a lost write is only reported when the che
       fc.asyncProperty(planArb, fc.nat(1000), fc.nat(1000), async (plan, whichKey, whichValue) => {
         const { events, finals, finalIndex } = simulate(plan);
         const key = `k${whichKey % plan.keys}`;
-        const values = [null, ...new Set(events.filter((e) => e.key === key && (e.f === 'write' || e.f === 'cas') && e.type === 'invoke').map((e) => (e.f === 'write' ? e.value : (e.value as [V, string])[1]) as string))];
+        const values = [
+          null,
+          ...new Set(
+            events
+              .filter((e) => e.key === key && (e.f === 'write' || e.f === 'cas') && e.type === 'invoke')
+              .map((e) => (e.f === 'write' ? e.value : (e.value as [V, string])[1]) as string),
+          ),
+        ];
         const at = finalIndex.get(key)!;
         const mutated = events.map((e, i) => (i === at ? { ...e, value: values[whichValue % values.length]! } : e));
         const r = checkAckedWrites(mutated, finals);
         if (r.lost === 0) return;
         flagged += 1;
         const verdict = await checkHistory(mutated, { threads: 1 });
-        if (verdict.valid !== false) throw new Error(`lost ${r.lost} writes but the checker says ${String(verdict.valid)}: ${JSON.stringify(r.lostWrites)}`);
+        if (verdict.valid !== false)
+          throw new Error(`lost ${r.lost} writes but the checker says ${String(verdict.valid)}: ${JSON.stringify(r.lostWrites)}`);
       }),
       { seed: seed + 1, numRuns: 300 },
     );
@@ -167,26 +213,64 @@ t.test('whatever the final read says, a lost write is only reported when the che
   t.ok(flagged > 10, `the mutations produced lost writes to compare (${flagged})`);
 });
 
-const inv = (process: number, f: CheckEvent['f'], key: string, value: unknown, time: number): CheckEvent => ({ process, type: 'invoke', f, key, value, time });
-const ok = (process: number, f: CheckEvent['f'], key: string, value: unknown, time: number): CheckEvent => ({ process, type: 'ok', f, key, value, time });
+const inv = (process: number, f: CheckEvent['f'], key: string, value: unknown, time: number): CheckEvent => ({
+  process,
+  type: 'invoke',
+  f,
+  key,
+  value,
+  time,
+});
+const ok = (process: number, f: CheckEvent['f'], key: string, value: unknown, time: number): CheckEvent => ({
+  process,
+  type: 'ok',
+  f,
+  key,
+  value,
+  time,
+});
 
 t.test('examples', async (t) => {
   const finals = new Set([9]);
   // a then b, sequential; the final read sees a: b is lost
-  const lost = [inv(0, 'write', 'k', 'a', 1), ok(0, 'write', 'k', 'a', 2), inv(0, 'write', 'k', 'b', 3), ok(0, 'write', 'k', 'b', 4), inv(9, 'read', 'k', null, 5), ok(9, 'read', 'k', 'a', 6)];
+  const lost = [
+    inv(0, 'write', 'k', 'a', 1),
+    ok(0, 'write', 'k', 'a', 2),
+    inv(0, 'write', 'k', 'b', 3),
+    ok(0, 'write', 'k', 'b', 4),
+    inv(9, 'read', 'k', null, 5),
+    ok(9, 'read', 'k', 'a', 6),
+  ];
   const r1 = checkAckedWrites(lost, finals);
   t.same({ checked: r1.checked, lost: r1.lost, lostKeys: r1.lostKeys }, { checked: 2, lost: 1, lostKeys: ['k'] });
   t.same(r1.lostWrites, [{ key: 'k', value: 'b', final: 'a' }]);
   // the same but a and b overlap: either may be last, nothing is lost
-  const overlap = [inv(0, 'write', 'k', 'a', 1), inv(1, 'write', 'k', 'b', 2), ok(0, 'write', 'k', 'a', 3), ok(1, 'write', 'k', 'b', 4), inv(9, 'read', 'k', null, 5), ok(9, 'read', 'k', 'a', 6)];
+  const overlap = [
+    inv(0, 'write', 'k', 'a', 1),
+    inv(1, 'write', 'k', 'b', 2),
+    ok(0, 'write', 'k', 'a', 3),
+    ok(1, 'write', 'k', 'b', 4),
+    inv(9, 'read', 'k', null, 5),
+    ok(9, 'read', 'k', 'a', 6),
+  ];
   t.equal(checkAckedWrites(overlap, finals).lost, 0);
   // an info write of c may land any time later: it covers b
-  const info = [inv(2, 'write', 'k', 'c', 0), { ...inv(2, 'write', 'k', 'c', 0), type: 'info' as const, time: 1 }, ...lost.slice(0, 5), ok(9, 'read', 'k', 'c', 6)];
+  const info = [
+    inv(2, 'write', 'k', 'c', 0),
+    { ...inv(2, 'write', 'k', 'c', 0), type: 'info' as const, time: 1 },
+    ...lost.slice(0, 5),
+    ok(9, 'read', 'k', 'c', 6),
+  ];
   t.equal(checkAckedWrites(info, finals).lost, 0);
   // absent at the end although a write was acknowledged: lost; a failed cas writer covers nothing
   const absent = [inv(0, 'write', 'k', 'a', 1), ok(0, 'write', 'k', 'a', 2), inv(9, 'read', 'k', null, 5), ok(9, 'read', 'k', null, 6)];
   t.equal(checkAckedWrites(absent, finals).lost, 1);
-  const failedCas = [inv(1, 'cas', 'k', ['x', 'c'], 0), { ...inv(1, 'cas', 'k', ['x', 'c'], 0), type: 'fail' as const, time: 10 }, ...lost.slice(0, 5), ok(9, 'read', 'k', 'c', 11)];
+  const failedCas = [
+    inv(1, 'cas', 'k', ['x', 'c'], 0),
+    { ...inv(1, 'cas', 'k', ['x', 'c'], 0), type: 'fail' as const, time: 10 },
+    ...lost.slice(0, 5),
+    ok(9, 'read', 'k', 'c', 11),
+  ];
   t.equal(checkAckedWrites(failedCas, finals).lost, 2, 'a value only a failed cas wrote covers no write');
   // no final read for a key: nothing checked there
   t.same(checkAckedWrites(lost.slice(0, 4), finals).checked, 0);
@@ -200,8 +284,17 @@ t.test('an acknowledged delete means absent', async (t) => {
   const r1 = checkAckedWrites([...w, ...del, ...read(null)], finals);
   t.same({ checked: r1.checked, lost: r1.lost }, { checked: 2, lost: 0 }, 'write, delete, final absent: the delete covers the write');
   const r2 = checkAckedWrites([...w, ...del, ...read('a')], finals);
-  t.same(r2.lostWrites, [{ key: 'k', value: null, final: 'a' }], 'a value written before an acknowledged delete comes back: the delete is lost');
-  const overlapping = [inv(0, 'write', 'k', 'a', 1), inv(1, 'delete', 'k', null, 2), ok(0, 'write', 'k', 'a', 3), ok(1, 'delete', 'k', null, 4)];
+  t.same(
+    r2.lostWrites,
+    [{ key: 'k', value: null, final: 'a' }],
+    'a value written before an acknowledged delete comes back: the delete is lost',
+  );
+  const overlapping = [
+    inv(0, 'write', 'k', 'a', 1),
+    inv(1, 'delete', 'k', null, 2),
+    ok(0, 'write', 'k', 'a', 3),
+    ok(1, 'delete', 'k', null, 4),
+  ];
   t.equal(checkAckedWrites([...overlapping, ...read('a')], finals).lost, 0, 'a concurrent write may come after the delete');
   t.equal(checkAckedWrites([...overlapping, ...read(null)], finals).lost, 0, 'or before it');
   const infoDelete = [inv(2, 'delete', 'k', null, 0), { ...inv(2, 'delete', 'k', null, 0), type: 'info' as const, time: 1 }];

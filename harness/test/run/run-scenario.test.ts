@@ -54,17 +54,30 @@ t.test('a short partition-halves run on 3 real nodes is valid and leaves every f
   t.equal(r.ackedWrites.lost, 0);
   t.ok(r.ackedWrites.checked > 0, `acknowledged writes were checked (${r.ackedWrites.checked})`);
   t.ok(r.ops.total > 0 && r.ops.ok > 0, `ops ran (${r.ops.total}, ${r.ops.ok} ok)`);
-  t.ok(r.availability.some((p) => p.nemesis === 'partition-halves' && p.ops > 0), 'a partition period with operations');
+  t.ok(
+    r.availability.some((p) => p.nemesis === 'partition-halves' && p.ops > 0),
+    'a partition period with operations',
+  );
   t.ok(r.latencyMs.p50 > 0 && r.latencyMs.max >= r.latencyMs.p99, 'latency percentiles');
 
   for (const f of ['history.jsonl', 'nemesis.jsonl', 'results.json', 'logs/1.log', 'logs/2.log', 'logs/3.log']) {
     t.ok(existsSync(join(r.dir, f)), `${f} present`);
   }
-  const nemesis = readFileSync(join(r.dir, 'nemesis.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { nemesis: string; phase: string });
+  const nemesis = readFileSync(join(r.dir, 'nemesis.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { nemesis: string; phase: string });
   t.ok(nemesis.filter((e) => e.phase === 'start').length >= 1, 'a fault was recorded');
   t.equal(nemesis.filter((e) => e.phase === 'start').length, nemesis.filter((e) => e.phase === 'end').length, 'each fault ended');
-  const history = readFileSync(join(r.dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  t.same(Object.keys(history[0]!).slice(0, 7), ['process', 'type', 'f', 'key', 'value', 'time', 'index'], 'history fields of docs/history-format.md');
+  const history = readFileSync(join(r.dir, 'history.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.same(
+    Object.keys(history[0]!).slice(0, 7),
+    ['process', 'type', 'f', 'key', 'value', 'time', 'index'],
+    'history fields of docs/history-format.md',
+  );
   const onDisk = JSON.parse(readFileSync(join(r.dir, 'results.json'), 'utf8')) as RunResultFile;
   t.same(onDisk, JSON.parse(JSON.stringify(r)), 'results.json is the result');
   t.ok(existsSync(join(r.dir, 'report.html')), 'report.html present');
@@ -75,7 +88,10 @@ t.test('a short partition-halves run on 3 real nodes is valid and leaves every f
 });
 
 t.test('a nemesis on fewer nodes than its module needs is refused before anything starts', async (t) => {
-  await t.rejects(runScenario(base('test-too-few', { nemesis: 'partition-bridge' }), { seed: 1, storeDir, nodes: 2 }), /nemesis partition-bridge needs at least 3 nodes, got 2/);
+  await t.rejects(
+    runScenario(base('test-too-few', { nemesis: 'partition-bridge' }), { seed: 1, storeDir, nodes: 2 }),
+    /nemesis partition-bridge needs at least 3 nodes, got 2/,
+  );
   t.notOk(existsSync(join(storeDir, 'test-too-few')), 'no run folder');
 });
 
@@ -128,9 +144,19 @@ t.test('an aborted run kills every node, closes the proxies and says unknown', a
   t.equal(r.passed, false);
   // Stopped by the abort, not by the time limit: the fault in force was healed, no other fault
   // started, and the phases after the faults (heal, final reads) never ran.
-  const nemesis = readFileSync(join(r.dir, 'nemesis.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { phase: string });
-  t.same(nemesis.map((e) => e.phase), ['start', 'end'], 'one fault, healed');
-  t.notOk(phasesAfterAbort.has('heal') || phasesAfterAbort.has('final-reads'), `phases after the abort: ${[...phasesAfterAbort].join(', ')}`);
+  const nemesis = readFileSync(join(r.dir, 'nemesis.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { phase: string });
+  t.same(
+    nemesis.map((e) => e.phase),
+    ['start', 'end'],
+    'one fault, healed',
+  );
+  t.notOk(
+    phasesAfterAbort.has('heal') || phasesAfterAbort.has('final-reads'),
+    `phases after the abort: ${[...phasesAfterAbort].join(', ')}`,
+  );
   t.ok(phasesAfterAbort.has('report'), 'the run still wrote its report');
   const onDisk = JSON.parse(readFileSync(join(r.dir, 'results.json'), 'utf8')) as RunResultFile;
   t.equal(onDisk.verdict, 'unknown');

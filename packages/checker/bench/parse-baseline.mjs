@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 
 const text = readFileSync(process.argv[2], 'utf8');
 let events = 0;
-for (let start = 0; start < text.length; ) {
+for (let start = 0; start < text.length;) {
   let end = text.indexOf('\n', start);
   if (end < 0) end = text.length;
   if (end > start) {

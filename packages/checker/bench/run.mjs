@@ -27,7 +27,14 @@ const shapes = [
   { name: '10,000 ops, 1 key, 5 clients, one stale read late', ops: 10_000, keys: 1, clients: 5, anomaly: 'stale-read', expect: false },
   { name: '10,000 ops, 1 key, 50 clients, one stale read late', ops: 10_000, keys: 1, clients: 50, anomaly: 'stale-read', expect: false },
   { name: '10,000 ops, 1 key, 5 clients, one lost write late', ops: 10_000, keys: 1, clients: 5, anomaly: 'lost-write', expect: false },
-  { name: '10,000 ops, 1 key, 5 clients, one impossible cas late', ops: 10_000, keys: 1, clients: 5, anomaly: 'impossible-cas', expect: false },
+  {
+    name: '10,000 ops, 1 key, 5 clients, one impossible cas late',
+    ops: 10_000,
+    keys: 1,
+    clients: 5,
+    anomaly: 'impossible-cas',
+    expect: false,
+  },
 ];
 
 function measure(file, script = cli, args = ['--json']) {
@@ -43,13 +50,20 @@ function measure(file, script = cli, args = ['--json']) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`kvapp-check benchmark: ${runs} runs per shape, seed 1, ~1% indeterminate results` +
-  ` (a dozen writes that never return before the late anomalies)\n`);
+console.log(
+  `kvapp-check benchmark: ${runs} runs per shape, seed 1, ~1% indeterminate results` +
+    ` (a dozen writes that never return before the late anomalies)\n`,
+);
 console.log('| shape | median wall | median CPU (user+sys) | peak memory | verdict | JSON.parse baseline | ratio |');
 console.log('|---|---|---|---|---|---|---|');
 for (const s of shapes) {
-  const ops = simulate({ rng: seededRng(1), clients: s.clients, keys: s.keys, ops: s.ops,
-    ...(s.anomaly ? { stallWrites: { afterShare: 0.85, count: 12 } } : {}) });
+  const ops = simulate({
+    rng: seededRng(1),
+    clients: s.clients,
+    keys: s.keys,
+    ops: s.ops,
+    ...(s.anomaly ? { stallWrites: { afterShare: 0.85, count: 12 } } : {}),
+  });
   if (s.anomaly && inject(ops, s.anomaly, seededRng(1), 0.95) < 0) throw new Error(`no place for ${s.anomaly}`);
   const file = join(dir, `${s.ops}-${s.keys}-${s.clients}-${s.anomaly ?? 'none'}.jsonl`);
   writeFileSync(file, toJsonl(toEvents(ops)));
@@ -63,5 +77,7 @@ for (const s of shapes) {
   const verdict = [...verdicts].join('/');
   const right = verdicts.size === 1 && results[0].out.valid === s.expect ? 'right' : `WRONG (expected ${s.expect})`;
   const wall = median(results.map((r) => r.wallS));
-  console.log(`| ${s.name} | ${wall.toFixed(2)} s | ${median(results.map((r) => r.cpuS)).toFixed(2)} s | ${Math.max(...results.map((r) => r.peakMiB)).toFixed(0)} MiB | ${verdict} (${right}) | ${median(base).toFixed(2)} s | ${(wall / median(base)).toFixed(2)} |`);
+  console.log(
+    `| ${s.name} | ${wall.toFixed(2)} s | ${median(results.map((r) => r.cpuS)).toFixed(2)} s | ${Math.max(...results.map((r) => r.peakMiB)).toFixed(0)} MiB | ${verdict} (${right}) | ${median(base).toFixed(2)} s | ${(wall / median(base)).toFixed(2)} |`,
+  );
 }

@@ -90,7 +90,11 @@ export function decideKey(key: string, table: OpTable, rows: Int32Array, options
   if (!conflict) return { ...base, valid: false, decidedBy: 'search', prefix, blocked };
   const idOf = (i: number): number => part.ops[i]!.id;
   return {
-    ...base, valid: false, decidedBy: 'zones', prefix, blocked,
+    ...base,
+    valid: false,
+    decidedBy: 'zones',
+    prefix,
+    blocked,
     conflict: { culprit: idOf(conflict.culprit), evidence: conflict.evidence.map(idOf), reason: conflict.reason },
   };
 }
@@ -104,7 +108,9 @@ export function explainKey(d: KeyDecision, operation: (id: number) => Operation)
   if (!conflict) return { ...result, witness };
   // Decided by the zones; the prefix is what the (short) search found.
   const evidence = conflict.evidence.map((id) => describeOperation(operation(id))).join('; ');
-  const message = `key ${JSON.stringify(d.key)}: ${describeOperation(operation(conflict.culprit))} cannot be placed: ${conflict.reason}` +
-    (evidence ? ` (see ${evidence})` : '') + `. ${witness.message}`;
+  const message =
+    `key ${JSON.stringify(d.key)}: ${describeOperation(operation(conflict.culprit))} cannot be placed: ${conflict.reason}` +
+    (evidence ? ` (see ${evidence})` : '') +
+    `. ${witness.message}`;
   return { ...result, witness: { ...witness, blocked: witness.blocked ?? conflict.culprit, message } };
 }

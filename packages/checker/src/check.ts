@@ -102,7 +102,8 @@ export async function checkHistory(
       const shares: number[][] = Array.from({ length: n }, () => []);
       bySize.forEach((k, j) => shares[j % n]!.push(k));
       mine = shares[0]!;
-      for (const share of shares.slice(1)) if (share.length > 0) remote.push(workers.run({ table: shareTable(table, keyRows, share), ...jobs }));
+      for (const share of shares.slice(1))
+        if (share.length > 0) remote.push(workers.run({ table: shareTable(table, keyRows, share), ...jobs }));
     }
     const decisions = mine.map((k) => decideKey(table.keys[k]!, table, keyRows[k]!, jobs));
     for (const d of (await Promise.all(remote)).flat()) decisions.push(d);

@@ -60,7 +60,8 @@ export function parseArgs(argv: readonly string[]): CliArgs | InfoRequest | stri
     else if (a === '--timeout' || a.startsWith('--timeout=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       const s = Number(v);
-      if (v === undefined || v === '' || !Number.isFinite(s) || s <= 0) return `--timeout needs a positive number of seconds, got ${JSON.stringify(v)}`;
+      if (v === undefined || v === '' || !Number.isFinite(s) || s <= 0)
+        return `--timeout needs a positive number of seconds, got ${JSON.stringify(v)}`;
       timeoutMs = s * 1000;
     } else if (a === '--report' || a.startsWith('--report=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
@@ -69,7 +70,8 @@ export function parseArgs(argv: readonly string[]): CliArgs | InfoRequest | stri
     } else if (a === '--threads' || a.startsWith('--threads=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       const n = Number(v);
-      if (v === undefined || v === '' || !Number.isSafeInteger(n) || n < 1 || n > 64) return `--threads needs a whole number from 1 to 64, got ${JSON.stringify(v)}`;
+      if (v === undefined || v === '' || !Number.isSafeInteger(n) || n < 1 || n > 64)
+        return `--threads needs a whole number from 1 to 64, got ${JSON.stringify(v)}`;
       threads = n;
     } else if (a === '-' || !a.startsWith('-')) {
       if (path !== undefined) return `more than one history given: ${path} and ${a}`;
@@ -108,11 +110,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`kvapp-check: ${args.path}: ${err.message} [${err.code}]\n`);
     return exitUnreadable;
   }
-  const result = await checkHistory(history, {
-    ...(args.timeoutMs !== undefined ? { timeoutMs: args.timeoutMs } : {}),
-    ...(args.threads !== undefined ? { threads: args.threads } : {}),
-    ...(workers ? { workers } : {}),
-  }, started);
+  const result = await checkHistory(
+    history,
+    {
+      ...(args.timeoutMs !== undefined ? { timeoutMs: args.timeoutMs } : {}),
+      ...(args.threads !== undefined ? { threads: args.threads } : {}),
+      ...(workers ? { workers } : {}),
+    },
+    started,
+  );
   if (args.report !== undefined) {
     // Loaded only when asked for: most runs need no report.
     const { renderReport } = await import('./report.js');
@@ -131,7 +137,8 @@ const prefixShownMax = 8;
 function human(r: CheckResult, history: History): string {
   const head = `${r.ops} operations on ${r.keys} keys, checked in ${r.ms} ms`;
   if (r.valid === true) return `linearizable: ${head}\n`;
-  if (r.valid === 'unknown') return `unknown (timed out): ${head}; unfinished keys: ${r.unknownKeys.map((k) => JSON.stringify(k)).join(', ')}\n`;
+  if (r.valid === 'unknown')
+    return `unknown (timed out): ${head}; unfinished keys: ${r.unknownKeys.map((k) => JSON.stringify(k)).join(', ')}\n`;
   const byId = history.operations;
   let text = `NOT linearizable: ${head}; failing keys: ${r.failedKeys.map((k) => JSON.stringify(k)).join(', ')}\n`;
   for (const w of r.witnesses) {
@@ -145,4 +152,3 @@ function human(r: CheckResult, history: History): string {
   }
   return text;
 }
-

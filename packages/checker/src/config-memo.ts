@@ -66,14 +66,28 @@ export class ConfigMemo {
    * state, a subset of the indeterminate ones), was visited before. `used` is sorted, or undefined
    * when no indeterminate operation is linearized; it is the search's live array, copied when kept.
    */
-  visit(h1: number, h2: number, frontier: number, linCount: number, stateKey: string | number,
-    used: number[] | undefined, cacheMax: number): boolean {
+  visit(
+    h1: number,
+    h2: number,
+    frontier: number,
+    linCount: number,
+    stateKey: string | number,
+    used: number[] | undefined,
+    cacheMax: number,
+  ): boolean {
     let bh = h1 ^ Math.imul(hashStateKey(stateKey), 0x9e3779b1);
     if (this.plain && used !== undefined) bh ^= hashList(used);
     const slot = mix32(bh) & this.mask;
     for (let e = this.buckets[slot]!; e >= 0; e = this.entNext[e]!) {
-      if (this.entH1[e] !== h1 || this.entH2[e] !== h2 || this.entFrontier[e] !== frontier ||
-        this.entLinCount[e] !== linCount || this.entState[e] !== stateKey || !this.sameSet(e)) continue;
+      if (
+        this.entH1[e] !== h1 ||
+        this.entH2[e] !== h2 ||
+        this.entFrontier[e] !== frontier ||
+        this.entLinCount[e] !== linCount ||
+        this.entState[e] !== stateKey ||
+        !this.sameSet(e)
+      )
+        continue;
       const prior = this.entUsed[e]!;
       if (this.plain) {
         if (sameList(prior as number[] | null, used)) return true;
@@ -103,8 +117,15 @@ export class ConfigMemo {
     return true;
   }
 
-  private insert(h1: number, h2: number, frontier: number, linCount: number, stateKey: string | number,
-    used: number[] | undefined, slot: number): void {
+  private insert(
+    h1: number,
+    h2: number,
+    frontier: number,
+    linCount: number,
+    stateKey: string | number,
+    used: number[] | undefined,
+    slot: number,
+  ): void {
     if (this.count === this.capacity) this.growEntries();
     const e = this.count++;
     this.entH1[e] = h1;

@@ -47,7 +47,7 @@ export class Columns {
 
   private processOf(p: ProcessId): number {
     const small = typeof p === 'number' && p >= 0 && p < smallProcessMax && Number.isInteger(p) && !Object.is(p, -0);
-    let slot = small ? this.smallProcess[p]! : this.processSlot.get(p) ?? -1;
+    let slot = small ? this.smallProcess[p]! : (this.processSlot.get(p) ?? -1);
     if (slot < 0) {
       slot = this.processes.length;
       this.processes.push(p);
@@ -68,8 +68,18 @@ export class Columns {
   }
 
   /** `key` is a slot from keyOf. */
-  pushSlot(process: ProcessId, type: number, f: number, key: number, value: Value | null, value2: Value | null,
-    time: number, line: number, index: number, error: string | undefined): void {
+  pushSlot(
+    process: ProcessId,
+    type: number,
+    f: number,
+    key: number,
+    value: Value | null,
+    value2: Value | null,
+    time: number,
+    line: number,
+    index: number,
+    error: string | undefined,
+  ): void {
     const i = this.length++;
     this.process[i] = this.processOf(process);
     this.type[i] = type;
@@ -85,17 +95,31 @@ export class Columns {
 
   pushEvent(e: ReadEvent): void {
     const pair = Array.isArray(e.value) ? (e.value as readonly [Value | null, Value]) : undefined;
-    this.pushSlot(e.process, typeCode[e.type], fCode[e.f], this.keyOf(e.key), pair ? pair[0] : (e.value as Value | null),
-      pair ? pair[1] : null, e.time, e.line, e.index ?? NaN, e.error);
+    this.pushSlot(
+      e.process,
+      typeCode[e.type],
+      fCode[e.f],
+      this.keyOf(e.key),
+      pair ? pair[0] : (e.value as Value | null),
+      pair ? pair[1] : null,
+      e.time,
+      e.line,
+      e.index ?? NaN,
+      e.error,
+    );
   }
 
   eventAt(i: number): ReadEvent {
     const f = this.f[i]!;
     const type = this.type[i]!;
     const event: { -readonly [K in keyof ReadEvent]: ReadEvent[K] } = {
-      process: this.processes[this.process[i]!]!, type: typeOfCode[type]!, f: fOfCode[f]!, key: this.keys[this.key[i]!]!,
+      process: this.processes[this.process[i]!]!,
+      type: typeOfCode[type]!,
+      f: fOfCode[f]!,
+      key: this.keys[this.key[i]!]!,
       value: f === fCas && type === 0 ? [this.value[i]!, this.value2[i]!] : this.value[i]!,
-      time: this.time[i]!, line: this.line[i]!,
+      time: this.time[i]!,
+      line: this.line[i]!,
     };
     const index = this.index[i]!;
     if (!Number.isNaN(index)) event.index = index;
@@ -110,4 +134,3 @@ export class Columns {
     return events;
   }
 }
-

@@ -145,9 +145,19 @@ function applyInLinearizationOrder(ops: SimOp[], rng: UniformRng): void {
 export function toEvents(ops: readonly SimOp[]): Record<string, unknown>[] {
   const raw: { t: number; order: number; ev: Record<string, unknown> }[] = [];
   ops.forEach((op, i) => {
-    raw.push({ t: op.start, order: 2 * i, ev: { process: op.process, type: 'invoke', f: op.f, key: op.key, value: op.f === 'read' ? null : op.input } });
+    raw.push({
+      t: op.start,
+      order: 2 * i,
+      ev: { process: op.process, type: 'invoke', f: op.f, key: op.key, value: op.f === 'read' ? null : op.input },
+    });
     if (op.end === null) return;
-    const ev: Record<string, unknown> = { process: op.process, type: op.status, f: op.f, key: op.key, value: op.f === 'read' ? op.output : op.input };
+    const ev: Record<string, unknown> = {
+      process: op.process,
+      type: op.status,
+      f: op.f,
+      key: op.key,
+      value: op.f === 'read' ? op.output : op.input,
+    };
     if (op.status === 'fail') ev['error'] = 'cas-mismatch';
     if (op.status === 'info' && op.f === 'read') ev['value'] = null;
     raw.push({ t: op.end, order: 2 * i + 1, ev });

@@ -1,5 +1,14 @@
 export type {
-  EventType, EventValue, History, HistoryEvent, OpFunction, OpStatus, Operation, ProcessId, ReadEvent, Value,
+  EventType,
+  EventValue,
+  History,
+  HistoryEvent,
+  OpFunction,
+  OpStatus,
+  Operation,
+  ProcessId,
+  ReadEvent,
+  Value,
 } from './history.js';
 export { eventLine, eventsJsonl, HistoryUsageError, HistoryWriter } from './history-writer.js';
 export { HistoryError, type HistoryErrorCode } from './history-error.js';

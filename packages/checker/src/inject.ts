@@ -33,7 +33,9 @@ export function inject(ops: SimOp[], anomaly: Anomaly, rng: UniformRng, afterSha
 
 /** Sure writes of a value (ok and effective writes and cas) on a key, by linearization instant. */
 function sureWrites(ops: readonly SimOp[], key: string): SimOp[] {
-  return ops.filter((o) => o.key === key && (o.f === 'write' || o.f === 'cas') && o.status === 'ok' && o.effective).sort((a, b) => a.lin - b.lin);
+  return ops
+    .filter((o) => o.key === key && (o.f === 'write' || o.f === 'cas') && o.status === 'ok' && o.effective)
+    .sort((a, b) => a.lin - b.lin);
 }
 
 function written(op: SimOp): number {
@@ -79,7 +81,8 @@ function loseWrite(ops: SimOp[], i: number): boolean {
   const p = prev ? written(prev) : null;
   if (!prev && sureWrites(ops, w.key).some((o) => o.lin < w.lin && o !== w)) return false;
   const value = written(w);
-  if (ops.some((o) => o.key === w.key && o.f === 'cas' && o.status === 'ok' && (o.input as [number | null, number])[0] === value)) return false;
+  if (ops.some((o) => o.key === w.key && o.f === 'cas' && o.status === 'ok' && (o.input as [number | null, number])[0] === value))
+    return false;
   const readsAfter = ops.filter((o) => o.key === w.key && o.f === 'read' && o.status === 'ok' && o.start > w.end!);
   const first = readsAfter.sort((a, b) => a.start - b.start)[0];
   if (!first) return false;

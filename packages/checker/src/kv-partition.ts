@@ -1,7 +1,18 @@
 import type { Operation, Value } from './history.js';
 import {
-  absentId, fCas, fDelete, fRead, fWrite, freshId, kvModel, outInfo, outMismatch, outOk,
-  type KvF, type KvInput, type KvOutput,
+  absentId,
+  fCas,
+  fDelete,
+  fRead,
+  fWrite,
+  freshId,
+  kvModel,
+  outInfo,
+  outMismatch,
+  outOk,
+  type KvF,
+  type KvInput,
+  type KvOutput,
 } from './kv-model.js';
 import type { ModelOp, Partition, SearchHooks } from './model.js';
 import { rowFail, rowInfo, rowsByKey, tableFromOperations, type OpTable } from './op-table.js';
@@ -170,7 +181,7 @@ function requireObservedWrites(work: Work, writers: Writers): void {
   const { m, status, ret, keep, f, a } = work;
   const deadline = new Float64Array(work.values.length);
   const touched: number[] = [];
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     deadline.fill(Infinity);
     touched.length = 0;
@@ -239,7 +250,15 @@ function compile(key: string, work: Work, reduce: boolean): KvPartition {
   }
   const model = kvModel(initial);
   if (!reduce) return { key, model, ops, values };
-  return { key, model, ops, values, groupPrev: groups(ops, values.length), classOf: classes(ops, values.length), hooks: uniqueValueHooks(ops, values.length, initial) };
+  return {
+    key,
+    model,
+    ops,
+    values,
+    groupPrev: groups(ops, values.length),
+    classOf: classes(ops, values.length),
+    hooks: uniqueValueHooks(ops, values.length, initial),
+  };
 }
 
 /** A number that identifies an input: f, a and b are below 3, valueCount and valueCount. */

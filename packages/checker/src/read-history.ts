@@ -1,16 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { HistoryError } from './history-error.js';
-import type {
-  EventType,
-  EventValue,
-  History,
-  OpFunction,
-  Operation,
-  ProcessId,
-  ReadEvent,
-  Value,
-} from './history.js';
+import type { EventType, EventValue, History, OpFunction, Operation, ProcessId, ReadEvent, Value } from './history.js';
 import { Columns, fOfCode, typeOfCode } from './event-columns.js';
 import { fCas, fRead, fWrite } from './kv-model.js';
 import { LineParser } from './line-parser.js';
@@ -203,12 +194,7 @@ function validateEvent(obj: unknown, line: number): ReadEvent {
   return event;
 }
 
-function validateValue(
-  f: OpFunction,
-  type: EventType,
-  value: unknown,
-  bad: (reason: string) => never,
-): EventValue {
+function validateValue(f: OpFunction, type: EventType, value: unknown, bad: (reason: string) => never): EventValue {
   if (f === 'read') {
     if (value === undefined || value === null) return null;
     if (type === 'invoke') bad('a read invocation must have value null');
@@ -228,7 +214,8 @@ function validateValue(
   }
   if (!Array.isArray(value) || value.length !== 2) bad(`a cas's value must be [expected, new], got ${JSON.stringify(value)}`);
   const [expected, next] = value as unknown[];
-  if (!(expected === null || isValue(expected))) bad(`a cas's expected value must be a string, an integer or null, got ${JSON.stringify(expected)}`);
+  if (!(expected === null || isValue(expected)))
+    bad(`a cas's expected value must be a string, an integer or null, got ${JSON.stringify(expected)}`);
   if (!isValue(next)) bad(`a cas's new value must be a string or an integer, got ${JSON.stringify(next)}`);
   return [expected as Value | null, next as Value];
 }
@@ -254,21 +241,30 @@ function pairColumns(c: Columns): { table: MutableOpTable; completion: Int32Arra
     const t = types[position]!;
     if (t === 0) {
       if (busyAt >= 0) {
-        throw new HistoryError('HISTORY_PROCESS_BUSY', lines[position]!,
-          `process ${pName(position)} invokes ${fName(position)} while its ${fName(busyAt)} from line ${lines[busyAt]!} is still in flight`);
+        throw new HistoryError(
+          'HISTORY_PROCESS_BUSY',
+          lines[position]!,
+          `process ${pName(position)} invokes ${fName(position)} while its ${fName(busyAt)} from line ${lines[busyAt]!} is still in flight`,
+        );
       }
       inflight[p] = position;
       invocations++;
       continue;
     }
     if (busyAt < 0) {
-      throw new HistoryError('HISTORY_ORPHAN_COMPLETION', lines[position]!,
-        `${typeOfCode[t]!} ${fName(position)} on process ${pName(position)} has no invocation in flight`);
+      throw new HistoryError(
+        'HISTORY_ORPHAN_COMPLETION',
+        lines[position]!,
+        `${typeOfCode[t]!} ${fName(position)} on process ${pName(position)} has no invocation in flight`,
+      );
     }
     if (fs[busyAt] !== fs[position] || keys[busyAt] !== keys[position]) {
       const keyName = (i: number): string => JSON.stringify(c.keys[keys[i]!]);
-      throw new HistoryError('HISTORY_COMPLETION_MISMATCH', lines[position]!,
-        `completion ${fName(position)} on key ${keyName(position)} does not match the invocation ${fName(busyAt)} on key ${keyName(busyAt)} at line ${lines[busyAt]!}`);
+      throw new HistoryError(
+        'HISTORY_COMPLETION_MISMATCH',
+        lines[position]!,
+        `completion ${fName(position)} on key ${keyName(position)} does not match the invocation ${fName(busyAt)} on key ${keyName(busyAt)} at line ${lines[busyAt]!}`,
+      );
     }
     inflight[p] = -1;
     completionAt[busyAt] = position;

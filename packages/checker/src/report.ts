@@ -50,7 +50,10 @@ export function renderReport(history: History, result: CheckResult, title: strin
     unknownKeys: result.unknownKeys,
     drawn: keys,
   };
-  const json = JSON.stringify(data).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  const json = JSON.stringify(data)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>kvapp-check: ${escapeHtml(title)}</title>

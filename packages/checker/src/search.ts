@@ -62,11 +62,7 @@ export interface SearchResult<S> {
 const cacheEntriesMaxDefault = 4_000_000;
 const deadlineCheckSteps = 4096;
 
-export function search<S, I, O>(
-  model: Model<S, I, O>,
-  ops: readonly ModelOp<I, O>[],
-  options: SearchOptions = {},
-): SearchResult<S> {
+export function search<S, I, O>(model: Model<S, I, O>, ops: readonly ModelOp<I, O>[], options: SearchOptions = {}): SearchResult<S> {
   return new Search(model, ops, options).run();
 }
 

@@ -18,7 +18,12 @@ export interface Witness {
 }
 
 /** Replays `prefix` with the real values (the search may have merged unread values into one). */
-export function buildWitness(key: string, byId: { get(id: number): Operation | undefined }, prefix: readonly number[], blocked: number): Witness {
+export function buildWitness(
+  key: string,
+  byId: { get(id: number): Operation | undefined },
+  prefix: readonly number[],
+  blocked: number,
+): Witness {
   const valuesAfter: (Value | null)[] = [];
   let value: Value | null = null;
   for (const id of prefix) {

@@ -80,7 +80,11 @@ export function zoneCheck(
     if (op.input.f === fCas) {
       z.casCount++;
       if (z.casCount > 1) {
-        return { culprit: i, evidence: [z.lastCas], reason: `two successful cas expect ${describeValue(x)}, but it is written once, so only one can follow it` };
+        return {
+          culprit: i,
+          evidence: [z.lastCas],
+          reason: `two successful cas expect ${describeValue(x)}, but it is written once, so only one can follow it`,
+        };
       }
       z.lastCas = i;
     }
@@ -100,7 +104,11 @@ export function zoneCheck(
   const forward: Zone[] = [];
   for (const z of zones.values()) {
     if (z.writer >= 0 && z.start <= ops[z.writer]!.call) {
-      return { culprit: z.startBy, evidence: [z.writer], reason: `it returned before ${describeValue(z.value)} was written (the write began after it ended)` };
+      return {
+        culprit: z.startBy,
+        evidence: [z.writer],
+        reason: `it returned before ${describeValue(z.value)} was written (the write began after it ended)`,
+      };
     }
     if (!(z.start < z.end)) continue;
     forward.push(z);
@@ -136,4 +144,3 @@ export function zoneCheck(
   }
   return undefined;
 }
-

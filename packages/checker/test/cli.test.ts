@@ -90,7 +90,12 @@ t.test('--report writes one self-contained HTML file', async (t) => {
 });
 
 t.test('argument parsing', async (t) => {
-  t.same(parseArgs(['h.jsonl', '--json', '--timeout', '2.5', '--report=x.html']), { path: 'h.jsonl', json: true, timeoutMs: 2500, report: 'x.html' });
+  t.same(parseArgs(['h.jsonl', '--json', '--timeout', '2.5', '--report=x.html']), {
+    path: 'h.jsonl',
+    json: true,
+    timeoutMs: 2500,
+    report: 'x.html',
+  });
   t.match(parseArgs(['h.jsonl', '--timeout', '-1']), /positive number/);
   t.match(parseArgs(['a', 'b']), /more than one history/);
   t.same(parseArgs(['-']), { path: '-', json: false });

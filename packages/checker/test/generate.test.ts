@@ -62,7 +62,8 @@ t.test('the generator is deterministic for a seed', async (t) => {
   const c = toEvents(simulate({ rng: seededRng(8), clients: 5, keys: 3, ops: 200 }));
   t.same(a, b);
   t.not(JSON.stringify(a), JSON.stringify(c));
-  const values = a.filter((e) => e['type'] === 'invoke' && e['f'] !== 'read')
+  const values = a
+    .filter((e) => e['type'] === 'invoke' && e['f'] !== 'read')
     .map((e) => (e['f'] === 'write' ? e['value'] : (e['value'] as unknown[])[1]));
   t.equal(new Set(values).size, values.length, 'written values are unique');
 });

@@ -17,7 +17,11 @@ t.test('the writer makes events the reader pairs back into the same operations',
   events.push(w.ok(++time, 0, null));
   events.push(w.invoke(++time, 1, 'write', 'k', 7));
   events.push(w.info(time + 1, 1, 'timeout'));
-  t.same(events.map((e) => e.index), [...events.keys()], 'index counts the events from 0');
+  t.same(
+    events.map((e) => e.index),
+    [...events.keys()],
+    'index counts the events from 0',
+  );
   t.equal(w.events, events.length);
   t.same(events[3], { process: 0, type: 'ok', f: 'write', key: 'k', value: 'a', time: 4, index: 3 }, 'a completion repeats the invocation');
   t.same(events[4], { process: 1, type: 'ok', f: 'delete', key: 'k', value: null, time: 5, index: 4 });
@@ -31,14 +35,22 @@ t.test('the writer makes events the reader pairs back into the same operations',
   ]);
   // The reader keeps a completion's value only for a read (the format ignores the others').
   const valueKept = (e: HistoryEvent): boolean => e.type === 'invoke' || e.f === 'read';
-  t.same(h.events.map(({ line: _line, ...e }) => e), events.map((e) => (valueKept(e) ? e : { ...e, value: null })), 'every event reads back as written');
+  t.same(
+    h.events.map(({ line: _line, ...e }) => e),
+    events.map((e) => (valueKept(e) ? e : { ...e, value: null })),
+    'every event reads back as written',
+  );
 });
 
 t.test('a line has the fields in the order of the format, error only when there is one', async (t) => {
-  t.equal(eventLine({ error: 'x', index: 3, time: 9, value: [null, 1], key: 'k', f: 'cas', type: 'fail', process: 4 }),
-    '{"process":4,"type":"fail","f":"cas","key":"k","value":[null,1],"time":9,"index":3,"error":"x"}');
-  t.equal(eventLine({ process: 'p', type: 'invoke', f: 'delete', key: 'k', value: null, time: 1 }),
-    '{"process":"p","type":"invoke","f":"delete","key":"k","value":null,"time":1}');
+  t.equal(
+    eventLine({ error: 'x', index: 3, time: 9, value: [null, 1], key: 'k', f: 'cas', type: 'fail', process: 4 }),
+    '{"process":4,"type":"fail","f":"cas","key":"k","value":[null,1],"time":9,"index":3,"error":"x"}',
+  );
+  t.equal(
+    eventLine({ process: 'p', type: 'invoke', f: 'delete', key: 'k', value: null, time: 1 }),
+    '{"process":"p","type":"invoke","f":"delete","key":"k","value":null,"time":1}',
+  );
 });
 
 t.test('breaking the format throws and records nothing', async (t) => {

@@ -25,16 +25,18 @@ function rejects(t: Tap, text: string, code: string, line: number, pattern: RegE
 }
 
 t.test('pairs invocations with completions, in invocation order', async (t) => {
-  const h = parseHistory([
-    ev({ process: 1, type: 'invoke', f: 'write', value: 1 }),
-    ev({ process: 2, type: 'invoke', f: 'read', value: null }),
-    ev({ process: 2, type: 'ok', f: 'read', value: 1 }),
-    ev({ process: 1, type: 'info', f: 'write', value: null }),
-    ev({ process: 3, type: 'invoke', f: 'cas', value: [1, 2] }),
-    ev({ process: 3, type: 'fail', f: 'cas', value: [1, 2], error: 'cas-mismatch' }),
-    ev({ process: 4, type: 'invoke', f: 'cas', value: [null, 5] }),
-    '',
-  ].join('\n'));
+  const h = parseHistory(
+    [
+      ev({ process: 1, type: 'invoke', f: 'write', value: 1 }),
+      ev({ process: 2, type: 'invoke', f: 'read', value: null }),
+      ev({ process: 2, type: 'ok', f: 'read', value: 1 }),
+      ev({ process: 1, type: 'info', f: 'write', value: null }),
+      ev({ process: 3, type: 'invoke', f: 'cas', value: [1, 2] }),
+      ev({ process: 3, type: 'fail', f: 'cas', value: [1, 2], error: 'cas-mismatch' }),
+      ev({ process: 4, type: 'invoke', f: 'cas', value: [null, 5] }),
+      '',
+    ].join('\n'),
+  );
   t.equal(h.events.length, 7);
   t.equal(h.operations.length, 4);
   const [w, r, c, open] = h.operations;
@@ -45,14 +47,16 @@ t.test('pairs invocations with completions, in invocation order', async (t) => {
 });
 
 t.test('a delete is an operation with input null, whatever its completion echoes', async (t) => {
-  const h = parseHistory([
-    ev({ process: 1, type: 'invoke', f: 'delete', value: null }),
-    ev({ process: 1, type: 'ok', f: 'delete', value: null }),
-    ev({ process: 2, type: 'invoke', f: 'delete' }),
-    ev({ process: 2, type: 'info', f: 'delete', value: 'ignored' }),
-    ev({ process: 3, type: 'invoke', f: 'delete', value: null }),
-    ev({ process: 3, type: 'fail', f: 'delete', value: null, error: 'unavailable' }),
-  ].join('\n'));
+  const h = parseHistory(
+    [
+      ev({ process: 1, type: 'invoke', f: 'delete', value: null }),
+      ev({ process: 1, type: 'ok', f: 'delete', value: null }),
+      ev({ process: 2, type: 'invoke', f: 'delete' }),
+      ev({ process: 2, type: 'info', f: 'delete', value: 'ignored' }),
+      ev({ process: 3, type: 'invoke', f: 'delete', value: null }),
+      ev({ process: 3, type: 'fail', f: 'delete', value: null, error: 'unavailable' }),
+    ].join('\n'),
+  );
   t.match(h.operations, [
     { f: 'delete', input: null, output: null, status: 'ok', call: 0, ret: 1 },
     { f: 'delete', input: null, status: 'info', ret: Infinity },
@@ -62,23 +66,41 @@ t.test('a delete is an operation with input null, whatever its completion echoes
 });
 
 t.test('a fail other than cas-mismatch is kept as fail (the checker drops it)', async (t) => {
-  const h = parseHistory([
-    ev({ process: 1, type: 'invoke', f: 'cas', value: [1, 2] }),
-    ev({ process: 1, type: 'fail', f: 'cas', value: [1, 2], error: 'timeout' }),
-  ].join('\n'));
+  const h = parseHistory(
+    [
+      ev({ process: 1, type: 'invoke', f: 'cas', value: [1, 2] }),
+      ev({ process: 1, type: 'fail', f: 'cas', value: [1, 2], error: 'timeout' }),
+    ].join('\n'),
+  );
   t.equal(h.operations[0]!.status, 'fail');
 });
 
 t.test('malformed input names the line and the reason', async (t) => {
   rejects(t, `${ev({ process: 1, type: 'invoke', f: 'read' })}\n{oops`, 'HISTORY_BAD_JSON', 2, /line 2: bad JSON/);
   rejects(t, ev({ process: 1, type: 'ok', f: 'read', value: 1 }), 'HISTORY_ORPHAN_COMPLETION', 1, /no invocation in flight/);
-  rejects(t, [ev({ process: 1, type: 'invoke', f: 'read' }), ev({ process: 1, type: 'invoke', f: 'write', value: 2 })].join('\n'),
-    'HISTORY_PROCESS_BUSY', 2, /still in flight/);
-  rejects(t, ev({ process: 1, type: 'invoke', f: 'increment' }), 'HISTORY_UNKNOWN_F', 1, /unknown f "increment" \(expected read, write, cas or delete\)/);
+  rejects(
+    t,
+    [ev({ process: 1, type: 'invoke', f: 'read' }), ev({ process: 1, type: 'invoke', f: 'write', value: 2 })].join('\n'),
+    'HISTORY_PROCESS_BUSY',
+    2,
+    /still in flight/,
+  );
+  rejects(
+    t,
+    ev({ process: 1, type: 'invoke', f: 'increment' }),
+    'HISTORY_UNKNOWN_F',
+    1,
+    /unknown f "increment" \(expected read, write, cas or delete\)/,
+  );
   rejects(t, ev({ process: 1, type: 'invoke', f: 'delete', value: 5 }), 'HISTORY_BAD_FIELD', 1, /a delete invocation must have value null/);
   rejects(t, ev({ process: 1, type: 'begin', f: 'read' }), 'HISTORY_UNKNOWN_TYPE', 1, /unknown type "begin"/);
-  rejects(t, [ev({ process: 1, type: 'invoke', f: 'read' }), ev({ process: 1, type: 'ok', f: 'write', value: 1 })].join('\n'),
-    'HISTORY_COMPLETION_MISMATCH', 2, /does not match/);
+  rejects(
+    t,
+    [ev({ process: 1, type: 'invoke', f: 'read' }), ev({ process: 1, type: 'ok', f: 'write', value: 1 })].join('\n'),
+    'HISTORY_COMPLETION_MISMATCH',
+    2,
+    /does not match/,
+  );
   rejects(t, ev({ process: 1, type: 'invoke', f: 'write', value: 1.5 }), 'HISTORY_BAD_FIELD', 1, /string or an integer/);
   rejects(t, ev({ process: 1, type: 'invoke', f: 'cas', value: [1] }), 'HISTORY_BAD_FIELD', 1, /\[expected, new\]/);
   rejects(t, ev({ process: 1, type: 'invoke', f: 'read', time: 'x' }), 'HISTORY_BAD_FIELD', 1, /time must be a number/);
@@ -87,13 +109,17 @@ t.test('malformed input names the line and the reason', async (t) => {
 
 t.test('reads plain and gzip files; raw event objects are validated too', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'checker-'));
-  const text = [ev({ process: 1, type: 'invoke', f: 'write', value: 'a' }), ev({ process: 1, type: 'ok', f: 'write', value: 'a' })].join('\n');
+  const text = [ev({ process: 1, type: 'invoke', f: 'write', value: 'a' }), ev({ process: 1, type: 'ok', f: 'write', value: 'a' })].join(
+    '\n',
+  );
   writeFileSync(join(dir, 'h.jsonl'), text);
   writeFileSync(join(dir, 'h.jsonl.gz'), gzipSync(text));
   t.equal((await readHistoryFile(join(dir, 'h.jsonl'))).operations.length, 1);
   t.equal((await readHistoryFile(join(dir, 'h.jsonl.gz'))).operations[0]!.input, 'a');
   await t.rejects(readHistoryFile(join(dir, 'missing.jsonl')), { code: 'HISTORY_UNREADABLE' });
-  t.throws(() => historyFromEvents([{ process: 1, type: 'ok', f: 'read', key: 'k', value: 1, time: 0 }]), { code: 'HISTORY_ORPHAN_COMPLETION' });
+  t.throws(() => historyFromEvents([{ process: 1, type: 'ok', f: 'read', key: 'k', value: 1, time: 0 }]), {
+    code: 'HISTORY_ORPHAN_COMPLETION',
+  });
 });
 
 t.test('the fast line parser and JSON.parse agree, on the shapes it takes and on near misses', async (t) => {
@@ -143,13 +169,20 @@ t.test('the fast line parser and JSON.parse agree, on the shapes it takes and on
   const plain = (h: History): unknown => ({ events: [...h.events], operations: [...h.operations] });
   const viaJson = (text: string): unknown => {
     try {
-      return plain(historyFromEvents(text.split('\n').filter((l) => l.trim() !== '').map((l, i) => {
-        try {
-          return JSON.parse(l) as unknown;
-        } catch {
-          throw new HistoryError('HISTORY_BAD_JSON', i + 1, 'bad JSON');
-        }
-      })));
+      return plain(
+        historyFromEvents(
+          text
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .map((l, i) => {
+              try {
+                return JSON.parse(l) as unknown;
+              } catch {
+                throw new HistoryError('HISTORY_BAD_JSON', i + 1, 'bad JSON');
+              }
+            }),
+        ),
+      );
     } catch (err) {
       return { code: (err as HistoryError).code, line: (err as HistoryError).line };
     }
@@ -163,7 +196,7 @@ t.test('the fast line parser and JSON.parse agree, on the shapes it takes and on
   };
   const all = lines.join('\n');
   t.same(viaParse(all), viaJson(all), 'the fast shapes');
-  t.equal((parseHistory(all).operations[2]!.output), -0, 'a read of -0 stays -0');
+  t.equal(parseHistory(all).operations[2]!.output, -0, 'a read of -0 stays -0');
   let fellBack = 0;
   for (const v of variants) {
     const text = `${lines.join('\n')}\n${v}`;

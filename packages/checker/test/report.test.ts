@@ -14,8 +14,16 @@ import { seededRng } from '@kvapp/core';
 
 // Debian's chromium (scripts/ensure-chromium.sh installs it). Missing chromium is a failure, not a skip.
 const chromiumPath = '/usr/bin/chromium';
-const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--no-first-run', '--disable-quic', '--disable-sync'];
+const flags = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-sync',
+];
 
 t.test('the report draws the failing key, marks the witness and steps through it', async (t) => {
   t.ok(existsSync(chromiumPath), `${chromiumPath} exists (run scripts/ensure-chromium.sh)`);
@@ -74,17 +82,30 @@ t.test('the report draws the failing key, marks the witness and steps through it
 });
 
 t.test('a delete in the witness is named, and the value after it is absent', async (t) => {
-  const e = (process: number, type: string, f: string, value: unknown, i: number): Record<string, unknown> =>
-    ({ process, type, f, key: 'x', value, time: i * 1000, index: i });
+  const e = (process: number, type: string, f: string, value: unknown, i: number): Record<string, unknown> => ({
+    process,
+    type,
+    f,
+    key: 'x',
+    value,
+    time: i * 1000,
+    index: i,
+  });
   const history = historyFromEvents([
-    e(1, 'invoke', 'write', 'a', 0), e(1, 'ok', 'write', 'a', 1),
-    e(1, 'invoke', 'delete', null, 2), e(1, 'ok', 'delete', null, 3),
-    e(2, 'invoke', 'read', null, 4), e(2, 'ok', 'read', 'a', 5),
+    e(1, 'invoke', 'write', 'a', 0),
+    e(1, 'ok', 'write', 'a', 1),
+    e(1, 'invoke', 'delete', null, 2),
+    e(1, 'ok', 'delete', null, 3),
+    e(2, 'invoke', 'read', null, 4),
+    e(2, 'ok', 'read', 'a', 5),
   ]);
   const result = await checkHistory(history);
   t.equal(result.valid, false, 'a read of the deleted value after the delete is not linearizable');
-  t.match(result.witnesses[0]!.message, /read → "a" \(process 2, lines 5–6\) cannot be placed: value "a" had been overwritten.*see delete \(process 1, lines 3–4\)/,
-    'the zones name the delete as what overwrote the value');
+  t.match(
+    result.witnesses[0]!.message,
+    /read → "a" \(process 2, lines 5–6\) cannot be placed: value "a" had been overwritten.*see delete \(process 1, lines 3–4\)/,
+    'the zones name the delete as what overwrote the value',
+  );
   const html = renderReport(history, result, 'delete.jsonl');
   t.match(html, /delete \(process 1, lines 3–4\)/, 'the report labels the delete');
   // The witness replays a prefix with the real values: a delete leaves the key absent.

@@ -26,7 +26,11 @@ t.test('a generic model: linearizable, not, and indeterminate operations', async
     t.same(bad.order, [0, 1], 'the longest prefix');
     t.equal(bad.blocker, 2, 'the read could not be placed');
     t.equal(bad.state, 3);
-    const maybe = [op(0, 0, Infinity, { kind: 'add', n: 5 }), op(1, 1, 2, { kind: 'read', n: 0 }, 0), op(2, 3, 4, { kind: 'read', n: 0 }, 5)];
+    const maybe = [
+      op(0, 0, Infinity, { kind: 'add', n: 5 }),
+      op(1, 1, 2, { kind: 'read', n: 0 }, 0),
+      op(2, 3, 4, { kind: 'read', n: 0 }, 5),
+    ];
     t.equal(search(counter, maybe, { plain }).verdict, 'ok', 'an indeterminate add may land between the reads');
     const never = [op(0, 0, Infinity, { kind: 'add', n: 5 }), op(1, 1, 2, { kind: 'read', n: 0 }, 0)];
     t.same(search(counter, never, { plain }).order, [1], 'or never');
@@ -55,7 +59,11 @@ t.test('a step budget gives unknown at exactly that many steps, and the same ver
     t.equal(short.verdict, 'unknown', `plain ${plain}: one step short of the verdict is unknown`);
     t.equal(short.steps, full.steps - 1, `plain ${plain}: stopped at the budget`);
     t.same(search(counter, ops, { plain, searchStepsMax: full.steps - 1 }), short, `plain ${plain}: the same answer again`);
-    t.equal(search(counter, ops, { plain, searchStepsMax: full.steps }).verdict, 'illegal', `plain ${plain}: a budget of exactly the steps needed decides`);
+    t.equal(
+      search(counter, ops, { plain, searchStepsMax: full.steps }).verdict,
+      'illegal',
+      `plain ${plain}: a budget of exactly the steps needed decides`,
+    );
     // A budget inside the first pass (the default mode runs one without the memo) stops there.
     const tiny = search(counter, ops, { plain, searchStepsMax: 5 });
     t.equal(tiny.verdict, 'unknown');

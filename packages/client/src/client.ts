@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import pRetry, { AbortError } from 'p-retry';
 import { Connection, type AttemptResult, type ConnectionOptions } from './connection.js';
 import type { EndpointHealth, Outcome, StatusOutcome } from './outcome.js';
-import { FRAME_BYTES_MAX_DEFAULT, PROTOCOL_VERSION, type ClientResponse, type ErrorBody, type ErrorCode, type ReadMode, type RequestBody, type Session } from './protocol.js';
+import {
+  FRAME_BYTES_MAX_DEFAULT,
+  PROTOCOL_VERSION,
+  type ClientResponse,
+  type ErrorBody,
+  type ErrorCode,
+  type ReadMode,
+  type RequestBody,
+  type Session,
+} from './protocol.js';
 
 export interface KvClientOptions {
   /** 'host:port' of each node's client port; any of them, in any order. */
@@ -48,7 +57,10 @@ const DEFAULTS = {
 
 /** A failed attempt that may be retried. Carries what the final outcome needs if none succeeds. */
 class AttemptFailed extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -136,7 +148,8 @@ export class KvClient {
         const reachable = r.kind !== 'not-sent';
         const s = statusOf(endpoint, r);
         if (!s.ok) return { endpoint, reachable, answers: r.kind === 'response', healthy: false, error: s.message };
-        if (s.status.leaderId === null) return { endpoint, reachable, answers: true, healthy: false, error: 'no leader is known to this node' };
+        if (s.status.leaderId === null)
+          return { endpoint, reachable, answers: true, healthy: false, error: 'no leader is known to this node' };
         return { endpoint, reachable, answers: true, healthy: true };
       }),
     );
@@ -171,7 +184,11 @@ export class KvClient {
       const session = this.session;
       assert(session !== null);
       session.seq += 1;
-      const step = await this.attempts({ ...body, session: { clientId: session.clientId, seq: session.seq } } as RequestBody, deadline, session);
+      const step = await this.attempts(
+        { ...body, session: { clientId: session.clientId, seq: session.seq } } as RequestBody,
+        deadline,
+        session,
+      );
       if ('done' in step) return step.done;
       this.session = null;
     }
@@ -199,7 +216,15 @@ export class KvClient {
     // The largest id keeps the measure an upper bound of every frame this request can become.
     const bytes = Buffer.byteLength(JSON.stringify({ ...body, v: PROTOCOL_VERSION, id: Number.MAX_SAFE_INTEGER }));
     if (bytes > this.o.frameBytesMax) {
-      return { done: { status: 'fail', error: { code: 'bad_request', message: `the request is ${bytes} bytes, more than the ${this.o.frameBytesMax} a frame may carry; nothing was sent` } } };
+      return {
+        done: {
+          status: 'fail',
+          error: {
+            code: 'bad_request',
+            message: `the request is ${bytes} bytes, more than the ${this.o.frameBytesMax} a frame may carry; nothing was sent`,
+          },
+        },
+      };
     }
     return this.retry(deadline, state, async (timeoutMs) => {
       const r = await this.attempt(body, timeoutMs);
@@ -246,8 +271,12 @@ export class KvClient {
   }
 
   private giveUp(state: OpState): Outcome {
-    if (state.sentUnknown) return { status: 'indeterminate', reason: `deadline or retries exhausted after an unknown attempt: ${state.lastMessage}` };
-    return { status: 'fail', error: { code: state.lastCode, message: `no attempt reached a node that could serve it: ${state.lastMessage}` } };
+    if (state.sentUnknown)
+      return { status: 'indeterminate', reason: `deadline or retries exhausted after an unknown attempt: ${state.lastMessage}` };
+    return {
+      status: 'fail',
+      error: { code: state.lastCode, message: `no attempt reached a node that could serve it: ${state.lastMessage}` },
+    };
   }
 
   /** A response that ends the operation (or asks for a new session), or null to retry. */
@@ -273,7 +302,10 @@ export class KvClient {
         if (session !== null || !state.sentUnknown) return { done: failOf(e) };
         return { done: { status: 'indeterminate', reason: `${e.code} after an earlier attempt of unknown fate` } };
       case 'session_expired':
-        if (session === null) return { done: state.sentUnknown ? { status: 'indeterminate', reason: 'session_expired on a request without a session' } : failOf(e) };
+        if (session === null)
+          return {
+            done: state.sentUnknown ? { status: 'indeterminate', reason: 'session_expired on a request without a session' } : failOf(e),
+          };
         if (!state.sentUnknown) return { sessionExpired: true };
         this.session = null;
         return { done: { status: 'indeterminate', reason: 'session expired after an attempt of unknown fate' } };
@@ -360,11 +392,14 @@ export class KvClient {
 }
 
 /** An attempt's result; `refusedBy`: every endpoint refused the connection, these ones. */
-type RoundResult = Exclude<AttemptResult, { kind: 'not-sent' }> | (Extract<AttemptResult, { kind: 'not-sent' }> & { readonly refusedBy?: readonly string[] });
+type RoundResult =
+  | Exclude<AttemptResult, { kind: 'not-sent' }>
+  | (Extract<AttemptResult, { kind: 'not-sent' }> & { readonly refusedBy?: readonly string[] });
 
 function statusOf(endpoint: string, r: AttemptResult): StatusOutcome {
   if (r.kind === 'response' && r.response.ok && r.response.status) return { endpoint, ok: true, status: r.response.status };
-  if (r.kind === 'response' && !r.response.ok) return { endpoint, ok: false, message: `${r.response.error.code}: ${r.response.error.message}` };
+  if (r.kind === 'response' && !r.response.ok)
+    return { endpoint, ok: false, message: `${r.response.error.code}: ${r.response.error.message}` };
   if (r.kind === 'response') return { endpoint, ok: false, message: 'answered ok without a status' };
   return { endpoint, ok: false, message: describe(r) };
 }
@@ -383,7 +418,10 @@ function okOutcome(body: RequestBody, r: ClientResponse & { ok: true }): Outcome
 }
 
 function failOf(e: ErrorBody): Outcome {
-  return { status: 'fail', error: e.current !== undefined ? { code: e.code, message: e.message, current: e.current } : { code: e.code, message: e.message } };
+  return {
+    status: 'fail',
+    error: e.current !== undefined ? { code: e.code, message: e.message, current: e.current } : { code: e.code, message: e.message },
+  };
 }
 
 function finalOf(step: Step): Outcome {

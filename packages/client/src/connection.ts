@@ -36,7 +36,10 @@ export class Connection {
   private closedReason: string | null = null;
   private refused = false;
 
-  constructor(readonly options: ConnectionOptions, openMsMax: number) {
+  constructor(
+    readonly options: ConnectionOptions,
+    openMsMax: number,
+  ) {
     const scheme = options.tls ? 'wss' : 'ws';
     this.ws = new WebSocket(`${scheme}://${options.endpoint}/`, {
       handshakeTimeout: openMsMax,
@@ -113,7 +116,9 @@ export class Connection {
 /** ECONNREFUSED, also when every address of a host name was refused (Node's AggregateError). */
 function isRefusal(err: Error): boolean {
   if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') return true;
-  return err instanceof AggregateError && err.errors.length > 0 && err.errors.every((e) => (e as NodeJS.ErrnoException).code === 'ECONNREFUSED');
+  return (
+    err instanceof AggregateError && err.errors.length > 0 && err.errors.every((e) => (e as NodeJS.ErrnoException).code === 'ECONNREFUSED')
+  );
 }
 
 function rawText(data: WebSocket.RawData): string {

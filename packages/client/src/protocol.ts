@@ -169,7 +169,9 @@ function checkFields(o: Record<string, unknown>, required: readonly string[], op
 
 function checkSession(x: unknown): string | null {
   if (!isPlainObject(x)) return 'session must be an object';
-  return checkFields(x, ['clientId', 'seq'], []) ?? checkString(x['clientId'], 'session.clientId') ?? checkCount(x['seq'], 'session.seq', 1);
+  return (
+    checkFields(x, ['clientId', 'seq'], []) ?? checkString(x['clientId'], 'session.clientId') ?? checkCount(x['seq'], 'session.seq', 1)
+  );
 }
 
 const REQUEST_FIELDS: Record<ClientOp, { required: readonly string[]; optional: readonly string[] }> = {
@@ -228,7 +230,8 @@ export function validateRequest(x: unknown): { ok: true; request: ClientRequest 
   const id = readableId(x);
   const refuse = (message: string) => ({ ok: false as const, response: badRequest(id, message) });
   if (!isPlainObject(x)) return refuse('a request must be a JSON object');
-  if (x['v'] !== PROTOCOL_VERSION) return refuse(`unsupported protocol version ${JSON.stringify(x['v'] ?? null)}, this node speaks ${PROTOCOL_VERSION}`);
+  if (x['v'] !== PROTOCOL_VERSION)
+    return refuse(`unsupported protocol version ${JSON.stringify(x['v'] ?? null)}, this node speaks ${PROTOCOL_VERSION}`);
   if (id === null) return refuse('id must be an integer >= 0');
   const op = x['op'];
   if (typeof op !== 'string' || !OPS.includes(op as ClientOp)) return refuse(`op must be one of ${OPS.join(', ')}`);

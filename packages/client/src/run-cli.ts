@@ -50,7 +50,10 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showHelpAfterError()
-    .addHelpText('after', `\nA value of - is read from standard input (at most ${STDIN_VALUE_BYTES_MAX} bytes, taken as they are).\nExit codes: 0 ok, 1 not applied, 2 outcome unknown, 3 usage.`);
+    .addHelpText(
+      'after',
+      `\nA value of - is read from standard input (at most ${STDIN_VALUE_BYTES_MAX} bytes, taken as they are).\nExit codes: 0 ok, 1 not applied, 2 outcome unknown, 3 usage.`,
+    );
 
   const withClient = async (fn: (client: KvClient, g: GlobalOptions) => Promise<number>): Promise<void> => {
     const g = program.opts<GlobalOptions>();
@@ -61,7 +64,10 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
       code = EXIT.usage;
       return;
     }
-    const endpoints = given.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const endpoints = given
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     if (endpoints.length === 0 || endpoints.some((e) => !/^[^\s:]+:\d{1,5}$/.test(e))) {
       io.err(`kvapp: ${from} must be host:port[,host:port...], got "${given}"`);
       code = EXIT.usage;
@@ -158,7 +164,9 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
     await program.parseAsync([...args], { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
+        ? EXIT.ok
+        : EXIT.usage;
     }
     throw err;
   }
@@ -173,7 +181,9 @@ function statusLine(s: StatusOutcome): string {
 }
 
 function healthLine(h: EndpointHealth): string {
-  return h.healthy ? `${h.endpoint} is healthy` : `${h.endpoint} is unhealthy: ${h.reachable ? '' : 'unreachable, '}${h.error ?? 'no answer'}`;
+  return h.healthy
+    ? `${h.endpoint} is healthy`
+    : `${h.endpoint} is unhealthy: ${h.reachable ? '' : 'unreachable, '}${h.error ?? 'no answer'}`;
 }
 
 function report(o: Outcome, g: GlobalOptions, io: CliIo, what: string): number {
@@ -189,7 +199,9 @@ function report(o: Outcome, g: GlobalOptions, io: CliIo, what: string): number {
       return EXIT.ok;
     case 'fail':
       if (o.error.code === 'cas_mismatch') {
-        io.err(`${what}: not applied, the key holds ${o.error.current === null || o.error.current === undefined ? 'nothing (absent)' : JSON.stringify(o.error.current)}`);
+        io.err(
+          `${what}: not applied, the key holds ${o.error.current === null || o.error.current === undefined ? 'nothing (absent)' : JSON.stringify(o.error.current)}`,
+        );
       } else io.err(`${what}: not applied (${o.error.code}): ${o.error.message}`);
       return EXIT.fail;
     case 'indeterminate':

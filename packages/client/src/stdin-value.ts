@@ -12,7 +12,8 @@ export async function readValue(input: AsyncIterable<Uint8Array | string>, bytes
   for await (const chunk of input) {
     const b = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     bytes += b.length;
-    if (bytes > bytesMax) throw new StdinValueError(`the value on standard input is larger than ${bytesMax} bytes, the most one request can carry`);
+    if (bytes > bytesMax)
+      throw new StdinValueError(`the value on standard input is larger than ${bytesMax} bytes, the most one request can carry`);
     chunks.push(b);
   }
   try {

@@ -38,8 +38,14 @@ t.test('put, get, cas, delete, status against a node', async (t) => {
 t.test('indeterminate and unreachable outcomes have their own exit codes and messages', async (t) => {
   const silent = await fakeNode((req) => (req.op === 'register' ? { reply: { ok: true, clientId: 'c' } } : { silent: true }));
   t.teardown(() => silent.close());
-  t.match(await run(['--endpoints', silent.endpoint, '--deadline-ms', '300', 'put', 'k', 'v']), { code: EXIT.indeterminate, err: /outcome unknown/ });
-  t.match(await run(['--endpoints', await deadEndpoint(), '--deadline-ms', '300', 'put', 'k', 'v']), { code: EXIT.fail, err: /not applied/ });
+  t.match(await run(['--endpoints', silent.endpoint, '--deadline-ms', '300', 'put', 'k', 'v']), {
+    code: EXIT.indeterminate,
+    err: /outcome unknown/,
+  });
+  t.match(await run(['--endpoints', await deadEndpoint(), '--deadline-ms', '300', 'put', 'k', 'v']), {
+    code: EXIT.fail,
+    err: /not applied/,
+  });
 });
 
 t.test('usage errors exit 3 with a message', async (t) => {
@@ -56,7 +62,10 @@ t.test('KVAPP_ENDPOINTS stands in for --endpoints; the flag wins', async (t) => 
   t.match(await run(['get', 'k'], { env: { KVAPP_ENDPOINTS: node.endpoint } }), { code: EXIT.ok, out: 'v' });
   const dead = await deadEndpoint();
   t.match(await run(['--endpoints', node.endpoint, 'get', 'k'], { env: { KVAPP_ENDPOINTS: dead } }), { code: EXIT.ok, out: 'v' });
-  t.match(await run(['get', 'k'], { env: { KVAPP_ENDPOINTS: 'nonsense' } }), { code: EXIT.usage, err: /KVAPP_ENDPOINTS must be host:port/ });
+  t.match(await run(['get', 'k'], { env: { KVAPP_ENDPOINTS: 'nonsense' } }), {
+    code: EXIT.usage,
+    err: /KVAPP_ENDPOINTS must be host:port/,
+  });
   t.match(await run(['get', 'k']), { code: EXIT.usage, err: /--endpoints .* or set KVAPP_ENDPOINTS/ });
 });
 
@@ -66,7 +75,9 @@ t.test('a value of - is read from standard input, byte for byte, and bounded', a
   t.teardown(() => node.close());
   const e = ['--endpoints', node.endpoint];
   const value = 'line one\nλ line two\n';
-  t.match(await run([...e, 'put', 'k', '-'], { stdin: [Buffer.from(value).subarray(0, 5), Buffer.from(value).subarray(5)] }), { code: EXIT.ok });
+  t.match(await run([...e, 'put', 'k', '-'], { stdin: [Buffer.from(value).subarray(0, 5), Buffer.from(value).subarray(5)] }), {
+    code: EXIT.ok,
+  });
   t.equal(store.get('k'), value, 'stored as piped in, trailing newline included');
   t.match(await run([...e, 'cas', 'k', '-', '--expected', value], { stdin: ['new'] }), { code: EXIT.ok });
   t.equal(store.get('k'), 'new');
@@ -74,7 +85,10 @@ t.test('a value of - is read from standard input, byte for byte, and bounded', a
   const sentBefore = node.requests.length;
   const big = Buffer.alloc(STDIN_VALUE_BYTES_MAX + 1, 'x');
   const tooBig = await run([...e, 'put', 'big', '-'], { stdin: [big.subarray(0, 1000), big.subarray(1000)] });
-  t.match(tooBig, { code: EXIT.usage, err: new RegExp(`^put big: the value on standard input is larger than ${STDIN_VALUE_BYTES_MAX} bytes`) });
+  t.match(tooBig, {
+    code: EXIT.usage,
+    err: new RegExp(`^put big: the value on standard input is larger than ${STDIN_VALUE_BYTES_MAX} bytes`),
+  });
   t.equal(tooBig.errLines, 1, 'one line');
   t.match(await run([...e, 'put', 'k', '-'], { stdin: [Buffer.from([0x66, 0xff])] }), { code: EXIT.usage, err: /not UTF-8/ });
   t.equal(node.requests.length, sentBefore, 'nothing was sent for a value that could not be read');
@@ -125,7 +139,12 @@ t.test('when every endpoint refuses the connection, kvapp says so at once, namin
   t.setTimeout(30_000);
   const dead = [await deadEndpoint(), await deadEndpoint(), await deadEndpoint()];
   const counts = countRefusals(t);
-  for (const command of [['put', 'k', 'v'], ['get', 'k'], ['cas', 'k', 'v', '--absent'], ['delete', 'k']]) {
+  for (const command of [
+    ['put', 'k', 'v'],
+    ['get', 'k'],
+    ['cas', 'k', 'v', '--absent'],
+    ['delete', 'k'],
+  ]) {
     counts.clear();
     const r = await run(['--endpoints', dead.join(','), '--deadline-ms', '60000', ...command]);
     t.equal(r.code, EXIT.fail, `${command[0]}: not applied`);
@@ -142,7 +161,14 @@ t.test('when every endpoint refuses the connection, kvapp says so at once, namin
 t.test('endpoint health and endpoint status, as text and --json', async (t) => {
   const leader = await fakeNode(leaderScript());
   const lost = await fakeNode((req) =>
-    req.op === 'status' ? { reply: { ok: true, status: { nodeId: 2, role: 'follower', term: 3, leader: null, leaderId: null, commitIndex: 5, appliedIndex: 4 } } } : { silent: true },
+    req.op === 'status'
+      ? {
+          reply: {
+            ok: true,
+            status: { nodeId: 2, role: 'follower', term: 3, leader: null, leaderId: null, commitIndex: 5, appliedIndex: 4 },
+          },
+        }
+      : { silent: true },
   );
   const dead = await deadEndpoint();
   t.teardown(async () => (await leader.close(), await lost.close()));
@@ -169,7 +195,11 @@ t.test('endpoint health and endpoint status, as text and --json', async (t) => {
     { endpoint: dead, ok: false, message: /ECONNREFUSED/ },
   ]);
   const lines = (await run(['endpoint', 'status'], { env })).out.split('\n');
-  t.match(lines, [/node 1 {2}leader {2}term 3 {2}leader 1 {2}commit 7 {2}applied 7$/, /node 2 {2}follower {2}term 3 {2}leader \(none\) {2}commit 5 {2}applied 4$/, /unreachable/]);
+  t.match(lines, [
+    /node 1 {2}leader {2}term 3 {2}leader 1 {2}commit 7 {2}applied 7$/,
+    /node 2 {2}follower {2}term 3 {2}leader \(none\) {2}commit 5 {2}applied 4$/,
+    /unreachable/,
+  ]);
   t.match(await run(['endpoint', 'status'], { env: { KVAPP_ENDPOINTS: dead } }), { code: EXIT.fail });
 });
 

@@ -87,7 +87,13 @@ t.test('connection lost after sending a write: retried elsewhere with the SAME s
   t.strictSame(await client.put('k', 'v'), { status: 'ok', prev: null });
   const sent = [...writes(nodes[0]!), ...writes(nodes[1]!)];
   t.equal(sent.length, 2, 'one lost attempt, one retry');
-  t.strictSame(sent.map((r) => ('session' in r ? r.session : null)), [{ clientId: 'c1', seq: 1 }, { clientId: 'c1', seq: 1 }]);
+  t.strictSame(
+    sent.map((r) => ('session' in r ? r.session : null)),
+    [
+      { clientId: 'c1', seq: 1 },
+      { clientId: 'c1', seq: 1 },
+    ],
+  );
   t.strictSame(await client.put('k', 'w'), { status: 'ok', prev: 'v' });
   t.equal(client.currentSession?.seq, 2, 'the next operation moves on to seq 2');
 });
@@ -103,7 +109,10 @@ t.test("an attempt waits no longer than the operation's time left: a silent node
   const good = leaderScript();
   // attemptMsMax of an hour: a client that let one attempt outlive the deadline would hang here
   // until tap's timeout, which is the only time bound of this test.
-  const { client, nodes } = await setup(t, [(req) => (req.op === 'put' ? { silent: true } : good(req))], { opDeadlineMs: 400, attemptMsMax: 3_600_000 });
+  const { client, nodes } = await setup(t, [(req) => (req.op === 'put' ? { silent: true } : good(req))], {
+    opDeadlineMs: 400,
+    attemptMsMax: 3_600_000,
+  });
   const o = await client.put('k', 'v');
   t.equal(o.status, 'indeterminate');
   t.ok(writes(nodes[0]!).length >= 1, 'the write was sent');
@@ -115,7 +124,11 @@ t.test("a silent node: attempts go on until the client's clock passes the deadli
   // by its deadline before the jump, whatever the machine's load, and must end after it.
   let jumpMs = 0;
   const now = () => performance.now() + jumpMs;
-  const { client, nodes } = await setup(t, [(req) => (req.op === 'put' ? { silent: true } : good(req))], { opDeadlineMs: 3_600_000, attemptMsMax: 20, now });
+  const { client, nodes } = await setup(t, [(req) => (req.op === 'put' ? { silent: true } : good(req))], {
+    opDeadlineMs: 3_600_000,
+    attemptMsMax: 20,
+    now,
+  });
   let settled = false;
   const outcome = client.put('k', 'v').finally(() => (settled = true));
   await waitUntil('three unanswered attempts', () => writes(nodes[0]!).length >= 3);
@@ -123,7 +136,10 @@ t.test("a silent node: attempts go on until the client's clock passes the deadli
   jumpMs = 3_600_000;
   t.equal((await outcome).status, 'indeterminate', 'ended once its clock passed the deadline');
   const sent = writes(nodes[0]!).map((r) => ('session' in r ? r.session : null));
-  t.ok(sent.every((s) => s?.seq === 1), 'every attempt carried the same seq');
+  t.ok(
+    sent.every((s) => s?.seq === 1),
+    'every attempt carried the same seq',
+  );
 });
 
 t.test('a read that never gets an answer: indeterminate', async (t) => {
@@ -162,13 +178,18 @@ t.test('timeout from the node (proposed, fate unknown): retried with the same se
     (req) => (req.op === 'put' && n++ === 0 ? { reply: { ok: false, error: { code: 'timeout', message: 'commit wait' } } } : good(req)),
   ]);
   t.strictSame(await client.put('k', 'v'), { status: 'ok', prev: null });
-  t.strictSame(writes(nodes[0]!).map((r) => ('session' in r ? r.session?.seq : 0)), [1, 1]);
+  t.strictSame(
+    writes(nodes[0]!).map((r) => ('session' in r ? r.session?.seq : 0)),
+    [1, 1],
+  );
 });
 
 t.test('overloaded then ok: retried, ok', async (t) => {
   const good = leaderScript();
   let n = 0;
-  const { client } = await setup(t, [(req) => (req.op === 'get' && n++ < 2 ? { reply: { ok: false, error: { code: 'overloaded', message: 'busy' } } } : good(req))]);
+  const { client } = await setup(t, [
+    (req) => (req.op === 'get' && n++ < 2 ? { reply: { ok: false, error: { code: 'overloaded', message: 'busy' } } } : good(req)),
+  ]);
   t.strictSame(await client.get('k'), { status: 'ok', value: null });
 });
 
@@ -177,7 +198,10 @@ t.test('garbage reply after sending: the connection is dropped and the write ret
   let n = 0;
   const { client, nodes } = await setup(t, [(req) => (req.op === 'put' && n++ === 0 ? { raw: '{"v":1,"id":' } : good(req))]);
   t.strictSame(await client.put('k', 'v'), { status: 'ok', prev: null });
-  t.strictSame(writes(nodes[0]!).map((r) => ('session' in r ? r.session?.seq : 0)), [1, 1]);
+  t.strictSame(
+    writes(nodes[0]!).map((r) => ('session' in r ? r.session?.seq : 0)),
+    [1, 1],
+  );
 });
 
 t.test('only garbage replies: indeterminate', async (t) => {
@@ -205,7 +229,13 @@ t.test('session_expired on a first attempt: a new session is opened and the writ
     },
   ]);
   t.strictSame(await client.put('k', 'v'), { status: 'ok', prev: null });
-  t.strictSame(writes(nodes[0]!).map((r) => ('session' in r ? r.session : null)), [{ clientId: 'c1', seq: 1 }, { clientId: 'c2', seq: 1 }]);
+  t.strictSame(
+    writes(nodes[0]!).map((r) => ('session' in r ? r.session : null)),
+    [
+      { clientId: 'c1', seq: 1 },
+      { clientId: 'c2', seq: 1 },
+    ],
+  );
 });
 
 t.test('session_expired after an attempt of unknown fate: indeterminate, and the next write opens a new session', async (t) => {
@@ -213,8 +243,8 @@ t.test('session_expired after an attempt of unknown fate: indeterminate, and the
   let n = 0;
   const { client } = await setup(t, [
     (req) => {
-      if (req.op === 'put' && n === 0) return n++, { drop: true };
-      if (req.op === 'put' && n === 1) return n++, { reply: { ok: false, error: { code: 'session_expired', message: 'gone' } } };
+      if (req.op === 'put' && n === 0) return (n++, { drop: true });
+      if (req.op === 'put' && n === 1) return (n++, { reply: { ok: false, error: { code: 'session_expired', message: 'gone' } } });
       return good(req);
     },
   ]);
@@ -254,7 +284,10 @@ t.test('writes are serialized: one in flight per session', async (t) => {
   const client = new KvClient({ ...fast, endpoints: [`127.0.0.1:${(wss.address() as { port: number }).port}`] });
   t.teardown(() => client.close());
   const outs = await Promise.all([client.put('a', '1'), client.put('b', '2'), client.cas('a', '1', '3')]);
-  t.strictSame(outs.map((o) => o.status), ['ok', 'ok', 'ok']);
+  t.strictSame(
+    outs.map((o) => o.status),
+    ['ok', 'ok', 'ok'],
+  );
   t.equal(peak, 1);
   t.equal(client.currentSession?.seq, 3);
 });
@@ -290,7 +323,15 @@ t.test('every endpoint refused: by default retried until the deadline; giveUpWhe
 
   // retriesMax is large and the deadline far: only giving up at once ends this quickly.
   t.setTimeout(30_000);
-  const quick = new KvClient({ ...fast, opDeadlineMs: 120_000, retriesMax: 1000, backoffMsMin: 10_000, backoffMsMax: 10_000, endpoints: dead, giveUpWhenAllRefused: true });
+  const quick = new KvClient({
+    ...fast,
+    opDeadlineMs: 120_000,
+    retriesMax: 1000,
+    backoffMsMin: 10_000,
+    backoffMsMax: 10_000,
+    endpoints: dead,
+    giveUpWhenAllRefused: true,
+  });
   t.teardown(() => quick.close());
   const q = await quick.put('k', 'v');
   t.match(q, { status: 'fail', error: { code: 'unavailable', message: new RegExp(`${dead[0]}, ${dead[1]}|${dead[1]}, ${dead[0]}`) } });
@@ -299,9 +340,15 @@ t.test('every endpoint refused: by default retried until the deadline; giveUpWhe
 t.test('a request larger than a frame fails at once, unsent', async (t) => {
   const { client, nodes } = await setup(t, [leaderScript()]);
   const big = 'x'.repeat(1 << 20);
-  t.match(await client.put('k', big), { status: 'fail', error: { code: 'bad_request', message: /more than the 1048576 a frame may carry; nothing was sent/ } });
+  t.match(await client.put('k', big), {
+    status: 'fail',
+    error: { code: 'bad_request', message: /more than the 1048576 a frame may carry; nothing was sent/ },
+  });
   t.match(await client.get(big), { status: 'fail', error: { code: 'bad_request' } });
   t.equal(writes(nodes[0]!).length, 0, 'no write was sent');
-  t.notOk(nodes[0]!.requests.some((r) => r.op === 'get'), 'no read was sent');
+  t.notOk(
+    nodes[0]!.requests.some((r) => r.op === 'get'),
+    'no read was sent',
+  );
   t.strictSame(await client.put('k', 'x'.repeat(1000)), { status: 'ok', prev: null }, 'a value that fits still goes through');
 });

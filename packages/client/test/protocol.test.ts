@@ -7,10 +7,22 @@ const str = fc.string({ unit: 'grapheme' });
 const session = fc.record({ clientId: str, seq: fc.integer({ min: 1, max: 1e9 }) }, { noNullPrototype: true });
 const base = { v: fc.constant(1 as const), id: fc.nat() };
 const arbRequest: fc.Arbitrary<ClientRequest> = fc.oneof(
-  fc.record({ ...base, op: fc.constant('get' as const), key: str, read: fc.constantFrom('linearizable' as const, 'serializable' as const) }, { requiredKeys: ['v', 'id', 'op', 'key'], noNullPrototype: true }),
-  fc.record({ ...base, op: fc.constant('put' as const), key: str, value: str, session }, { requiredKeys: ['v', 'id', 'op', 'key', 'value'], noNullPrototype: true }),
-  fc.record({ ...base, op: fc.constant('delete' as const), key: str, session }, { requiredKeys: ['v', 'id', 'op', 'key'], noNullPrototype: true }),
-  fc.record({ ...base, op: fc.constant('cas' as const), key: str, expected: fc.option(str, { nil: null }), value: str, session }, { requiredKeys: ['v', 'id', 'op', 'key', 'expected', 'value'], noNullPrototype: true }),
+  fc.record(
+    { ...base, op: fc.constant('get' as const), key: str, read: fc.constantFrom('linearizable' as const, 'serializable' as const) },
+    { requiredKeys: ['v', 'id', 'op', 'key'], noNullPrototype: true },
+  ),
+  fc.record(
+    { ...base, op: fc.constant('put' as const), key: str, value: str, session },
+    { requiredKeys: ['v', 'id', 'op', 'key', 'value'], noNullPrototype: true },
+  ),
+  fc.record(
+    { ...base, op: fc.constant('delete' as const), key: str, session },
+    { requiredKeys: ['v', 'id', 'op', 'key'], noNullPrototype: true },
+  ),
+  fc.record(
+    { ...base, op: fc.constant('cas' as const), key: str, expected: fc.option(str, { nil: null }), value: str, session },
+    { requiredKeys: ['v', 'id', 'op', 'key', 'expected', 'value'], noNullPrototype: true },
+  ),
   fc.record({ ...base, op: fc.constantFrom('register' as const, 'status' as const) }, { noNullPrototype: true }),
 ) as fc.Arbitrary<ClientRequest>;
 
@@ -39,11 +51,24 @@ t.test('parseRequest and parseResponse never throw, whatever the text', async (t
   let error: unknown = null;
   try {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.anything().map((x) => { try { return JSON.stringify(x) ?? 'null'; } catch { return '{}'; } })), (text) => {
-        const p = parseRequest(text);
-        if (!p.ok && (p.response.ok || p.response.error.code !== 'bad_request')) throw new Error('refusal is not a bad_request');
-        parseResponse(text);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.anything().map((x) => {
+            try {
+              return JSON.stringify(x) ?? 'null';
+            } catch {
+              return '{}';
+            }
+          }),
+        ),
+        (text) => {
+          const p = parseRequest(text);
+          if (!p.ok && (p.response.ok || p.response.error.code !== 'bad_request')) throw new Error('refusal is not a bad_request');
+          parseResponse(text);
+        },
+      ),
       { seed, numRuns: 2000 },
     );
   } catch (e) {
@@ -83,7 +108,8 @@ t.test('responses are validated strictly too', async (t) => {
 });
 
 t.test('a status names the leader by id (or null) as well as by client address', async (t) => {
-  const status = (extra: string) => `{"v":1,"id":1,"ok":true,"status":{"nodeId":2,"role":"follower","term":3,"leader":"h:1",${extra}"commitIndex":5,"appliedIndex":5}}`;
+  const status = (extra: string) =>
+    `{"v":1,"id":1,"ok":true,"status":{"nodeId":2,"role":"follower","term":3,"leader":"h:1",${extra}"commitIndex":5,"appliedIndex":5}}`;
   t.equal(parseResponse(status('"leaderId":1,')).ok, true);
   t.equal(parseResponse(status('"leaderId":null,')).ok, true);
   t.match(parseResponse(status('')), { ok: false, message: /missing field "leaderId"/ });

@@ -178,32 +178,47 @@ export class NodeKernel {
   /** A linearizable read (ReadIndex): served once this node has applied the confirmed index. */
   read(key: string, reply: Reply<string | null>): void {
     if (!this.admit(reply)) return;
-    const read: PendingRead = { key, batch: null, index: null, reply: this.counted(reply), deadlineTick: this.deadlineTick(), settled: false };
+    const read: PendingRead = {
+      key,
+      batch: null,
+      index: null,
+      reply: this.counted(reply),
+      deadlineTick: this.deadlineTick(),
+      settled: false,
+    };
     if (!this.enqueueRequest(() => this.startRead(read), read)) return;
     this.deadlines.push(read);
   }
 
   /** Proposes a membership change; `reply` says where it was placed, or why it was refused. */
   proposeConfChange(change: ConfChange, reply: Reply<{ index: number; term: number }> = () => {}): void {
-    this.enqueueRequest(() => {
-      try {
-        reply(answerOk(this.raft.proposeConfChange(change)));
-      } catch (error) {
-        reply(answerError(requestErrorOf(error)));
-      }
-    }, null, reply);
+    this.enqueueRequest(
+      () => {
+        try {
+          reply(answerOk(this.raft.proposeConfChange(change)));
+        } catch (error) {
+          reply(answerError(requestErrorOf(error)));
+        }
+      },
+      null,
+      reply,
+    );
   }
 
   /** Hands leadership to `to`; `reply` says whether the transfer started. */
   transferLeadership(to: NodeId, reply: Reply<null> = () => {}): void {
-    this.enqueueRequest(() => {
-      try {
-        this.raft.transferLeadership(to);
-        reply(answerOk(null));
-      } catch (error) {
-        reply(answerError(requestErrorOf(error)));
-      }
-    }, null, reply);
+    this.enqueueRequest(
+      () => {
+        try {
+          this.raft.transferLeadership(to);
+          reply(answerOk(null));
+        } catch (error) {
+          reply(answerError(requestErrorOf(error)));
+        }
+      },
+      null,
+      reply,
+    );
   }
 
   /** Handles every queued input (with `deferDrive`; otherwise inputs never wait for it). */

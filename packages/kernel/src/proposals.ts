@@ -50,7 +50,10 @@ export class Proposals {
       if (p.settled) continue;
       p.settled = true;
       if ((p.term === entry.term || this.matchIndexOnly) && result !== null) p.reply(answerOk(result));
-      else p.reply(answerError(new RequestError('PROPOSAL_DROPPED', `entry ${entry.index} committed in term ${entry.term}, not ${p.term}`, true)));
+      else
+        p.reply(
+          answerError(new RequestError('PROPOSAL_DROPPED', `entry ${entry.index} committed in term ${entry.term}, not ${p.term}`, true)),
+        );
     }
   }
 
@@ -70,7 +73,8 @@ export class Proposals {
 
   /** Answers one proposal early (deadline, stop) and forgets it. Not yet placed: nothing was proposed. */
   settle(p: PendingProposal, error: RequestError): void {
-    if (p.index < 0 && !error.definite) error = new RequestError(error.code, `${error.message} (before it was proposed)`, true, error.leader);
+    if (p.index < 0 && !error.definite)
+      error = new RequestError(error.code, `${error.message} (before it was proposed)`, true, error.leader);
     if (p.settled) return;
     p.settled = true;
     const waiting = this.byIndex.get(p.index);

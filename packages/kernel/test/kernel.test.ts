@@ -24,7 +24,10 @@ t.test('a write through the leader is applied everywhere and answered; a followe
   const f = collector<KvResult>();
   c.kernel(follower).propose(put('k', 'x'), f.reply);
   const a = f.answers[0];
-  t.ok(a && !a.ok && a.error.code === 'NOT_LEADER' && a.error.leader === leader && a.error.definite, 'NOT_LEADER, definite, with the leader');
+  t.ok(
+    a && !a.ok && a.error.code === 'NOT_LEADER' && a.error.leader === leader && a.error.definite,
+    'NOT_LEADER, definite, with the leader',
+  );
   t.end();
 });
 
@@ -64,7 +67,10 @@ t.test('a commit-only hard state is never written alone: it rides with the next 
   c.kernel(leader).propose(put('k2', 'v'), w.reply);
   c.settle();
   const job = c.jobLog.get(follower)!.at(-1)!;
-  t.ok(job.kind === 'persist' && job.hardState !== null && job.hardState.commit >= status.commit, 'the next write carries the newer commit index');
+  t.ok(
+    job.kind === 'persist' && job.hardState !== null && job.hardState.commit >= status.commit,
+    'the next write carries the newer commit index',
+  );
   t.end();
 });
 

@@ -39,7 +39,10 @@ t.test('ackBeforePersist: a follower acks an append before its write completes (
   for (const on of [false, true]) {
     const { c, followers, index } = appendsDelivered(on ? { ackBeforePersist: true } : undefined);
     for (const f of followers) {
-      t.ok(c.writes.get(f)!.some((job) => job.kind === 'persist' && job.entries.some((e) => e.index === index)), `node ${f} is writing the entry`);
+      t.ok(
+        c.writes.get(f)!.some((job) => job.kind === 'persist' && job.entries.some((e) => e.index === index)),
+        `node ${f} is writing the entry`,
+      );
       const acked = c.network.some((m) => m.type === 'append-resp' && m.from === f && !m.reject && m.index >= index);
       t.equal(acked, on, `switch ${on ? 'on' : 'off'}: node ${f} ${on ? 'acked' : 'did not ack'} before its write completed`);
       t.equal(c.storages.get(f)!.lastIndex() < index, true, `node ${f} has not stored the entry`);
@@ -52,7 +55,11 @@ t.test('applyUncommitted: entries are applied (and proposals answered) before th
   for (const on of [false, true]) {
     const { c, leader, followers, index, w } = appendsDelivered(on ? { applyUncommitted: true } : undefined);
     t.ok(c.kernel(leader).raft.status().commit < index, 'the entry is not committed: no follower acked it yet');
-    t.equal(w.answers.length, on ? 1 : 0, `switch ${on ? 'on' : 'off'}: the proposal ${on ? 'was' : 'was not'} answered before it committed`);
+    t.equal(
+      w.answers.length,
+      on ? 1 : 0,
+      `switch ${on ? 'on' : 'off'}: the proposal ${on ? 'was' : 'was not'} answered before it committed`,
+    );
     t.equal(c.kernel(leader).readLocal('k'), on ? 'v' : null, 'the leader applied it only with the switch');
     for (const f of followers) {
       t.equal(c.kernel(f).appliedIndex >= index, on, `node ${f} applied it before it committed only with the switch`);

@@ -56,7 +56,11 @@ async function main(): Promise<number> {
   const logger = pino({ level: config.logLevel });
   let node;
   try {
-    node = await startNode(config, { logger, ...(process.env['KVAPP_FAILPOINTS'] ? { failpoints: process.env['KVAPP_FAILPOINTS'] } : {}), onFatal: () => process.exit(1) });
+    node = await startNode(config, {
+      logger,
+      ...(process.env['KVAPP_FAILPOINTS'] ? { failpoints: process.env['KVAPP_FAILPOINTS'] } : {}),
+      onFatal: () => process.exit(1),
+    });
   } catch (error) {
     const err = error as Error & { code?: string; file?: string | null; offset?: number | null };
     if (error instanceof FailpointError) {

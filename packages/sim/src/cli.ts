@@ -128,7 +128,9 @@ async function main(): Promise<number> {
     if (now - lastProgress >= 1000 || i === args.seeds - 1) {
       lastProgress = now;
       const rate = (i + 1) / ((now - started) / 1000);
-      process.stderr.write(`[${String(i + 1).padStart(String(args.seeds).length)}/${args.seeds}] seed ${seed}  ${rate.toFixed(1)} seeds/s  failures ${failures.length}\n`);
+      process.stderr.write(
+        `[${String(i + 1).padStart(String(args.seeds).length)}/${args.seeds}] seed ${seed}  ${rate.toFixed(1)} seeds/s  failures ${failures.length}\n`,
+      );
     }
   }
   if (args.history !== null && last !== null) writeFileSync(args.history, eventsJsonl(last.history));

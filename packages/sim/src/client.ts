@@ -251,7 +251,7 @@ export class SimClient {
   private complete(nowMs: number, op: Operation, type: 'ok' | 'fail' | 'info', error?: string, readValue?: string | null): void {
     if (op.f === 'register') throw new Error('register is not part of the history');
     const history = this.world.history;
-    if (type === 'ok') history.ok(nowMs, this.process, op.f === 'read' ? readValue ?? null : undefined);
+    if (type === 'ok') history.ok(nowMs, this.process, op.f === 'read' ? (readValue ?? null) : undefined);
     else if (type === 'fail') history.fail(nowMs, this.process, error);
     else history.info(nowMs, this.process, error);
     if (type === 'info') {

@@ -13,7 +13,13 @@ export class HistoryRecorder {
   invoke(nowMs: number, process: number, f: 'read' | 'delete', key: string): void;
   invoke(nowMs: number, process: number, f: 'write', key: string, value: Value): void;
   invoke(nowMs: number, process: number, f: 'cas', key: string, value: readonly [Value | null, Value]): void;
-  invoke(nowMs: number, process: number, f: 'read' | 'delete' | 'write' | 'cas', key: string, value: Value | null | readonly [Value | null, Value] = null): void {
+  invoke(
+    nowMs: number,
+    process: number,
+    f: 'read' | 'delete' | 'write' | 'cas',
+    key: string,
+    value: Value | null | readonly [Value | null, Value] = null,
+  ): void {
     this.events.push(this.writer.invoke(this.time(nowMs), process, f, key, value));
   }
 

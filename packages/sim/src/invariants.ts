@@ -2,12 +2,7 @@ import type { Entry, NodeId } from '@kvapp/core';
 import type { SimNode } from './node.js';
 
 export type InvariantCode =
-  | 'ELECTION_SAFETY'
-  | 'LOG_MATCHING'
-  | 'LEADER_COMPLETENESS'
-  | 'STATE_MACHINE_SAFETY'
-  | 'COMMIT_REGRESSED'
-  | 'APPLIED_REGRESSED';
+  'ELECTION_SAFETY' | 'LOG_MATCHING' | 'LEADER_COMPLETENESS' | 'STATE_MACHINE_SAFETY' | 'COMMIT_REGRESSED' | 'APPLIED_REGRESSED';
 
 /** A Raft safety property failed: the run is a counterexample. */
 export class InvariantViolation extends Error {
@@ -98,7 +93,10 @@ export class Invariants {
     const known = this.applied.get(entry.index);
     if (known === undefined) this.applied.set(entry.index, id);
     else if (known !== id) {
-      throw new InvariantViolation('STATE_MACHINE_SAFETY', `node ${node.id} applied ${id} at index ${entry.index}, another node applied ${known}`);
+      throw new InvariantViolation(
+        'STATE_MACHINE_SAFETY',
+        `node ${node.id} applied ${id} at index ${entry.index}, another node applied ${known}`,
+      );
     }
   }
 
@@ -117,10 +115,16 @@ export class Invariants {
       marks.leaderTermChecked = 0;
     }
     if (status.commit < marks.commit) {
-      throw new InvariantViolation('COMMIT_REGRESSED', `node ${node.id} commit went from ${marks.commit} to ${status.commit} without a crash`);
+      throw new InvariantViolation(
+        'COMMIT_REGRESSED',
+        `node ${node.id} commit went from ${marks.commit} to ${status.commit} without a crash`,
+      );
     }
     if (sm.appliedIndex < marks.applied) {
-      throw new InvariantViolation('APPLIED_REGRESSED', `node ${node.id} applied went from ${marks.applied} to ${sm.appliedIndex} without a crash`);
+      throw new InvariantViolation(
+        'APPLIED_REGRESSED',
+        `node ${node.id} applied went from ${marks.applied} to ${sm.appliedIndex} without a crash`,
+      );
     }
     if (status.role === 'leader') this.checkLeader(node, status.term, marks);
     if (status.commit > marks.commit) {

@@ -1,4 +1,14 @@
-import { KvStateMachine, RaftNode, seededRng, type ConfChange, type Entry, type Message, type NodeId, type RaftStatus, type UnsafeSwitches } from '@kvapp/core';
+import {
+  KvStateMachine,
+  RaftNode,
+  seededRng,
+  type ConfChange,
+  type Entry,
+  type Message,
+  type NodeId,
+  type RaftStatus,
+  type UnsafeSwitches,
+} from '@kvapp/core';
 import { NodeKernel, type Answer, type ClientCommand, type KernelUnsafeSwitches, type StateMachine, type WriteJob } from '@kvapp/kernel';
 import { VirtualDisk } from './disk.js';
 import type { Envelope } from './network.js';

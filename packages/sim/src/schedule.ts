@@ -15,7 +15,13 @@ export type NodeTarget = number | 'leader' | 'next-leader';
  */
 export type Fault =
   /** Cuts the links between `side` and the other nodes; oneWay: only side→others. */
-  | { readonly kind: 'partition'; readonly atMs: number; readonly durationMs: number; readonly side: readonly NodeTarget[]; readonly oneWay: boolean }
+  | {
+      readonly kind: 'partition';
+      readonly atMs: number;
+      readonly durationMs: number;
+      readonly side: readonly NodeTarget[];
+      readonly oneWay: boolean;
+    }
   /**
    * kill -9, at a moment: 'now'; 'mid-write' (failpoint: at the node's next fsync, after the
    * writes and before the sync, which may tear them); 'after-vote' (failpoint: right after the
@@ -138,7 +144,13 @@ export function scheduleFromSeed(seed: number, profile: Profile): Fault[] {
       // deposes it late while its clients still reach it.
       const durationMs = rng.between(300, 900);
       faults[faults.length - 1] = { ...fault, side: ['leader'], oneWay: false, durationMs };
-      faults.push({ kind: 'clock', atMs: fault.atMs, node: 'leader', durationMs: durationMs + rng.between(0, 300), periodMs: rng.pick([0, 40]) });
+      faults.push({
+        kind: 'clock',
+        atMs: fault.atMs,
+        node: 'leader',
+        durationMs: durationMs + rng.between(0, 300),
+        periodMs: rng.pick([0, 40]),
+      });
     }
   }
   if (profile.faultKinds.includes('crash') && rng.chance(25)) faults.push(...electionStorm(rng, profile.faultPhaseMs));
@@ -166,7 +178,14 @@ function electionStorm(rng: SimRng, phaseMs: number): Fault[] {
     }
   }
   const durationMs = Math.min(rounds * gapMs, scheduleLimits.faultDurationMsMax);
-  faults.push({ kind: 'network', atMs: startMs, durationMs, dropPct: 0, duplicatePct: rng.between(10, 30), delayMsMax: rng.between(15, 40) });
+  faults.push({
+    kind: 'network',
+    atMs: startMs,
+    durationMs,
+    dropPct: 0,
+    duplicatePct: rng.between(10, 30),
+    delayMsMax: rng.between(15, 40),
+  });
   return faults;
 }
 
@@ -211,8 +230,14 @@ const node: fc.Arbitrary<NodeTarget> = fc.oneof(fc.constantFrom<NodeTarget>('lea
 const opts = { noNullPrototype: true } as const;
 
 export const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
-  fc.record({ kind: fc.constant('partition'), atMs, durationMs, side: fc.array(node, { minLength: 1, maxLength: 2 }), oneWay: fc.boolean() }, opts),
-  fc.record({ kind: fc.constant('crash'), atMs, node, downMs: durationMs, moment: fc.constantFrom<CrashMoment>('now', 'mid-write', 'after-vote') }, opts),
+  fc.record(
+    { kind: fc.constant('partition'), atMs, durationMs, side: fc.array(node, { minLength: 1, maxLength: 2 }), oneWay: fc.boolean() },
+    opts,
+  ),
+  fc.record(
+    { kind: fc.constant('crash'), atMs, node, downMs: durationMs, moment: fc.constantFrom<CrashMoment>('now', 'mid-write', 'after-vote') },
+    opts,
+  ),
   fc.record({ kind: fc.constant('pause'), atMs, node, durationMs }, opts),
   fc.record(
     { kind: fc.constant('clock'), atMs, node, durationMs, periodMs: fc.integer({ min: 0, max: scheduleLimits.clockPeriodMsMax }) },
@@ -243,7 +268,8 @@ export function checkSchedule(faults: readonly Fault[]): string | null {
     if (!faultKinds.includes(f.kind)) return `fault ${i}: unknown kind ${String(f.kind)}`;
     if (!Number.isSafeInteger(f.atMs) || f.atMs < 0 || f.atMs >= scheduleLimits.faultPhaseMsMax) return `fault ${i}: atMs out of range`;
     const duration = 'durationMs' in f ? f.durationMs : 'downMs' in f ? f.downMs : 0;
-    if (!Number.isSafeInteger(duration) || duration < 0 || duration > scheduleLimits.faultDurationMsMax) return `fault ${i}: duration out of range`;
+    if (!Number.isSafeInteger(duration) || duration < 0 || duration > scheduleLimits.faultDurationMsMax)
+      return `fault ${i}: duration out of range`;
   }
   return null;
 }

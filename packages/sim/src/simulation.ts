@@ -246,7 +246,8 @@ export class Simulation {
       const verdict = await check(this.history.events);
       historyVerdict = verdict;
       if (verdict.valid === false) failure = { kind: 'history', message: 'the history is not linearizable', verdict };
-      if (verdict.valid === 'unknown') failure = { kind: 'history-unknown', message: 'the checker could not decide the history within its budget', verdict };
+      if (verdict.valid === 'unknown')
+        failure = { kind: 'history-unknown', message: 'the checker could not decide the history within its budget', verdict };
     }
     return {
       seed: this.options.seed,
@@ -299,7 +300,11 @@ export class Simulation {
       if (leaderAt !== null && this.clients.every((c) => c.idle) && this.membershipWhole()) break;
     }
     if (!this.membershipWhole()) {
-      return { kind: 'liveness', message: `the voters are not every node again ${livenessLimits.completeMsMax} ms after healing`, atMs: this.nowMs };
+      return {
+        kind: 'liveness',
+        message: `the voters are not every node again ${livenessLimits.completeMsMax} ms after healing`,
+        atMs: this.nowMs,
+      };
     }
     const misses = this.clients.reduce((n, c) => n + c.livenessMisses, 0);
     if (misses > 0) return { kind: 'liveness', message: `${misses} operations after healing did not complete`, atMs: this.nowMs };
@@ -401,7 +406,12 @@ export class Simulation {
         return this.until(fault.durationMs, () => this.clock.resetPeriod(node.id));
       }
       case 'network': {
-        const c: LinkConditions = { dropPct: fault.dropPct, duplicatePct: fault.duplicatePct, delayMsMin: 1, delayMsMax: Math.max(1, fault.delayMsMax) };
+        const c: LinkConditions = {
+          dropPct: fault.dropPct,
+          duplicatePct: fault.duplicatePct,
+          delayMsMin: 1,
+          delayMsMax: Math.max(1, fault.delayMsMax),
+        };
         this.networkFaults.push(c);
         this.updateConditions();
         this.note(`network: drop ${c.dropPct}% dup ${c.duplicatePct}% delay <= ${c.delayMsMax} ms for ${fault.durationMs} ms`);
@@ -522,7 +532,7 @@ export class Simulation {
   }
 
   private endFaults(all: boolean): void {
-    for (let i = 0; i < this.active.length; ) {
+    for (let i = 0; i < this.active.length;) {
       const fault = this.active[i]!;
       if (all || fault.endMs <= this.nowMs) {
         this.active.splice(i, 1);
@@ -623,7 +633,8 @@ export class Simulation {
 }
 
 function assertSeed(seed: number): void {
-  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw new RangeError(`seed must be an integer in [0, 2^32), got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffff_ffff)
+    throw new RangeError(`seed must be an integer in [0, 2^32), got ${seed}`);
 }
 
 export async function runSimulation(options: SimOptions): Promise<SimResult> {

@@ -5,7 +5,9 @@ import { batch } from './support/hunt.js';
 // The CI batch is seeds 1..500, in two files so that tap runs the halves in parallel.
 t.test('seeds 1..250 pass: invariants, liveness and linearizability', async (t) => {
   const r = await batch(1, 250);
-  t.comment(`250 seeds, ${r.ops} ops in ${Math.round(r.ms)} ms: ${(250 / (r.ms / 1000)).toFixed(1)} seeds/s, ${r.unknown} checker verdicts unknown`);
+  t.comment(
+    `250 seeds, ${r.ops} ops in ${Math.round(r.ms)} ms: ${(250 / (r.ms / 1000)).toFixed(1)} seeds/s, ${r.unknown} checker verdicts unknown`,
+  );
   for (const f of r.failures) t.fail(`seed ${f.seed}: ${describeFailure(f.failure!)}; replay: ${replayCommand(f.seed, [], null)}`);
   t.equal(r.failures.length, 0, 'no seed fails');
 });

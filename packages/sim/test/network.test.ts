@@ -5,8 +5,19 @@ import { SimRng } from '../src/rng.js';
 
 const clean = { dropPct: 0, duplicatePct: 0, delayMsMin: 1, delayMsMax: 5 };
 const heartbeat = (from: number, to: number): Message => ({
-  type: 'heartbeat', from, to, term: 1, logTerm: 0, index: 0, entries: [], commit: 0,
-  reject: false, rejectHint: 0, hintTerm: 0, context: null, snapshot: null,
+  type: 'heartbeat',
+  from,
+  to,
+  term: 1,
+  logTerm: 0,
+  index: 0,
+  entries: [],
+  commit: 0,
+  reject: false,
+  rejectHint: 0,
+  hintTerm: 0,
+  context: null,
+  snapshot: null,
 });
 const env = (from: number, to: number): Envelope => ({ from, to, payload: { kind: 'raft', message: heartbeat(from, to) } });
 

@@ -15,8 +15,9 @@ t.test('a seed decides its profile and schedule, within the limits', async (t) =
     for (let i = 1; i < schedule.length; i++) if (schedule[i]!.atMs < schedule[i - 1]!.atMs) t.fail(`seed ${seed}: not sorted`);
   }
   t.ok(mixes.size > 20, `swarm: each seed picks its own mix of faults (${mixes.size} mixes in 300 seeds)`);
-  const withMembership = Array.from({ length: 300 }, (_, i) => scheduleFromSeed(i + 1, profileFromSeed(i + 1)))
-    .filter((s) => s.some((f) => f.kind === 'membership')).length;
+  const withMembership = Array.from({ length: 300 }, (_, i) => scheduleFromSeed(i + 1, profileFromSeed(i + 1))).filter((s) =>
+    s.some((f) => f.kind === 'membership'),
+  ).length;
   t.ok(withMembership > 50 && withMembership < 150, `about 30% of seeds change membership (${withMembership} of 300)`);
 });
 

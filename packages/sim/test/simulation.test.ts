@@ -38,8 +38,13 @@ t.test('histories follow docs/history-format.md: one op per process at a time, a
       if (op.status === 'info') retiredAt.set(op.process, op.call);
       if (op.status === 'fail') t.fail(`seed ${seed}: only a cas-mismatch fails here, got ${JSON.stringify(op)}`);
     }
-    t.ok(operations.every((op) => op.retLine !== null), `seed ${seed}: every op completed (liveness phase)`);
-    const written = operations.filter((op) => op.f === 'write' || op.f === 'cas').map((op) => `${op.key}=${JSON.stringify(Array.isArray(op.input) ? op.input[1] : op.input)}`);
+    t.ok(
+      operations.every((op) => op.retLine !== null),
+      `seed ${seed}: every op completed (liveness phase)`,
+    );
+    const written = operations
+      .filter((op) => op.f === 'write' || op.f === 'cas')
+      .map((op) => `${op.key}=${JSON.stringify(Array.isArray(op.input) ? op.input[1] : op.input)}`);
     t.equal(new Set(written).size, written.length, `seed ${seed}: values written are unique per key`);
     const deletedAt = new Map<string, number>();
     for (const op of operations) {
@@ -78,18 +83,33 @@ t.test('membership faults: voters removed (one change or joint, the leader too) 
   // the joint configuration (the liveness phase now demands every node a voter again).
   const r1006 = await runSimulation({ seed: 1006 });
   t.equal(r1006.failure, null, `seed 1006 passes${r1006.failure ? `: ${describeFailure(r1006.failure)}` : ''}`);
-  t.ok(r1006.timeline.some((l) => /proposes joint/.test(l)), 'seed 1006 makes a joint change');
+  t.ok(
+    r1006.timeline.some((l) => /proposes joint/.test(l)),
+    'seed 1006 makes a joint change',
+  );
   const schedules = [
     [{ kind: 'membership', atMs: 500, node: 'leader', durationMs: 600, joint: false }],
-    [{ kind: 'membership', atMs: 100, node: 2, durationMs: 800, joint: true }, { kind: 'crash', atMs: 300, node: 'leader', downMs: 200, moment: 'now' }],
-    [{ kind: 'membership', atMs: 500, node: 'leader', durationMs: 400, joint: true }, { kind: 'partition', atMs: 510, durationMs: 300, side: ['leader'], oneWay: false }],
+    [
+      { kind: 'membership', atMs: 100, node: 2, durationMs: 800, joint: true },
+      { kind: 'crash', atMs: 300, node: 'leader', downMs: 200, moment: 'now' },
+    ],
+    [
+      { kind: 'membership', atMs: 500, node: 'leader', durationMs: 400, joint: true },
+      { kind: 'partition', atMs: 510, durationMs: 300, side: ['leader'], oneWay: false },
+    ],
   ] as const;
   for (const [i, schedule] of schedules.entries()) {
     for (const seed of [1, 2, 3]) {
       const r = await runSimulation({ seed, schedule: schedule as never });
       t.equal(r.failure, null, `schedule ${i}, seed ${seed} passes${r.failure ? `: ${describeFailure(r.failure)}` : ''}`);
-      t.ok(r.timeline.some((l) => /proposes (remove|joint)/.test(l)), `schedule ${i}, seed ${seed}: a voter was removed`);
-      t.ok(r.timeline.some((l) => /proposes add-voter/.test(l)), `schedule ${i}, seed ${seed}: and added back`);
+      t.ok(
+        r.timeline.some((l) => /proposes (remove|joint)/.test(l)),
+        `schedule ${i}, seed ${seed}: a voter was removed`,
+      );
+      t.ok(
+        r.timeline.some((l) => /proposes add-voter/.test(l)),
+        `schedule ${i}, seed ${seed}: and added back`,
+      );
     }
   }
 });
@@ -99,7 +119,10 @@ t.test('a crash that keeps a received snapshot but loses the hard state after it
   // to start; the core now raises it to the snapshot's index (a snapshot holds only committed entries).
   const r = await runSimulation({ seed: 10256 });
   t.equal(r.failure, null, r.failure ? describeFailure(r.failure) : 'passes');
-  t.ok(r.timeline.some((l) => /crashed mid-write/.test(l)), 'a node crashed mid-write');
+  t.ok(
+    r.timeline.some((l) => /crashed mid-write/.test(l)),
+    'a node crashed mid-write',
+  );
 });
 
 t.test('a history the checker cannot decide within its step budget is a failure of its own, the same every time', async (t) => {
@@ -114,5 +137,9 @@ t.test('a history the checker cannot decide within its step budget is a failure 
   if (r.failure?.kind !== 'history-unknown') return t.fail(`a history-unknown failure, got ${JSON.stringify(r.failure)}`);
   t.match(describeFailure(r.failure), /^history undecided: the checker ran out of its step budget \(keys k\d+/);
   const again = await runSimulation(tight);
-  t.same(again.failure!.kind === 'history-unknown' && again.failure!.verdict['unknownKeys'], r.failure.verdict['unknownKeys'], 'the same keys undecided on a second run');
+  t.same(
+    again.failure!.kind === 'history-unknown' && again.failure!.verdict['unknownKeys'],
+    r.failure.verdict['unknownKeys'],
+    'the same keys undecided on a second run',
+  );
 });

@@ -6,11 +6,7 @@ import { PROTOCOL_VERSION, type ClientRequest, type ClientResult } from '../../s
  * The script sees each parsed request and decides: answer, stay silent, drop the connection,
  * or send garbage.
  */
-export type Action =
-  | { readonly reply: ClientResult }
-  | { readonly raw: string }
-  | { readonly drop: true }
-  | { readonly silent: true };
+export type Action = { readonly reply: ClientResult } | { readonly raw: string } | { readonly drop: true } | { readonly silent: true };
 
 export interface FakeNode {
   readonly endpoint: string;
@@ -71,7 +67,9 @@ export function leaderScript(store = new Map<string, string>()): (req: ClientReq
         return { reply: { ok: true, prev: cur } };
       }
       case 'status':
-        return { reply: { ok: true, status: { nodeId: 1, role: 'leader', term: 3, leader: null, leaderId: 1, commitIndex: 7, appliedIndex: 7 } } };
+        return {
+          reply: { ok: true, status: { nodeId: 1, role: 'leader', term: 3, leader: null, leaderId: 1, commitIndex: 7, appliedIndex: 7 } },
+        };
     }
   };
 }

@@ -28,19 +28,11 @@ export function majorityVote(voters: ReadonlySet<NodeId>, votes: ReadonlyMap<Nod
 }
 
 /** Joint consensus: both halves must agree. */
-export function jointCommitted(
-  incoming: ReadonlySet<NodeId>,
-  outgoing: ReadonlySet<NodeId>,
-  matchOf: (id: NodeId) => number,
-): number {
+export function jointCommitted(incoming: ReadonlySet<NodeId>, outgoing: ReadonlySet<NodeId>, matchOf: (id: NodeId) => number): number {
   return Math.min(majorityCommitted(incoming, matchOf), majorityCommitted(outgoing, matchOf));
 }
 
-export function jointVote(
-  incoming: ReadonlySet<NodeId>,
-  outgoing: ReadonlySet<NodeId>,
-  votes: ReadonlyMap<NodeId, boolean>,
-): VoteResult {
+export function jointVote(incoming: ReadonlySet<NodeId>, outgoing: ReadonlySet<NodeId>, votes: ReadonlyMap<NodeId, boolean>): VoteResult {
   const a = majorityVote(incoming, votes);
   const b = majorityVote(outgoing, votes);
   if (a === b) return a;

@@ -264,7 +264,10 @@ export class RaftNode {
    */
   persisted(token: PersistToken): void {
     this.assertNoReadyOutstanding();
-    assert(token.sequence === this.persistedSequence + 1, `persisted() got token ${token.sequence}, expected ${this.persistedSequence + 1}`);
+    assert(
+      token.sequence === this.persistedSequence + 1,
+      `persisted() got token ${token.sequence}, expected ${this.persistedSequence + 1}`,
+    );
     this.persistedSequence = token.sequence;
     const r = this.raft;
     // A snapshot's write stays valid whatever happened to the log after it; a newer snapshot has another index.

@@ -339,10 +339,7 @@ export class Raft {
 
   private handleVoteRequest(m: Message): void {
     const responseType = m.type === 'vote' ? 'vote-resp' : 'pre-vote-resp';
-    const canVote =
-      this.vote === m.from ||
-      (this.vote === NONE && this.lead === NONE) ||
-      (m.type === 'pre-vote' && m.term > this.term);
+    const canVote = this.vote === m.from || (this.vote === NONE && this.lead === NONE) || (m.type === 'pre-vote' && m.term > this.term);
     const logOk = this.cfg.unsafe.voteWithoutLogCheck === true || this.log.isUpToDate(m.index, m.logTerm);
     if (canVote && logOk) {
       // A granted response carries the requested term so the candidate counts it.
@@ -425,9 +422,7 @@ export class Raft {
     if (entries.length === 0 && !sendIfEmpty) return false;
     let bytes = 0;
     for (const entry of entries) bytes += entryBytes(entry);
-    this.send(
-      message('append', this.id, to, this.term, { index: prevIndex, logTerm: prevTerm, entries, commit: this.log.committed }),
-    );
+    this.send(message('append', this.id, to, this.term, { index: prevIndex, logTerm: prevTerm, entries, commit: this.log.committed }));
     progress.sentEntries(prevIndex + entries.length, bytes, entries.length);
     return true;
   }

@@ -44,8 +44,7 @@ function matcher(args: readonly string[]): (m: Message) => boolean {
   if (link === undefined) return () => true;
   const [from, to] = link.split('->');
   if (from === undefined || to === undefined) throw new Error(`expected a link like 1->2, got ${link}`);
-  return (m) =>
-    (from === '*' || m.from === Number(from)) && (to === '*' || m.to === Number(to)) && (type === undefined || m.type === type);
+  return (m) => (from === '*' || m.from === Number(from)) && (to === '*' || m.to === Number(to)) && (type === undefined || m.type === type);
 }
 
 /** Applies `act` to each message matching the filter that is in flight now (not to the ones it causes). */

@@ -40,7 +40,11 @@ function run(session: Session, command: string): string[] {
     session.cluster.observer = {
       message: (m, fate) => printed.push(fate === 'deliver' ? formatMessage(m) : `${formatMessage(m)} (dropped)`),
       role: (id, role, leader, term) =>
-        printed.push(role === 'follower' && leader !== 0 ? `> ${id} becomes follower of ${leader} term=${term}` : `> ${id} becomes ${role} term=${term}`),
+        printed.push(
+          role === 'follower' && leader !== 0
+            ? `> ${id} becomes follower of ${leader} term=${term}`
+            : `> ${id} becomes ${role} term=${term}`,
+        ),
       read: (id, index, context) => printed.push(`> ${id} read ctx=${context} index=${index}`),
     };
   };
@@ -56,7 +60,9 @@ function run(session: Session, command: string): string[] {
   return lines.length > 0 ? lines : ['ok'];
 }
 
-for (const file of readdirSync(testdata).filter((f) => f.endsWith('.txt')).sort()) {
+for (const file of readdirSync(testdata)
+  .filter((f) => f.endsWith('.txt'))
+  .sort()) {
   t.test(file, async (t) => {
     const path = join(testdata, file);
     const script = parseScript(readFileSync(path, 'utf8'), file);

@@ -18,4 +18,3 @@ export const commandArb: fc.Arbitrary<KvCommand> = fc.oneof(
     { noNullPrototype: true },
   ),
 );
-

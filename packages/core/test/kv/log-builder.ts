@@ -6,7 +6,16 @@ type Cmd = KvCommand;
 
 export type Step =
   | { t: 'register'; dtMs: number }
-  | { t: 'cmd'; client: number; seq: 'next' | 'retry' | 'stale' | 'skip'; op: 'get' | 'put' | 'delete' | 'cas'; key: number; value: number; dtMs: number; backInTime: boolean }
+  | {
+      t: 'cmd';
+      client: number;
+      seq: 'next' | 'retry' | 'stale' | 'skip';
+      op: 'get' | 'put' | 'delete' | 'cas';
+      key: number;
+      value: number;
+      dtMs: number;
+      backInTime: boolean;
+    }
   | { t: 'noop' }
   | { t: 'conf' }
   | { t: 'garbage'; bytes: Uint8Array };
@@ -61,13 +70,15 @@ export function buildLog(steps: readonly Step[]): Entry[] {
       const key = `k${s.key}`;
       const value = `v${s.value}`;
       const cmd: Cmd =
-        s.op === 'get' ? { kind: 'get', nowMs, session, key }
-        : s.op === 'delete' ? { kind: 'delete', nowMs, session, key }
-        : s.op === 'put' ? { kind: 'put', nowMs, session, key, value }
-        : { kind: 'cas', nowMs, session, key, expected: s.value === 0 ? null : `v${s.value - 1}`, value };
+        s.op === 'get'
+          ? { kind: 'get', nowMs, session, key }
+          : s.op === 'delete'
+            ? { kind: 'delete', nowMs, session, key }
+            : s.op === 'put'
+              ? { kind: 'put', nowMs, session, key, value }
+              : { kind: 'cas', nowMs, session, key, expected: s.value === 0 ? null : `v${s.value - 1}`, value };
       push('normal', encodeCommand(cmd));
     }
   }
   return entries;
 }
-

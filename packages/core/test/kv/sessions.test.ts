@@ -33,7 +33,10 @@ t.test('expire drops exactly the sessions idle longer than sessionIdleMsMax, old
   table.open('b', 50);
   table.open('c', 120);
   t.equal(table.expire(150), 1);
-  t.strictSame([...table.all()].map((r) => r.clientId), ['b', 'c']);
+  t.strictSame(
+    [...table.all()].map((r) => r.clientId),
+    ['b', 'c'],
+  );
   t.equal(table.expire(150), 0);
   t.equal(table.expire(221), 2);
   t.equal(table.size, 0);
@@ -47,10 +50,18 @@ t.test('using a session (even a duplicate or stale answer) makes it most recentl
   table.check(s('a', 1), 0);
   table.complete(s('a', 1), ok, 0);
   table.open('c', 0);
-  t.strictSame([...table.all()].map((r) => r.clientId), ['a', 'c'], 'b evicted');
+  t.strictSame(
+    [...table.all()].map((r) => r.clientId),
+    ['a', 'c'],
+    'b evicted',
+  );
   table.check(s('a', 1), 0); // duplicate: touches a
   table.open('d', 0);
-  t.strictSame([...table.all()].map((r) => r.clientId), ['a', 'd'], 'c evicted');
+  t.strictSame(
+    [...table.all()].map((r) => r.clientId),
+    ['a', 'd'],
+    'c evicted',
+  );
   t.end();
 });
 

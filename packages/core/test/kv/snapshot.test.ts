@@ -61,7 +61,10 @@ const base: KvSnapshotState = {
   appliedIndex: 3,
   clockMs: 100,
   options: kvOptionsDefault,
-  data: [['a', '1'], ['b', '2']],
+  data: [
+    ['a', '1'],
+    ['b', '2'],
+  ],
   sessions: [
     { clientId: '1', lastSeq: 0, lastActiveMs: 50, result: null },
     { clientId: '2', lastSeq: 1, lastActiveMs: 60, result: { type: 'ok', value: null } },
@@ -78,8 +81,20 @@ t.test('a valid hand-built snapshot restores', (t) => {
 
 t.test('inconsistent snapshots are refused with KV_BAD_SNAPSHOT', (t) => {
   const bad: Record<string, Uint8Array> = {
-    'keys out of order': encodeSnapshot({ ...base, data: [['b', '2'], ['a', '1']] }),
-    'duplicate key': encodeSnapshot({ ...base, data: [['a', '1'], ['a', '2']] }),
+    'keys out of order': encodeSnapshot({
+      ...base,
+      data: [
+        ['b', '2'],
+        ['a', '1'],
+      ],
+    }),
+    'duplicate key': encodeSnapshot({
+      ...base,
+      data: [
+        ['a', '1'],
+        ['a', '2'],
+      ],
+    }),
     'duplicate session': encodeSnapshot({ ...base, sessions: [base.sessions[1]!, base.sessions[1]!] }),
     'sessions out of use order': encodeSnapshot({ ...base, sessions: [base.sessions[1]!, base.sessions[0]!] }),
     'session used after the clock': encodeSnapshot({ ...base, clockMs: 55 }),

@@ -26,10 +26,17 @@ class Feeder {
 }
 
 const put = (key: string, value: string, session: { clientId: string; seq: number } | null = null, nowMs = 0): Cmd => ({
-  kind: 'put', nowMs, session, key, value,
+  kind: 'put',
+  nowMs,
+  session,
+  key,
+  value,
 });
 const get = (key: string, session: { clientId: string; seq: number } | null = null, nowMs = 0): Cmd => ({
-  kind: 'get', nowMs, session, key,
+  kind: 'get',
+  nowMs,
+  session,
+  key,
 });
 
 t.test('put, get, delete answer the previous/current value', (t) => {

@@ -21,7 +21,12 @@ const scheduleArb = fc.record(
 );
 
 /** One tap assertion per property: fast-check's report (seed, path, counterexample) is its message. */
-function check(t: Tap.Test, name: string, runs: number, predicate: (seed: number, actions: Parameters<typeof runSchedule>[1]) => void): void {
+function check(
+  t: Tap.Test,
+  name: string,
+  runs: number,
+  predicate: (seed: number, actions: Parameters<typeof runSchedule>[1]) => void,
+): void {
   const details = fc.check(
     fc.property(scheduleArb, ({ seed, actions }) => predicate(seed, actions)),
     { numRuns: propertyRuns(runs) },

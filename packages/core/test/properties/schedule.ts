@@ -130,7 +130,8 @@ export function perform(c: TestCluster, action: Action): void {
       const id = pick(action.node);
       // Keep a majority alive so that schedules keep doing something interesting.
       // With asyncWrites, some of its pending writes may have reached the disk (the rest of the node number decides how many).
-      if (!c.down.has(id) && (c.down.size + 1) * 2 < ids.length) c.crash(id, Math.floor(action.node / ids.length) % (c.pendingWrites(id) + 1));
+      if (!c.down.has(id) && (c.down.size + 1) * 2 < ids.length)
+        c.crash(id, Math.floor(action.node / ids.length) % (c.pendingWrites(id) + 1));
       return;
     }
     case 'restart': {

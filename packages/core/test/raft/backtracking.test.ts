@@ -35,7 +35,17 @@ t.test('a follower with a long divergent tail needs far fewer probes than entrie
   }
   const leader = c.node(3).status();
   t.equal(leader.role, 'leader');
-  t.same(c.node(1).entries(1, leader.lastIndex + 1).map((e) => e.term), c.node(3).entries(1, leader.lastIndex + 1).map((e) => e.term), 'node 1 now has the leader log');
+  t.same(
+    c
+      .node(1)
+      .entries(1, leader.lastIndex + 1)
+      .map((e) => e.term),
+    c
+      .node(3)
+      .entries(1, leader.lastIndex + 1)
+      .map((e) => e.term),
+    'node 1 now has the leader log',
+  );
   t.equal(c.node(1).status().commit, leader.commit);
   t.ok(rejections.length >= 1 && rejections.length <= 2, `${rejections.length} rejections for 50 divergent entries`);
 });

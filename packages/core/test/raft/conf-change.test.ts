@@ -5,9 +5,11 @@ import { TestCluster, bytes, text } from '../support/cluster.js';
 
 const conf = (voters: number[], learners: number[] = [], votersOutgoing: number[] = []) => ({ voters, learners, votersOutgoing });
 
-
 function appliedData(c: TestCluster, id: number): string[] {
-  return c.applied.get(id)!.filter((e) => e.type === 'normal' && e.data.length > 0).map((e) => text(e.data));
+  return c.applied
+    .get(id)!
+    .filter((e) => e.type === 'normal' && e.data.length > 0)
+    .map((e) => text(e.data));
 }
 
 t.test('a simple change adds a voter that then counts toward the quorum', async (t) => {
@@ -75,7 +77,10 @@ t.test('one change at a time: a second proposal before the first applies is refu
   c.addNode(4);
   c.addNode(5);
   c.node(1).proposeConfChange({ kind: 'simple', action: 'add-learner', node: 4 });
-  t.equal(errorCode(() => c.node(1).proposeConfChange({ kind: 'simple', action: 'add-learner', node: 5 })), 'CONF_CHANGE_PENDING');
+  t.equal(
+    errorCode(() => c.node(1).proposeConfChange({ kind: 'simple', action: 'add-learner', node: 5 })),
+    'CONF_CHANGE_PENDING',
+  );
   c.stabilize();
   t.same(c.node(1).status().conf, conf([1, 2, 3], [4]));
   t.doesNotThrow(() => c.node(1).proposeConfChange({ kind: 'simple', action: 'add-learner', node: 5 }));
@@ -139,10 +144,30 @@ t.test('a learner receives the log but never campaigns or counts', async (t) => 
 });
 
 t.test('invalid changes are refused with the reason', async (t) => {
-  t.equal(errorCode(() => nextConf(conf([1]), { kind: 'simple', action: 'remove', node: 1 })), 'CONF_CHANGE_INVALID', 'last voter');
-  t.equal(errorCode(() => nextConf(conf([1, 2]), { kind: 'leave-joint' })), 'CONF_CHANGE_INVALID', 'not joint');
-  t.equal(errorCode(() => nextConf(conf([1, 2], [], [3]), { kind: 'joint', voters: [1], learners: [] })), 'CONF_CHANGE_INVALID', 'already joint');
-  t.equal(errorCode(() => nextConf(conf([1, 2]), { kind: 'joint', voters: [1], learners: [2] })), 'CONF_CHANGE_INVALID', 'demotion in joint');
-  t.equal(errorCode(() => nextConf(conf([1, 2]), { kind: 'simple', action: 'add-learner', node: 2 })), 'CONF_CHANGE_INVALID', 'demotion in simple');
+  t.equal(
+    errorCode(() => nextConf(conf([1]), { kind: 'simple', action: 'remove', node: 1 })),
+    'CONF_CHANGE_INVALID',
+    'last voter',
+  );
+  t.equal(
+    errorCode(() => nextConf(conf([1, 2]), { kind: 'leave-joint' })),
+    'CONF_CHANGE_INVALID',
+    'not joint',
+  );
+  t.equal(
+    errorCode(() => nextConf(conf([1, 2], [], [3]), { kind: 'joint', voters: [1], learners: [] })),
+    'CONF_CHANGE_INVALID',
+    'already joint',
+  );
+  t.equal(
+    errorCode(() => nextConf(conf([1, 2]), { kind: 'joint', voters: [1], learners: [2] })),
+    'CONF_CHANGE_INVALID',
+    'demotion in joint',
+  );
+  t.equal(
+    errorCode(() => nextConf(conf([1, 2]), { kind: 'simple', action: 'add-learner', node: 2 })),
+    'CONF_CHANGE_INVALID',
+    'demotion in simple',
+  );
   t.same(nextConf(conf([1, 2]), { kind: 'joint', voters: [3, 1], learners: [4] }), conf([1, 3], [4], [1, 2]));
 });

@@ -59,5 +59,8 @@ t.test('PreVote: a partitioned node that rejoins does not bump the cluster term'
 t.test('without PreVote the same rejoin inflates the term and deposes the leader (what PreVote prevents)', async (t) => {
   const run = rejoin(false);
   t.ok(run.isolatedTerm > 5, `the isolated node reached term ${run.isolatedTerm}`);
-  t.ok(run.terms.every((term) => term >= run.isolatedTerm), `the cluster moved to its term: ${run.terms.join(',')}`);
+  t.ok(
+    run.terms.every((term) => term >= run.isolatedTerm),
+    `the cluster moved to its term: ${run.terms.join(',')}`,
+  );
 });

@@ -3,7 +3,6 @@ import { entryBytes, type Message } from '../../src/index.js';
 import { errorCode } from '../support/raft-error-code.js';
 import { TestCluster, bytes } from '../support/cluster.js';
 
-
 const appendsTo = (c: TestCluster, to: number): Message[] => c.inFlight.filter((m) => m.type === 'append' && m.to === to);
 
 t.test('inflightAppendsMax bounds the appends in flight to one follower', async (t) => {
@@ -45,16 +44,32 @@ t.test('a proposal past uncommittedBytesMax throws UNCOMMITTED_BYTES_EXCEEDED un
   const c = new TestCluster({ size: 3, seed: 1, config: { uncommittedBytesMax: 100 } });
   c.elect(1);
   c.partition([1], [2, 3]);
-  t.equal(errorCode(() => c.node(1).propose(bytes('a'.repeat(60)))), undefined, 'the first 60 bytes are accepted');
+  t.equal(
+    errorCode(() => c.node(1).propose(bytes('a'.repeat(60)))),
+    undefined,
+    'the first 60 bytes are accepted',
+  );
   c.processReady(1);
-  t.equal(errorCode(() => c.node(1).propose(bytes('b'.repeat(60)))), 'UNCOMMITTED_BYTES_EXCEEDED', '120 would pass the limit');
-  t.equal(errorCode(() => c.node(1).propose(bytes('c'.repeat(40)))), undefined, 'exactly 100 is within the limit');
+  t.equal(
+    errorCode(() => c.node(1).propose(bytes('b'.repeat(60)))),
+    'UNCOMMITTED_BYTES_EXCEEDED',
+    '120 would pass the limit',
+  );
+  t.equal(
+    errorCode(() => c.node(1).propose(bytes('c'.repeat(40)))),
+    undefined,
+    'exactly 100 is within the limit',
+  );
   c.processReady(1);
   c.heal();
   c.tick(1, 2); // heartbeats make the followers ask for the entries
   c.stabilize();
   t.equal(c.node(1).status().commit, 3, 'the held entries commit');
-  t.equal(errorCode(() => c.node(1).propose(bytes('d'.repeat(60)))), undefined, 'and the budget is free again');
+  t.equal(
+    errorCode(() => c.node(1).propose(bytes('d'.repeat(60)))),
+    undefined,
+    'and the budget is free again',
+  );
 });
 
 t.test('proposals between two Readys go out in one append per follower (batching)', async (t) => {

@@ -19,7 +19,10 @@ t.test('a full inflight window whose appends were lost recovers on the next hear
     c.stabilize();
   }
   for (const id of c.ids()) {
-    const data = c.applied.get(id)!.filter((e) => e.data.length > 0).map((e) => text(e.data));
+    const data = c.applied
+      .get(id)!
+      .filter((e) => e.data.length > 0)
+      .map((e) => text(e.data));
     t.same(data, ['a', 'b'], `node ${id} applied both proposals`);
   }
 });

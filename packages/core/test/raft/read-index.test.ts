@@ -2,16 +2,22 @@ import t from 'tap';
 import { errorCode } from '../support/raft-error-code.js';
 import { TestCluster, bytes } from '../support/cluster.js';
 
-
 t.test('ReadIndex is refused with READ_NOT_READY until the leader commits an entry of its term', async (t) => {
   const c = new TestCluster({ size: 3, seed: 1 });
   c.node(1).campaign();
   c.processReady(1);
   // Deliver only until node 1 wins: its empty entry of term 1 is not committed yet.
   while (c.node(1).status().role !== 'leader') c.deliverAt(0);
-  t.equal(errorCode(() => c.node(1).readIndex(bytes('early'))), 'READ_NOT_READY');
+  t.equal(
+    errorCode(() => c.node(1).readIndex(bytes('early'))),
+    'READ_NOT_READY',
+  );
   c.stabilize();
-  t.equal(errorCode(() => c.node(1).readIndex(bytes('r1'))), undefined, 'accepted once the empty entry committed');
+  t.equal(
+    errorCode(() => c.node(1).readIndex(bytes('r1'))),
+    undefined,
+    'accepted once the empty entry committed',
+  );
   c.processReady(1);
   t.same(c.readResults.get(1), [], 'not answered before a quorum confirms the leadership');
   c.stabilize();
@@ -36,7 +42,11 @@ t.test('a read forwarded to a leader that cannot serve it yet comes back refused
   // committed yet, so node 1 refuses reads.
   for (let i = 0; i < 50 && !(c.node(1).status().role === 'leader' && c.node(2).status().lead === 1); i++) c.deliverAt(0);
   t.equal(c.node(2).status().lead, 1, 'node 2 follows node 1');
-  t.equal(errorCode(() => c.node(1).readIndex(bytes('own'))), 'READ_NOT_READY', 'the leader is not ready yet');
+  t.equal(
+    errorCode(() => c.node(1).readIndex(bytes('own'))),
+    'READ_NOT_READY',
+    'the leader is not ready yet',
+  );
   c.node(2).readIndex(bytes('early'));
   c.processReady(2);
   // The forwarded read reaches node 1 before the acknowledgements that would commit its entry.
@@ -48,7 +58,11 @@ t.test('a read forwarded to a leader that cannot serve it yet comes back refused
   t.same(c.readResults.get(2), [], 'and gets no read state for it');
   c.node(2).readIndex(bytes('later'));
   c.stabilize();
-  t.same(c.readResults.get(2)!.map((r) => r.context), ['later'], 'once the leader committed in its term, the read is served');
+  t.same(
+    c.readResults.get(2)!.map((r) => r.context),
+    ['later'],
+    'once the leader committed in its term, the read is served',
+  );
 });
 
 t.test('a leader cut off from the majority answers no read (and readIndexWithoutQuorum would)', async (t) => {

@@ -8,7 +8,10 @@ t.test('three nodes elect a leader and replicate a proposal', async (t) => {
   c.node(1).propose(bytes('hello'));
   c.stabilize();
   for (const id of c.ids()) {
-    const data = c.applied.get(id)!.filter((e) => e.data.length > 0).map((e) => text(e.data));
+    const data = c.applied
+      .get(id)!
+      .filter((e) => e.data.length > 0)
+      .map((e) => text(e.data));
     t.same(data, ['hello'], `node ${id} applied the proposal`);
   }
 });

@@ -2,7 +2,11 @@ import t from 'tap';
 import { MemoryStorage, RaftNode, seededRng, type Entry, type Message } from '../../src/index.js';
 import { TestCluster, bytes, text } from '../support/cluster.js';
 
-const commands = (c: TestCluster, id: number): string[] => c.applied.get(id)!.filter((e) => e.data.length > 0).map((e) => text(e.data));
+const commands = (c: TestCluster, id: number): string[] =>
+  c.applied
+    .get(id)!
+    .filter((e) => e.data.length > 0)
+    .map((e) => text(e.data));
 
 t.test('a follower behind a compacted log catches up by InstallSnapshot, then by appends', async (t) => {
   const c = new TestCluster({ size: 3, seed: 1 });
@@ -44,20 +48,30 @@ t.test('a snapshot a follower already covers is acknowledged only up to the snap
   const node = new RaftNode({ id: 3, storage, rng: seededRng(1), electionTicks: 10, heartbeatTicks: 1 });
   // Leader 2 of term 2 has 1..3@1, then entries of its own term, and compacted up to 3.
   const snapshot: Message = {
-    type: 'snapshot', from: 2, to: 3, term: 2, logTerm: 0, index: 0, entries: [], commit: 0, reject: false,
-    rejectHint: 0, hintTerm: 0, context: null,
+    type: 'snapshot',
+    from: 2,
+    to: 3,
+    term: 2,
+    logTerm: 0,
+    index: 0,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    hintTerm: 0,
+    context: null,
     snapshot: { meta: { index: 3, term: 1, conf: { voters, learners: [], votersOutgoing: [] } }, data: new Uint8Array(0) },
   };
   node.step(snapshot);
   const rd = node.ready();
   const answers = [...rd.messages, ...rd.messagesAfterPersist].filter((m) => m.type === 'append-resp');
   t.equal(answers.length, 1);
-  t.equal(answers[0]!.index, 3, 'acknowledges 3, not its last index 4 (4@1 is not the leader\'s entry 4)');
+  t.equal(answers[0]!.index, 3, "acknowledges 3, not its last index 4 (4@1 is not the leader's entry 4)");
   t.notOk(answers[0]!.reject);
   node.advance();
 });
 
-t.test('a node restarts from a snapshot whose hard state was lost: its commit index is the snapshot\'s', async (t) => {
+t.test("a node restarts from a snapshot whose hard state was lost: its commit index is the snapshot's", async (t) => {
   // A crash kept the snapshot received at index 6 but not the hard state written after it (commit 3).
   const voters = [1, 2, 3];
   const storage = new MemoryStorage({ voters, learners: [], votersOutgoing: [] });

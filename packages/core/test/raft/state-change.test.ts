@@ -23,7 +23,11 @@ t.test('an election by timeout: PreVote, vote, win; the voters follow the higher
     'election-won from=0: candidate/t1/l0 -> leader/t1/l1',
   ]);
   for (const id of [2, 3]) {
-    t.same(seen.get(id), ['higher-term from=1: follower/t0/l0 -> follower/t1/l0', 'leader-seen from=1: follower/t1/l0 -> follower/t1/l1'], `node ${id}`);
+    t.same(
+      seen.get(id),
+      ['higher-term from=1: follower/t0/l0 -> follower/t1/l0', 'leader-seen from=1: follower/t1/l0 -> follower/t1/l1'],
+      `node ${id}`,
+    );
   }
 });
 

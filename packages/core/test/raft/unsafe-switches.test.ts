@@ -66,10 +66,11 @@ function divergentFollower(unsafe: UnsafeSwitches): string[] {
   c.restart(1);
   stepChecked(c, checker, found, () => c.elect(3));
   c.heal();
-  for (let i = 0; i < 3; i++) stepChecked(c, checker, found, () => {
-    c.tick(3);
-    c.stabilize();
-  });
+  for (let i = 0; i < 3; i++)
+    stepChecked(c, checker, found, () => {
+      c.tick(3);
+      c.stabilize();
+    });
   return found;
 }
 

@@ -332,10 +332,11 @@ export class TestCluster {
 
   /** Cuts every link between the groups (both directions). */
   partition(...groups: NodeId[][]): void {
-    for (const a of groups) for (const b of groups) {
-      if (a === b) continue;
-      for (const x of a) for (const y of b) this.cut.add(`${x}->${y}`);
-    }
+    for (const a of groups)
+      for (const b of groups) {
+        if (a === b) continue;
+        for (const x of a) for (const y of b) this.cut.add(`${x}->${y}`);
+      }
   }
 
   heal(): void {

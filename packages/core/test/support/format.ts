@@ -27,9 +27,7 @@ export function formatMessage(m: Message): string {
     case 'append':
       return `${head} prev=(${m.index},${m.logTerm}) entries=${formatEntries(m.entries)} commit=${m.commit}`;
     case 'append-resp':
-      return m.reject
-        ? `${head} index=${m.index} reject hint=(${m.rejectHint},${m.hintTerm})`
-        : `${head} index=${m.index}`;
+      return m.reject ? `${head} index=${m.index} reject hint=(${m.rejectHint},${m.hintTerm})` : `${head} index=${m.index}`;
     case 'heartbeat':
       return `${head} commit=${m.commit}${context(m)}`;
     case 'heartbeat-resp':

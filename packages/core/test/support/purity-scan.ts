@@ -23,9 +23,7 @@ const forbidden: ReadonlyArray<readonly [RegExp, string]> = [
 
 /** Blanks comments so that prose may mention what code must not use. Keeps line numbers. */
 export function stripComments(src: string): string {
-  return src
-    .replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' '))
-    .replace(/(^|[^:'"`\\])\/\/.*$/gm, (_m, pre: string) => pre);
+  return src.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' ')).replace(/(^|[^:'"`\\])\/\/.*$/gm, (_m, pre: string) => pre);
 }
 
 const specifierPatterns = [
@@ -61,4 +59,3 @@ export function sourceFiles(dir: string): string[] {
     return /\.(ts|mts|cts|js|mjs|cjs)$/.test(d.name) ? [p] : [];
   });
 }
-

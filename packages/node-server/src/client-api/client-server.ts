@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { badRequest, encodeResponse, errorResponse, FRAME_BYTES_MAX_DEFAULT, parseRequest, PROTOCOL_VERSION, type ClientRequest, type ClientResult } from '@kvapp/client/protocol';
+import {
+  badRequest,
+  encodeResponse,
+  errorResponse,
+  FRAME_BYTES_MAX_DEFAULT,
+  parseRequest,
+  PROTOCOL_VERSION,
+  type ClientRequest,
+  type ClientResult,
+} from '@kvapp/client/protocol';
 import { createListener, listen, type HostPort, type TlsFiles } from '../transport/tls.js';
 
 /**
@@ -126,7 +135,13 @@ export class ClientServer {
       const request = parsed.request;
       if (inflight >= this.limits.inflightRequestsMax) {
         this.counters.overloaded++;
-        return this.reply(ws, errorResponse(request.id, { code: 'overloaded', message: `more than ${this.limits.inflightRequestsMax} requests in flight on this connection` }));
+        return this.reply(
+          ws,
+          errorResponse(request.id, {
+            code: 'overloaded',
+            message: `more than ${this.limits.inflightRequestsMax} requests in flight on this connection`,
+          }),
+        );
       }
       inflight++;
       this.counters.requests++;
@@ -150,7 +165,10 @@ export class ClientServer {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.counters.timeouts++;
-        resolve({ ok: false, error: { code: 'timeout', message: `no result within ${this.limits.requestMsMax} ms; it may still be applied` } });
+        resolve({
+          ok: false,
+          error: { code: 'timeout', message: `no result within ${this.limits.requestMsMax} ms; it may still be applied` },
+        });
       }, this.limits.requestMsMax);
       let p: Promise<ClientResult>;
       try {
@@ -167,7 +185,10 @@ export class ClientServer {
           clearTimeout(timer);
           this.counters.handlerErrors++;
           this.log.error({ err: err instanceof Error ? err.message : String(err), op: request.op }, 'client handler failed');
-          resolve({ ok: false, error: { code: 'internal', message: 'the node failed while handling the request; it may have been applied' } });
+          resolve({
+            ok: false,
+            error: { code: 'internal', message: 'the node failed while handling the request; it may have been applied' },
+          });
         },
       );
     });

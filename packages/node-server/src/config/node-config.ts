@@ -48,10 +48,7 @@ export type AddressInput = HostPort | string;
  * Node id → address, in any of the forms people write it: a Map, a plain object keyed by id
  * (`{ "2": "127.0.0.1:7002" }`, as in a JSON file), or the flag's text `"2=127.0.0.1:7002,3=..."`.
  */
-export type AddressMapInput =
-  | ReadonlyMap<NodeId | string, AddressInput>
-  | Readonly<Record<string | number, AddressInput>>
-  | string;
+export type AddressMapInput = ReadonlyMap<NodeId | string, AddressInput> | Readonly<Record<string | number, AddressInput>> | string;
 
 /**
  * What `startNode()` takes: only `id`, `dataDir` and the cluster secret (`clusterSecret` or

@@ -2,13 +2,35 @@ import { readFileSync } from 'node:fs';
 import type { NodeId } from '@kvapp/core';
 import { ConfigError } from './config-error.js';
 import { parseHostPort } from './host-port.js';
-import { CONFIG_DEFAULTS, LOG_LEVELS, type HostPort, type LogLevel, type NodeConfig, type NodeConfigInput, type TlsPaths } from './node-config.js';
+import {
+  CONFIG_DEFAULTS,
+  LOG_LEVELS,
+  type HostPort,
+  type LogLevel,
+  type NodeConfig,
+  type NodeConfigInput,
+  type TlsPaths,
+} from './node-config.js';
 
 /** The fields a configuration may have, in the order problems are reported. */
 export const CONFIG_KEYS = [
-  'id', 'clusterId', 'dataDir', 'peerListen', 'clientListen', 'httpListen', 'peers', 'clientAddresses',
-  'clusterSecret', 'clusterSecretFile', 'tickMs', 'electionMs', 'heartbeatMs', 'snapshotEntries',
-  'logLevel', 'tls', 'unsafeLocalReads',
+  'id',
+  'clusterId',
+  'dataDir',
+  'peerListen',
+  'clientListen',
+  'httpListen',
+  'peers',
+  'clientAddresses',
+  'clusterSecret',
+  'clusterSecretFile',
+  'tickMs',
+  'electionMs',
+  'heartbeatMs',
+  'snapshotEntries',
+  'logLevel',
+  'tls',
+  'unsafeLocalReads',
 ] as const satisfies readonly (keyof NodeConfigInput)[];
 
 export interface ResolveOptions {
@@ -55,10 +77,12 @@ export function resolveNodeConfig(input: NodeConfigInput, options: ResolveOption
   const electionMs = v.positiveInt('electionMs', orDefault('electionMs'), CONFIG_DEFAULTS.electionMs);
   const heartbeatMs = v.positiveInt('heartbeatMs', orDefault('heartbeatMs'), CONFIG_DEFAULTS.heartbeatMs);
   if (heartbeatMs < tickMs) problems.push(`${name('heartbeatMs')} (${heartbeatMs}) must be at least ${name('tickMs')} (${tickMs})`);
-  if (electionMs < 2 * heartbeatMs) problems.push(`${name('electionMs')} (${electionMs}) must be at least twice ${name('heartbeatMs')} (${heartbeatMs})`);
+  if (electionMs < 2 * heartbeatMs)
+    problems.push(`${name('electionMs')} (${electionMs}) must be at least twice ${name('heartbeatMs')} (${heartbeatMs})`);
 
   const logLevel = orDefault('logLevel');
-  if (!LOG_LEVELS.includes(logLevel as LogLevel)) problems.push(`${name('logLevel')}: must be one of ${LOG_LEVELS.join('|')}, got ${show(logLevel)}`);
+  if (!LOG_LEVELS.includes(logLevel as LogLevel))
+    problems.push(`${name('logLevel')}: must be one of ${LOG_LEVELS.join('|')}, got ${show(logLevel)}`);
 
   const unsafeLocalReads = v.boolean('unsafeLocalReads', orDefault('unsafeLocalReads'));
   if (unsafeLocalReads && env['KVAPP_ALLOW_UNSAFE'] !== '1') {
@@ -242,6 +266,7 @@ function toHostPort(value: unknown): HostPort | null {
   if (typeof value === 'string') return parseHostPort(value);
   if (typeof value !== 'object' || value === null) return null;
   const { host, port } = value as { host?: unknown; port?: unknown };
-  if (typeof host !== 'string' || host === '' || typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return null;
+  if (typeof host !== 'string' || host === '' || typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
+    return null;
   return { host, port };
 }

@@ -10,7 +10,8 @@
 export const FAILPOINT_NAMES = ['wal-before-fsync', 'wal-after-fsync', 'wal-mid-record', 'before-apply'] as const;
 export type FailpointName = (typeof FAILPOINT_NAMES)[number];
 
-type Action = { readonly kind: 'crash' } | { readonly kind: 'stall'; readonly ms: number } | { readonly kind: 'exit'; readonly code: number };
+type Action =
+  { readonly kind: 'crash' } | { readonly kind: 'stall'; readonly ms: number } | { readonly kind: 'exit'; readonly code: number };
 
 interface Armed {
   readonly action: Action;
@@ -55,11 +56,12 @@ export class Failpoints {
       if (!FAILPOINT_NAMES.includes(name)) throw new FailpointError(`unknown failpoint "${name}"; known: ${FAILPOINT_NAMES.join(', ')}`);
       const probability = match[5] === undefined ? 1 : Number(match[5]) / 100;
       if (probability <= 0 || probability > 1) throw new FailpointError(`failpoint "${name}": probability must be in (0, 100]%`);
-      const action: Action = match[2] === 'crash'
-        ? { kind: 'crash' }
-        : match[3] !== undefined
-          ? { kind: 'stall', ms: Number(match[3]) }
-          : { kind: 'exit', code: Number(match[4]) };
+      const action: Action =
+        match[2] === 'crash'
+          ? { kind: 'crash' }
+          : match[3] !== undefined
+            ? { kind: 'stall', ms: Number(match[3]) }
+            : { kind: 'exit', code: Number(match[4]) };
       this.armed.set(name, { action, probability });
     }
   }
@@ -74,7 +76,9 @@ export class Failpoints {
   }
 
   describe(): string[] {
-    return [...this.armed].map(([name, a]) => `${name}=${a.action.kind}${a.action.kind === 'stall' ? `:${a.action.ms}` : ''}@${a.probability * 100}%`);
+    return [...this.armed].map(
+      ([name, a]) => `${name}=${a.action.kind}${a.action.kind === 'stall' ? `:${a.action.ms}` : ''}@${a.probability * 100}%`,
+    );
   }
 
   /** Passes the failpoint: a no-op unless armed (and the dice say so). */

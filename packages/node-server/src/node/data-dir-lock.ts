@@ -53,7 +53,10 @@ export class DataDirLock {
     await mkdir(dataDir, { recursive: true });
     const key = await realpath(dataDir);
     if (heldHere.has(key)) {
-      throw new StartError('DATA_DIR_LOCKED', `data dir ${dataDir} is in use by a node of this same process (pid ${process.pid})`, { dataDir, pid: process.pid });
+      throw new StartError('DATA_DIR_LOCKED', `data dir ${dataDir} is in use by a node of this same process (pid ${process.pid})`, {
+        dataDir,
+        pid: process.pid,
+      });
     }
     heldHere.add(key);
     try {
@@ -118,13 +121,21 @@ async function takeLockFile(dataDir: string, log: LockLog): Promise<LockHolder> 
       const holder = parseHolder(text);
       const dead = holder === null ? 'the LOCK file is unreadable' : whyDead(holder);
       if (dead === null) {
-        throw new StartError('DATA_DIR_LOCKED', `data dir ${dataDir} is in use by process ${holder!.pid}${holder!.hostname === me.hostname ? '' : ` on host ${holder!.hostname}`} (locked since ${holder!.since}; ${path})`, { dataDir, pid: holder!.pid });
+        throw new StartError(
+          'DATA_DIR_LOCKED',
+          `data dir ${dataDir} is in use by process ${holder!.pid}${holder!.hostname === me.hostname ? '' : ` on host ${holder!.hostname}`} (locked since ${holder!.since}; ${path})`,
+          { dataDir, pid: holder!.pid },
+        );
       }
       if (await removeIfUnchanged(path, text, dataDir)) {
         log('warn', 'took over the lock of a dead process', { dataDir, stalePid: holder?.pid ?? null, reason: dead });
       }
     }
-    throw new StartError('DATA_DIR_LOCKED', `data dir ${dataDir}: could not take its LOCK in ${ACQUIRE_ATTEMPTS_MAX} attempts; other processes keep taking it`, { dataDir, pid: null });
+    throw new StartError(
+      'DATA_DIR_LOCKED',
+      `data dir ${dataDir}: could not take its LOCK in ${ACQUIRE_ATTEMPTS_MAX} attempts; other processes keep taking it`,
+      { dataDir, pid: null },
+    );
   } finally {
     await unlink(mine).catch(() => {});
   }
@@ -178,7 +189,8 @@ async function removeIfUnchanged(path: string, judged: string, dataDir: string):
 function parseHolder(text: string): LockHolder | null {
   try {
     const value = JSON.parse(text) as Partial<LockHolder>;
-    if (!Number.isSafeInteger(value.pid) || (value.pid ?? 0) <= 0 || typeof value.token !== 'string' || typeof value.hostname !== 'string') return null;
+    if (!Number.isSafeInteger(value.pid) || (value.pid ?? 0) <= 0 || typeof value.token !== 'string' || typeof value.hostname !== 'string')
+      return null;
     return {
       pid: value.pid!,
       hostname: value.hostname,

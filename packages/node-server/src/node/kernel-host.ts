@@ -1,5 +1,25 @@
-import { KvStateMachine, type Entry, type KvOptions, type KvResult, type Message, type NodeId, type RaftNode, type RaftStatus, type Snapshot, type SoftState, type StateChange } from '@kvapp/core';
-import { NodeKernel, RequestError, type Answer, type ClientCommand, type KernelObserver, type RequestErrorCode, type WriteJob } from '@kvapp/kernel';
+import {
+  KvStateMachine,
+  type Entry,
+  type KvOptions,
+  type KvResult,
+  type Message,
+  type NodeId,
+  type RaftNode,
+  type RaftStatus,
+  type Snapshot,
+  type SoftState,
+  type StateChange,
+} from '@kvapp/core';
+import {
+  NodeKernel,
+  type RequestError,
+  type Answer,
+  type ClientCommand,
+  type KernelObserver,
+  type RequestErrorCode,
+  type WriteJob,
+} from '@kvapp/kernel';
 import type { Logger } from 'pino';
 import type { DurableLog } from './durable-log.js';
 import { logStateChange } from './state-change-log.js';

@@ -106,10 +106,14 @@ async function assemble(
   if (config.unsafeLocalReads) logger.warn('UNSAFE: reads are served from local state without ReadIndex (test-only bug switch)');
   const metrics = new NodeMetrics();
   const walFailpoints = walFailpointHooks(failpoints);
-  const opened = await WalDurableLog.open(config.dataDir, { voters, learners: [], votersOutgoing: [] }, {
-    ...(walFailpoints !== undefined ? { failpoints: walFailpoints } : {}),
-    log: walLog,
-  });
+  const opened = await WalDurableLog.open(
+    config.dataDir,
+    { voters, learners: [], votersOutgoing: [] },
+    {
+      ...(walFailpoints !== undefined ? { failpoints: walFailpoints } : {}),
+      log: walLog,
+    },
+  );
   undo.push(() => opened.log.close());
   const { recovered, snapshot } = opened;
   logger.info(
@@ -146,7 +150,10 @@ async function assemble(
     onStateChange: (change) => metrics.stateChanges.inc({ reason: change.reason }),
     onProposal: (outcome) => metrics.proposals.inc({ result: outcome }),
     onFatal: (error) => {
-      logger.fatal({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'fatal error: the node stops');
+      logger.fatal(
+        { err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) },
+        'fatal error: the node stops',
+      );
       void handle?.stop().finally(() => options.onFatal?.(error));
     },
     observer: {
@@ -204,7 +211,15 @@ async function assemble(
   const status = (): NodeStatusReport => {
     const s = driver.status();
     const applied = driver.appliedIndex;
-    return { healthy: s.lead !== 0 && applied >= s.commit, id: s.id, role: s.role, term: s.term, leader: s.lead, commit: s.commit, applied };
+    return {
+      healthy: s.lead !== 0 && applied >= s.commit,
+      id: s.id,
+      role: s.role,
+      term: s.term,
+      leader: s.lead,
+      commit: s.commit,
+      applied,
+    };
   };
   const httpListen = config.httpListen;
   const http = httpListen
@@ -224,7 +239,10 @@ async function assemble(
   peerTransport.setPeers(config.peers);
   const ticker = setInterval(() => driver.tick(), config.tickMs);
 
-  const lastPeerStats = new Map<NodeId, { messagesSent: number; bytesSent: number; messagesReceived: number; bytesReceived: number; queueDrops: number }>();
+  const lastPeerStats = new Map<
+    NodeId,
+    { messagesSent: number; bytesSent: number; messagesReceived: number; bytesReceived: number; queueDrops: number }
+  >();
   let lastPeerRejected = 0;
   let lastLarge = { chunked: 0, oversize: 0, unfinished: 0 };
   let lastClientRejected = 0;
@@ -237,7 +255,8 @@ async function assemble(
     metrics.peerFramesRejected.inc(peerRejected - lastPeerRejected);
     lastPeerRejected = peerRejected;
     const large = { chunked: stats.messagesChunked, oversize: stats.messagesOversize, unfinished: stats.chunkedMessagesDiscarded };
-    for (const outcome of ['chunked', 'oversize', 'unfinished'] as const) metrics.peerLargeMessages.inc({ outcome }, large[outcome] - lastLarge[outcome]);
+    for (const outcome of ['chunked', 'oversize', 'unfinished'] as const)
+      metrics.peerLargeMessages.inc({ outcome }, large[outcome] - lastLarge[outcome]);
     lastLarge = large;
     const clientRejected = clients.stats().badRequests;
     metrics.clientFramesRejected.inc(clientRejected - lastClientRejected);
@@ -303,7 +322,12 @@ async function bind<T>(listener: 'peer' | 'client' | 'http', at: HostPort, start
     if (e.syscall === undefined) throw error;
     const reason = e.code ?? e.message;
     const words = e.code !== undefined && LISTEN_REASONS[e.code] ? ` (${LISTEN_REASONS[e.code]})` : '';
-    throw new StartError('LISTEN_FAILED', `cannot listen on the ${listener} port ${formatHostPort(at)}: ${reason}${words}`, { listener, host: at.host, port: at.port, reason });
+    throw new StartError('LISTEN_FAILED', `cannot listen on the ${listener} port ${formatHostPort(at)}: ${reason}${words}`, {
+      listener,
+      host: at.host,
+      port: at.port,
+      reason,
+    });
   }
 }
 

@@ -40,9 +40,7 @@ export class WalDurableLog implements DurableLog {
     const entries = recovered.entries.filter((e) => e.index > base);
     if (entries.length > 0 && entries[0]!.index !== base + 1) {
       await wal.close();
-      throw new Error(
-        `log in ${dataDir} has a gap: the snapshot ends at ${base} but the WAL resumes at ${entries[0]!.index}`,
-      );
+      throw new Error(`log in ${dataDir} has a gap: the snapshot ends at ${base} but the WAL resumes at ${entries[0]!.index}`);
     }
     storage.append(entries);
     if (recovered.hardState) {

@@ -16,8 +16,16 @@ export class NodeMetrics {
     labelNames: ['role'] as const,
     registers: [this.registry],
   });
-  readonly commitIndex = new Gauge({ name: 'kvapp_raft_commit_index', help: 'Commit index known to this node', registers: [this.registry] });
-  readonly appliedIndex = new Gauge({ name: 'kvapp_raft_applied_index', help: 'Index applied to the state machine', registers: [this.registry] });
+  readonly commitIndex = new Gauge({
+    name: 'kvapp_raft_commit_index',
+    help: 'Commit index known to this node',
+    registers: [this.registry],
+  });
+  readonly appliedIndex = new Gauge({
+    name: 'kvapp_raft_applied_index',
+    help: 'Index applied to the state machine',
+    registers: [this.registry],
+  });
   readonly stateChanges = new Counter({
     name: 'kvapp_raft_state_changes_total',
     help: 'Changes of Raft role, term or known leader, by cause (election-timeout, higher-term, check-quorum-lost, ...)',

@@ -43,7 +43,10 @@ export class ChunkAssembler {
   private received = 0;
 
   /** `onDiscard` counts the messages given up on (see the class comment). */
-  constructor(private readonly messageBytesMax: number, private readonly onDiscard: () => void = () => {}) {}
+  constructor(
+    private readonly messageBytesMax: number,
+    private readonly onDiscard: () => void = () => {},
+  ) {}
 
   /** The whole message once its last chunk arrived; null while more are expected or after a discard. */
   accept(frame: Uint8Array): Uint8Array | null {

@@ -37,7 +37,14 @@ export function encodeMessage(m: Message): Uint8Array {
   const snapshot =
     m.snapshot === null
       ? null
-      : [m.snapshot.meta.index, m.snapshot.meta.term, m.snapshot.meta.conf.voters, m.snapshot.meta.conf.learners, m.snapshot.meta.conf.votersOutgoing, m.snapshot.data];
+      : [
+          m.snapshot.meta.index,
+          m.snapshot.meta.term,
+          m.snapshot.meta.conf.voters,
+          m.snapshot.meta.conf.learners,
+          m.snapshot.meta.conf.votersOutgoing,
+          m.snapshot.data,
+        ];
   return packr.pack([
     CODEC_VERSION,
     MESSAGE_TYPES.indexOf(m.type),
@@ -85,13 +92,22 @@ function entry(x: unknown, i: number): Entry {
   const [term, index, type, data] = array(x, `entries[${i}]`, 4);
   const t = ENTRY_TYPES[uint(type, `entries[${i}].type`)];
   if (t === undefined) bad(`entries[${i}].type unknown`);
-  return { term: uint(term, `entries[${i}].term`), index: uint(index, `entries[${i}].index`), type: t, data: bytes(data, `entries[${i}].data`) };
+  return {
+    term: uint(term, `entries[${i}].term`),
+    index: uint(index, `entries[${i}].index`),
+    type: t,
+    data: bytes(data, `entries[${i}].data`),
+  };
 }
 
 function snapshot(x: unknown): Snapshot | null {
   if (x === null) return null;
   const [index, term, voters, learners, votersOutgoing, data] = array(x, 'snapshot', 6);
-  const conf: ConfState = { voters: nodeIds(voters, 'voters'), learners: nodeIds(learners, 'learners'), votersOutgoing: nodeIds(votersOutgoing, 'votersOutgoing') };
+  const conf: ConfState = {
+    voters: nodeIds(voters, 'voters'),
+    learners: nodeIds(learners, 'learners'),
+    votersOutgoing: nodeIds(votersOutgoing, 'votersOutgoing'),
+  };
   return { meta: { index: uint(index, 'snapshot.index'), term: uint(term, 'snapshot.term'), conf }, data: bytes(data, 'snapshot.data') };
 }
 

@@ -47,8 +47,23 @@ function reject(closeCode: number, message: string): never {
   throw new TransportError('TRANSPORT_HANDSHAKE_REJECTED', message, closeCode);
 }
 
-function proof(secret: string | Uint8Array, role: 'dialer' | 'acceptor', clusterId: string, dialer: NodeId, acceptor: NodeId, nonceA: Uint8Array, nonceD: Uint8Array): Buffer {
-  const input = JSON.stringify([role, clusterId, dialer, acceptor, Buffer.from(nonceA).toString('hex'), Buffer.from(nonceD).toString('hex')]);
+function proof(
+  secret: string | Uint8Array,
+  role: 'dialer' | 'acceptor',
+  clusterId: string,
+  dialer: NodeId,
+  acceptor: NodeId,
+  nonceA: Uint8Array,
+  nonceD: Uint8Array,
+): Buffer {
+  const input = JSON.stringify([
+    role,
+    clusterId,
+    dialer,
+    acceptor,
+    Buffer.from(nonceA).toString('hex'),
+    Buffer.from(nonceD).toString('hex'),
+  ]);
   return createHmac('sha256', secret).update(input).digest();
 }
 
@@ -89,9 +104,14 @@ export function makeChallenge(me: HandshakeIdentity): { frame: Uint8Array; nonce
 }
 
 /** Dialer: checks the challenge comes from the node it meant to reach, and proves the secret. */
-export function answerChallenge(me: HandshakeIdentity, expectedPeer: NodeId, frame: Uint8Array): { frame: Uint8Array; expectedWelcome: Buffer } {
+export function answerChallenge(
+  me: HandshakeIdentity,
+  expectedPeer: NodeId,
+  frame: Uint8Array,
+): { frame: Uint8Array; expectedWelcome: Buffer } {
   const [, , , clusterId, acceptor, nonceAIn] = parse(frame, 'challenge', 6);
-  if (clusterId !== me.clusterId) reject(CLOSE.wrongCluster, `peer is in cluster ${JSON.stringify(clusterId)}, not ${JSON.stringify(me.clusterId)}`);
+  if (clusterId !== me.clusterId)
+    reject(CLOSE.wrongCluster, `peer is in cluster ${JSON.stringify(clusterId)}, not ${JSON.stringify(me.clusterId)}`);
   const acceptorId = nodeId(acceptor, 'acceptor id');
   if (acceptorId !== expectedPeer) reject(CLOSE.wrongNode, `dialed node ${expectedPeer} but node ${acceptorId} answered`);
   const nonceA = nonce(nonceAIn, 'challenge nonce');
@@ -106,9 +126,11 @@ export function answerChallenge(me: HandshakeIdentity, expectedPeer: NodeId, fra
 /** Acceptor: checks the dialer's proof over our nonce; returns the dialer's id and our welcome. */
 export function checkAuth(me: HandshakeIdentity, nonceA: Uint8Array, frame: Uint8Array): { peer: NodeId; frame: Uint8Array } {
   const [, , , clusterId, dialer, acceptor, nonceDIn, proofIn] = parse(frame, 'auth', 8);
-  if (clusterId !== me.clusterId) reject(CLOSE.wrongCluster, `peer is in cluster ${JSON.stringify(clusterId)}, not ${JSON.stringify(me.clusterId)}`);
+  if (clusterId !== me.clusterId)
+    reject(CLOSE.wrongCluster, `peer is in cluster ${JSON.stringify(clusterId)}, not ${JSON.stringify(me.clusterId)}`);
   const dialerId = nodeId(dialer, 'dialer id');
-  if (nodeId(acceptor, 'acceptor id') !== me.nodeId) reject(CLOSE.wrongNode, `peer meant node ${String(acceptor)}, this is node ${me.nodeId}`);
+  if (nodeId(acceptor, 'acceptor id') !== me.nodeId)
+    reject(CLOSE.wrongNode, `peer meant node ${String(acceptor)}, this is node ${me.nodeId}`);
   if (dialerId === me.nodeId) reject(CLOSE.wrongNode, `peer claims this node's own id ${me.nodeId}`);
   const nonceD = nonce(nonceDIn, 'auth nonce');
   if (!(proofIn instanceof Uint8Array)) reject(CLOSE.handshakeMalformed, 'proof must be bytes');
@@ -136,7 +158,8 @@ function nextFrame(ws: WebSocket): Promise<Uint8Array> {
     };
     const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
       cleanup();
-      if (!isBinary || !Buffer.isBuffer(data)) reject_(new TransportError('TRANSPORT_HANDSHAKE_REJECTED', 'handshake frames are binary', CLOSE.handshakeMalformed));
+      if (!isBinary || !Buffer.isBuffer(data))
+        reject_(new TransportError('TRANSPORT_HANDSHAKE_REJECTED', 'handshake frames are binary', CLOSE.handshakeMalformed));
       else resolve(data);
     };
     const onClose = (code: number) => {
@@ -151,12 +174,16 @@ function nextFrame(ws: WebSocket): Promise<Uint8Array> {
 async function guarded<T>(ws: WebSocket, handshakeMsMax: number, run: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | null = null;
   const timeout = new Promise<never>((_, reject_) => {
-    timer = setTimeout(() => reject_(new TransportError('TRANSPORT_HANDSHAKE_REJECTED', `no handshake within ${handshakeMsMax} ms`, CLOSE.handshakeTimeout)), handshakeMsMax);
+    timer = setTimeout(
+      () => reject_(new TransportError('TRANSPORT_HANDSHAKE_REJECTED', `no handshake within ${handshakeMsMax} ms`, CLOSE.handshakeTimeout)),
+      handshakeMsMax,
+    );
   });
   try {
     return await Promise.race([run(), timeout]);
   } catch (err) {
-    const e = err instanceof TransportError ? err : new TransportError('TRANSPORT_HANDSHAKE_REJECTED', String(err), CLOSE.handshakeMalformed);
+    const e =
+      err instanceof TransportError ? err : new TransportError('TRANSPORT_HANDSHAKE_REJECTED', String(err), CLOSE.handshakeMalformed);
     if (ws.readyState === ws.OPEN && e.closeCode !== undefined && e.closeCode >= 4000) ws.close(e.closeCode, e.message.slice(0, 120));
     else ws.terminate();
     throw e;

@@ -75,8 +75,10 @@ export class PeerLink {
     let bytes = 0;
     for (const f of frames) bytes += f.length;
     const l = this.o.limits;
-    if (this.queue.length > 0 &&
-      (this.queue.length + frames.length > l.sendQueueMessagesMax || this.queueBytes + bytes > l.sendQueueBytesMax)) {
+    if (
+      this.queue.length > 0 &&
+      (this.queue.length + frames.length > l.sendQueueMessagesMax || this.queueBytes + bytes > l.sendQueueBytesMax)
+    ) {
       this.o.stats.queueDrops++;
       return false;
     }

@@ -44,7 +44,15 @@ export class PeerTransport {
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly inbound = new Map<NodeId, WebSocket>();
   private readonly peerStats = new Map<NodeId, PeerStats>();
-  private readonly counters = { framesRejected: 0, handshakesRejected: 0, handshakesAccepted: 0, messagesOversize: 0, messagesUnroutable: 0, messagesChunked: 0, chunkedMessagesDiscarded: 0 };
+  private readonly counters = {
+    framesRejected: 0,
+    handshakesRejected: 0,
+    handshakesAccepted: 0,
+    messagesOversize: 0,
+    messagesUnroutable: 0,
+    messagesChunked: 0,
+    chunkedMessagesDiscarded: 0,
+  };
   private handshakesPending = 0;
   private closed = false;
 
@@ -106,7 +114,10 @@ export class PeerTransport {
     if (frame.length <= this.limits.frameBytesMax) return link.send(frame);
     if (frame.length > this.limits.messageBytesMax) {
       this.counters.messagesOversize++;
-      this.log.warn({ peer: message.to, type: message.type, bytes: frame.length, messageBytesMax: this.limits.messageBytesMax }, 'message larger than messageBytesMax dropped');
+      this.log.warn(
+        { peer: message.to, type: message.type, bytes: frame.length, messageBytesMax: this.limits.messageBytesMax },
+        'message larger than messageBytesMax dropped',
+      );
       return false;
     }
     this.counters.messagesChunked++;

@@ -34,5 +34,14 @@ export interface TransportStats {
 }
 
 export function emptyPeerStats(): PeerStats {
-  return { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, queueDrops: 0, queueLength: 0, connected: false, connects: 0 };
+  return {
+    messagesSent: 0,
+    bytesSent: 0,
+    messagesReceived: 0,
+    bytesReceived: 0,
+    queueDrops: 0,
+    queueLength: 0,
+    connected: false,
+    connects: 0,
+  };
 }

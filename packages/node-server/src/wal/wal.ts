@@ -16,14 +16,7 @@ import {
 } from './payload.js';
 import { FRAME_HEADER_BYTES, RecordType, encodeFrame } from './record.js';
 import { Replay } from './replay.js';
-import {
-  SEGMENT_HEADER_BYTES,
-  encodeSegmentHeader,
-  parseSegmentName,
-  scanSegment,
-  segmentName,
-  type ScannedRecord,
-} from './segment.js';
+import { SEGMENT_HEADER_BYTES, encodeSegmentHeader, parseSegmentName, scanSegment, segmentName, type ScannedRecord } from './segment.js';
 import { SegmentWriter, type SegmentWriteHooks, type SyncMethod } from './segment-writer.js';
 
 /**
@@ -160,9 +153,10 @@ export class Wal {
     this.salt = salt;
     const midRecord = opts.failpoints?.['wal-mid-record'];
     const beforeSync = opts.failpoints?.['wal-before-fsync'];
-    this.hooks = midRecord === undefined && beforeSync === undefined
-      ? null
-      : { ...(midRecord !== undefined ? { midRecord } : {}), ...(beforeSync !== undefined ? { beforeSync } : {}) };
+    this.hooks =
+      midRecord === undefined && beforeSync === undefined
+        ? null
+        : { ...(midRecord !== undefined ? { midRecord } : {}), ...(beforeSync !== undefined ? { beforeSync } : {}) };
     this.opts = opts;
     this.durableHardState = recovered.hardState;
     this.durableMarker = recovered.snapshotMarker;
@@ -287,7 +281,10 @@ export class Wal {
   releaseTo(index: number): Promise<number> {
     const refused = this.refusal();
     if (refused !== null) return Promise.reject(refused);
-    assert(this.durableMarker !== null && index <= this.durableMarker.index, `releaseTo(${index}) needs a durable snapshot marker at or past it`);
+    assert(
+      this.durableMarker !== null && index <= this.durableMarker.index,
+      `releaseTo(${index}) needs a durable snapshot marker at or past it`,
+    );
     return this.release(index);
   }
 
@@ -395,9 +392,8 @@ export class Wal {
       }
     }
     const sync = batch.some((p) => p.sync);
-    this.counters.fsyncs += this.hooks === null
-      ? await this.writer.append(buf, sync)
-      : await this.writer.appendWithHooks(buf, lastFrameAt, sync, this.hooks);
+    this.counters.fsyncs +=
+      this.hooks === null ? await this.writer.append(buf, sync) : await this.writer.appendWithHooks(buf, lastFrameAt, sync, this.hooks);
     this.counters.bytesWritten += bytes;
     this.counters.batches++;
     this.counters.saves += batch.length;
@@ -431,7 +427,9 @@ export class Wal {
 
   private fail(err: unknown, batch: PendingSave[]): void {
     this.state = 'failed';
-    this.failure = new WalError('WAL_FAILED', `WAL in ${this.dir} failed to write or fsync: ${String(err)}; restart the node`, null, null, { cause: err });
+    this.failure = new WalError('WAL_FAILED', `WAL in ${this.dir} failed to write or fsync: ${String(err)}; restart the node`, null, null, {
+      cause: err,
+    });
     this.opts.log?.('warn', 'WAL failed', { dir: this.dir, err: String(err) });
     for (const p of [...batch, ...this.pending]) p.reject(this.failure);
     this.pending = [];
@@ -469,7 +467,12 @@ function replaySegment(replay: Replay, records: ScannedRecord[], path: string): 
       }
     } catch (err) {
       // The checksum held, so this is not a torn write: a bug or a format from elsewhere.
-      throw new WalError('WAL_CORRUPT_RECORD', `WAL record in ${path} at offset ${r.offset} does not decode: ${String(err)}`, path, r.offset);
+      throw new WalError(
+        'WAL_CORRUPT_RECORD',
+        `WAL record in ${path} at offset ${r.offset} does not decode: ${String(err)}`,
+        path,
+        r.offset,
+      );
     }
   }
   return entryIndexMax;

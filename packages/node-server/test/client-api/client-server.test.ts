@@ -97,7 +97,13 @@ t.test('requests in flight per connection are bounded: the excess is answered ov
   const c = await raw(s.port);
   for (let id = 1; id <= 4; id++) c.ws.send(JSON.stringify({ v: 1, id, op: 'get', key: 'k' }));
   await until(() => c.replies.length === 2 && waiting.length === 2);
-  t.strictSame(c.replies.map((r) => [r['id'], (r['error'] as { code?: string } | undefined)?.code]), [[3, 'overloaded'], [4, 'overloaded']]);
+  t.strictSame(
+    c.replies.map((r) => [r['id'], (r['error'] as { code?: string } | undefined)?.code]),
+    [
+      [3, 'overloaded'],
+      [4, 'overloaded'],
+    ],
+  );
   for (const w of waiting.splice(0)) w();
   await until(() => c.replies.length === 4);
   c.ws.send(JSON.stringify({ v: 1, id: 5, op: 'get', key: 'k' }));
@@ -116,8 +122,14 @@ t.test('a handler that throws or hangs is answered internal / timeout', async (t
   c.ws.send(JSON.stringify({ v: 1, id: 1, op: 'put', key: 'k', value: 'v' }));
   c.ws.send(JSON.stringify({ v: 1, id: 2, op: 'get', key: 'k' }));
   await until(() => c.replies.length === 2);
-  t.match(c.replies.find((r) => r['id'] === 1), { ok: false, error: { code: 'internal' } });
-  t.match(c.replies.find((r) => r['id'] === 2), { ok: false, error: { code: 'timeout' } });
+  t.match(
+    c.replies.find((r) => r['id'] === 1),
+    { ok: false, error: { code: 'internal' } },
+  );
+  t.match(
+    c.replies.find((r) => r['id'] === 2),
+    { ok: false, error: { code: 'timeout' } },
+  );
   c.ws.close();
 });
 
@@ -141,10 +153,24 @@ t.test('fast-check: garbage frames and raw bytes on the client port leave it ser
     fc.string(),
     fc.json(),
     fc.jsonValue().map((v) => JSON.stringify(v)),
-    fc.record({ v: fc.constantFrom(1, 2, '1'), id: fc.oneof(fc.integer(), fc.string(), fc.constant(null)), op: fc.constantFrom('get', 'put', 'cas', 'x'), key: fc.oneof(fc.string(), fc.integer()), value: fc.anything() }).map((v) => JSON.stringify(v)),
+    fc
+      .record({
+        v: fc.constantFrom(1, 2, '1'),
+        id: fc.oneof(fc.integer(), fc.string(), fc.constant(null)),
+        op: fc.constantFrom('get', 'put', 'cas', 'x'),
+        key: fc.oneof(fc.string(), fc.integer()),
+        value: fc.anything(),
+      })
+      .map((v) => JSON.stringify(v)),
   );
-  const frame = fc.oneof(jsonish.map((s) => ({ text: s })), fc.uint8Array({ maxLength: 300 }).map((b) => ({ bytes: b })));
-  const attack = fc.oneof(fc.record({ frames: fc.array(frame, { minLength: 1, maxLength: 5 }) }), fc.record({ tcp: fc.uint8Array({ minLength: 1, maxLength: 300 }) }));
+  const frame = fc.oneof(
+    jsonish.map((s) => ({ text: s })),
+    fc.uint8Array({ maxLength: 300 }).map((b) => ({ bytes: b })),
+  );
+  const attack = fc.oneof(
+    fc.record({ frames: fc.array(frame, { minLength: 1, maxLength: 5 }) }),
+    fc.record({ tcp: fc.uint8Array({ minLength: 1, maxLength: 300 }) }),
+  );
   let error: unknown = null;
   try {
     await fc.assert(

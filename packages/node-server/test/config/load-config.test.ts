@@ -4,17 +4,30 @@ import { loadConfig, parseHostPort } from '../../src/config/load-config.js';
 import { CONFIG_DEFAULTS } from '../../src/config/node-config.js';
 
 const base = [
-  '--id', '1',
-  '--data-dir', '/tmp/n1',
-  '--peer-listen', '127.0.0.1:7001',
-  '--client-listen', '127.0.0.1:8001',
-  '--peers', '2=127.0.0.1:7002,3=127.0.0.1:7003',
-  '--cluster-secret', 'correct horse',
+  '--id',
+  '1',
+  '--data-dir',
+  '/tmp/n1',
+  '--peer-listen',
+  '127.0.0.1:7001',
+  '--client-listen',
+  '127.0.0.1:8001',
+  '--peers',
+  '2=127.0.0.1:7002,3=127.0.0.1:7003',
+  '--cluster-secret',
+  'correct horse',
 ];
 
 function problems(argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}): string[] {
   try {
-    loadConfig({ argv, env, readFile: (p) => { if (p in files) return files[p]!; throw new Error(`ENOENT: ${p}`); } });
+    loadConfig({
+      argv,
+      env,
+      readFile: (p) => {
+        if (p in files) return files[p]!;
+        throw new Error(`ENOENT: ${p}`);
+      },
+    });
   } catch (error) {
     if (error instanceof ConfigError) return [...error.problems];
     throw error;
@@ -96,7 +109,11 @@ t.test('--help short-circuits validation', async (t) => {
 });
 
 t.test('no --peers is a one-node cluster; the listen addresses default to CONFIG_DEFAULTS', async (t) => {
-  const argv = base.filter((a, i) => !['--peers', '--peer-listen', '--client-listen'].includes(a) && !['--peers', '--peer-listen', '--client-listen'].includes(base[i - 1]!));
+  const argv = base.filter(
+    (a, i) =>
+      !['--peers', '--peer-listen', '--client-listen'].includes(a) &&
+      !['--peers', '--peer-listen', '--client-listen'].includes(base[i - 1]!),
+  );
   const result = loadConfig({ argv, env: {} });
   if (result.help) throw new Error('unexpected help');
   t.equal(result.config.peers.size, 0);
@@ -116,11 +133,20 @@ t.test('--config: peers and client addresses may be JSON objects keyed by id', a
   };
   const result = loadConfig({ argv: [...argv, '--config', '/c.json'], env: {}, readFile: (p) => files[p as keyof typeof files] });
   if (result.help) throw new Error('unexpected help');
-  t.same([...result.config.peers], [[2, { host: '127.0.0.1', port: 7002 }], [3, { host: '127.0.0.1', port: 7003 }]]);
+  t.same(
+    [...result.config.peers],
+    [
+      [2, { host: '127.0.0.1', port: 7002 }],
+      [3, { host: '127.0.0.1', port: 7003 }],
+    ],
+  );
   t.same(result.config.clientAddresses.get(2), { host: '127.0.0.1', port: 8002 });
   t.equal(result.config.tickMs, 5);
   const bad = problems([...argv, '--config', '/c.json'], {}, { '/c.json': JSON.stringify({ peers: { x: '127.0.0.1:1', '4': 'nope' } }) });
   t.match(bad.join('\n'), /--peers: "x=127.0.0.1:1" is not ID=HOST:PORT/);
   t.match(bad.join('\n'), /--peers: "4=nope" is not ID=HOST:PORT/);
-  t.match(problems([...argv, '--config', '/c.json'], {}, { '/c.json': '{"peers": [1, 2]}' }).join(), /--peers: must be ID=HOST:PORT,\.\.\. or an object/);
+  t.match(
+    problems([...argv, '--config', '/c.json'], {}, { '/c.json': '{"peers": [1, 2]}' }).join(),
+    /--peers: must be ID=HOST:PORT,\.\.\. or an object/,
+  );
 });

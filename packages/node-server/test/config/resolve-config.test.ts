@@ -33,10 +33,19 @@ t.test('a minimal startNode() config gets every default of CONFIG_DEFAULTS', asy
 });
 
 t.test('peers as a Map, a plain object with string or numeric keys, or the flag text: the same Map', async (t) => {
-  const expected = [[2, { host: '127.0.0.1', port: 7002 }], [3, { host: '127.0.0.1', port: 7003 }]];
+  const expected = [
+    [2, { host: '127.0.0.1', port: 7002 }],
+    [3, { host: '127.0.0.1', port: 7003 }],
+  ];
   const forms: AddressMapInput[] = [
-    new Map([[2, { host: '127.0.0.1', port: 7002 }], [3, { host: '127.0.0.1', port: 7003 }]]),
-    new Map([['2', '127.0.0.1:7002'], ['3', '127.0.0.1:7003']]),
+    new Map([
+      [2, { host: '127.0.0.1', port: 7002 }],
+      [3, { host: '127.0.0.1', port: 7003 }],
+    ]),
+    new Map([
+      ['2', '127.0.0.1:7002'],
+      ['3', '127.0.0.1:7003'],
+    ]),
     { '2': '127.0.0.1:7002', '3': '127.0.0.1:7003' },
     { 2: '127.0.0.1:7002', 3: { host: '127.0.0.1', port: 7003 } },
     '2=127.0.0.1:7002,3=127.0.0.1:7003',
@@ -49,14 +58,20 @@ t.test('peers as a Map, a plain object with string or numeric keys, or the flag 
 });
 
 t.test('listen addresses as "host:port" or { host, port }', async (t) => {
-  const c = resolveNodeConfig({ ...minimal, peerListen: '127.0.0.1:0', clientListen: { host: '::1', port: 0 }, httpListen: '[::1]:9000' }, { env: {} });
+  const c = resolveNodeConfig(
+    { ...minimal, peerListen: '127.0.0.1:0', clientListen: { host: '::1', port: 0 }, httpListen: '[::1]:9000' },
+    { env: {} },
+  );
   t.same(c.peerListen, { host: '127.0.0.1', port: 0 });
   t.same(c.clientListen, { host: '::1', port: 0 });
   t.same(c.httpListen, { host: '::1', port: 9000 });
 });
 
 t.test('a resolved config resolves to an equal config (the CLI passes one to startNode)', async (t) => {
-  const c = resolveNodeConfig({ ...minimal, peers: { 2: '127.0.0.1:7002' }, tls: { cert: 'c', key: 'k', ca: 'a' }, httpListen: '127.0.0.1:0' }, { env: {} });
+  const c = resolveNodeConfig(
+    { ...minimal, peers: { 2: '127.0.0.1:7002' }, tls: { cert: 'c', key: 'k', ca: 'a' }, httpListen: '127.0.0.1:0' },
+    { env: {} },
+  );
   t.same(resolveNodeConfig(c, { env: {} }), c);
 });
 

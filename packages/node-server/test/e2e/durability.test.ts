@@ -28,7 +28,9 @@ async function waitConverged(client: KvClient, size: number, cluster?: ProcessCl
     if (oks.length === size && oks.every((s) => s.appliedIndex === commit) && oks.some((s) => s.role === 'leader')) return;
     await sleep(100);
   }
-  const outputs = cluster ? cluster.nodes.map((n) => `--- node ${n.id} (${n.process ? 'running' : 'not running'}):\n${n.output.slice(-2000)}`).join('\n') : '';
+  const outputs = cluster
+    ? cluster.nodes.map((n) => `--- node ${n.id} (${n.process ? 'running' : 'not running'}):\n${n.output.slice(-2000)}`).join('\n')
+    : '';
   throw new Error(`nodes did not converge within 30 s: ${JSON.stringify(statuses)}\n${outputs}`);
 }
 
@@ -76,7 +78,10 @@ t.test('acknowledged writes survive repeated kill -9 of the leader and of a foll
   await Promise.all(writers);
   await waitConverged(client, 3, cluster);
 
-  t.ok(acknowledged.size >= (ROUNDS + 1) * writesPerRound, `${acknowledged.size} writes were acknowledged over ${ROUNDS} kill -9 rounds (${indeterminate} indeterminate)`);
+  t.ok(
+    acknowledged.size >= (ROUNDS + 1) * writesPerRound,
+    `${acknowledged.size} writes were acknowledged over ${ROUNDS} kill -9 rounds (${indeterminate} indeterminate)`,
+  );
   let lost = 0;
   for (const [key, value] of acknowledged) {
     const read = await client.get(key);
@@ -113,7 +118,10 @@ t.test('SIGTERM shuts a node down cleanly with exit code 0', async (t) => {
 
 async function segmentsOf(node: ProcessNode): Promise<string[]> {
   const dir = join(node.dataDir, 'wal');
-  return (await readdir(dir)).filter((n) => n.endsWith('.wal')).sort().map((n) => join(dir, n));
+  return (await readdir(dir))
+    .filter((n) => n.endsWith('.wal'))
+    .sort()
+    .map((n) => join(dir, n));
 }
 
 t.test('a torn WAL tail is cut and the node rejoins; a flipped bit earlier refuses to start, naming file and offset', async (t) => {
@@ -138,7 +146,10 @@ t.test('a torn WAL tail is cut and the node rejoins; a flipped bit earlier refus
   cluster.launch(follower);
   await waitConverged(client, 3, cluster);
   const files = await readdir(join(follower.dataDir, 'wal'));
-  t.ok(files.some((f) => f.endsWith('.broken')), 'the cut bytes are kept in a .broken file');
+  t.ok(
+    files.some((f) => f.endsWith('.broken')),
+    'the cut bytes are kept in a .broken file',
+  );
   t.equal((await client.get('k24')).status, 'ok');
 
   // Corruption before the tail: flip a bit in the first record of the oldest segment.

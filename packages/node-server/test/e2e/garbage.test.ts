@@ -106,7 +106,9 @@ const messageArb = fc.oneof(
     }
   }),
   // Almost a Raft message: right shape, wrong fields.
-  fc.array(fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.string({ maxLength: 8 })), { minLength: 14, maxLength: 14 }).map((a) => ({ text: false, data: new Uint8Array(packr.pack([1, ...a.slice(1)])) })),
+  fc
+    .array(fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.string({ maxLength: 8 })), { minLength: 14, maxLength: 14 })
+    .map((a) => ({ text: false, data: new Uint8Array(packr.pack([1, ...a.slice(1)])) })),
 );
 
 const bogusUpgradeArb = fc.oneof(
@@ -119,16 +121,24 @@ const bogusUpgradeArb = fc.oneof(
 
 const attackArb: fc.Arbitrary<Attack> = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 2000 }).map((bytes): Attack => ({ kind: 'raw', bytes })),
-  fc.tuple(bogusUpgradeArb, fc.array(frameArb, { maxLength: 3 })).map(([over, frames]): Attack => ({ kind: 'bogus-upgrade', request: JSON.stringify(over), frames })),
+  fc
+    .tuple(bogusUpgradeArb, fc.array(frameArb, { maxLength: 3 }))
+    .map(([over, frames]): Attack => ({ kind: 'bogus-upgrade', request: JSON.stringify(over), frames })),
   fc.array(frameArb, { minLength: 1, maxLength: 4 }).map((frames): Attack => ({ kind: 'frames-after-upgrade', frames })),
   fc.record({ opcode: fc.constantFrom(1, 2), masked: fc.boolean() }).map((o): Attack => ({ kind: 'oversize', ...o })),
   fc.array(messageArb, { minLength: 1, maxLength: 4 }).map((messages): Attack => ({ kind: 'ws-messages', messages })),
   fc.array(messageArb, { minLength: 1, maxLength: 3 }).map((messages): Attack => ({ kind: 'peer-auth-then-garbage', messages })),
-  fc.constantFrom('tcp', 'partial-upgrade', 'partial-frame').map((stage): Attack => ({ kind: 'silent', stage: stage as 'tcp' | 'partial-upgrade' | 'partial-frame' })),
+  fc
+    .constantFrom('tcp', 'partial-upgrade', 'partial-frame')
+    .map((stage): Attack => ({ kind: 'silent', stage: stage as 'tcp' | 'partial-upgrade' | 'partial-frame' })),
 );
 
 /** Writes, then waits until the node hangs up or SETTLE_MS passes; never throws. */
-async function sendRaw(port: number, chunks: Array<string | Uint8Array>, keep: Socket[] | null = null): Promise<{ response: string; closed: boolean }> {
+async function sendRaw(
+  port: number,
+  chunks: Array<string | Uint8Array>,
+  keep: Socket[] | null = null,
+): Promise<{ response: string; closed: boolean }> {
   const socket = connect(port, HOST);
   let response = '';
   let closed = false;
@@ -214,7 +224,10 @@ async function runAttack(port: Port, portNumber: number, attack: Attack, silent:
       await sendRaw(portNumber, [attack.bytes]);
       return;
     case 'bogus-upgrade': {
-      const r = await sendRaw(portNumber, [upgradeRequest(portNumber, JSON.parse(attack.request) as Record<string, string | null>), ...attack.frames]);
+      const r = await sendRaw(portNumber, [
+        upgradeRequest(portNumber, JSON.parse(attack.request) as Record<string, string | null>),
+        ...attack.frames,
+      ]);
       assert(!r.response.startsWith('HTTP/1.1 101'), `a bogus upgrade (${attack.request}) was accepted: ${r.response.slice(0, 80)}`);
       return;
     }
@@ -234,7 +247,16 @@ async function runAttack(port: Port, portNumber: number, attack: Attack, silent:
       if (u === null) return;
       expected[port]++;
       // Only the header: the length alone is past frameBytesMax, no need to send the bytes.
-      u.socket.write(wsFrame({ fin: true, rsv: 0, opcode: attack.opcode, masked: attack.masked, payload: new Uint8Array(0), lengthOverride: 64n * 1024n * 1024n }));
+      u.socket.write(
+        wsFrame({
+          fin: true,
+          rsv: 0,
+          opcode: attack.opcode,
+          masked: attack.masked,
+          payload: new Uint8Array(0),
+          lengthOverride: 64n * 1024n * 1024n,
+        }),
+      );
       const until = Date.now() + 2000;
       while (!u.closed() && Date.now() < until) await sleep(10);
       assert(u.closed(), `${port} port: an oversize frame header did not close the connection`);
@@ -271,7 +293,9 @@ async function runAttack(port: Port, portNumber: number, attack: Attack, silent:
         ws.terminate();
         throw new Error(`the authenticated handshake failed: ${(err as Error).message}`, { cause: err });
       }
-      const messages = attack.messages.map((m) => (!m.text && isValidRaftMessage(m.data as Uint8Array) ? { text: false, data: new Uint8Array([0xc1]) } : m));
+      const messages = attack.messages.map((m) =>
+        !m.text && isValidRaftMessage(m.data as Uint8Array) ? { text: false, data: new Uint8Array([0xc1]) } : m,
+      );
       expected.peer++;
       await sendMessages(ws, messages);
       return;
@@ -322,14 +346,19 @@ t.test('garbage on the peer and client ports of a real node leaves it serving, a
   const property = fc.asyncProperty(fc.constantFrom<Port>('peer', 'client'), attackArb, async (port, attack) => {
     counts.set(`${port}/${attack.kind}`, (counts.get(`${port}/${attack.kind}`) ?? 0) + 1);
     await runAttack(port, port === 'peer' ? node1.peerPort : node1.clientPort, attack, silent, expected);
-    assert(node1.process !== null && node1.process.exitCode === null, `node 1 exited after ${port}/${attack.kind}:\n${node1.output.slice(-2000)}`);
+    assert(
+      node1.process !== null && node1.process.exitCode === null,
+      `node 1 exited after ${port}/${attack.kind}:\n${node1.output.slice(-2000)}`,
+    );
   });
   try {
     // No shrinking past the first failure matters less than the seed: each run hits a live node.
     await fc.assert(property, { seed: SEED, numRuns: RUNS, endOnFailure: true });
     t.pass(`${RUNS} garbage attacks (seed ${SEED}): ${[...counts].map(([k, n]) => `${k}=${n}`).join(' ')}`);
   } catch (err) {
-    t.fail(`garbage property failed; replay with KVAPP_GARBAGE_SEED=${SEED}\n${(err as Error).message}\n${String((err as Error).cause ?? '')}`);
+    t.fail(
+      `garbage property failed; replay with KVAPP_GARBAGE_SEED=${SEED}\n${(err as Error).message}\n${String((err as Error).cause ?? '')}`,
+    );
   }
 
   // With the half-open connections still open, the cluster takes a write and node 1 serves it.
@@ -355,7 +384,13 @@ t.test('garbage on the peer and client ports of a real node leaves it serving, a
     if (peerRejected >= expected.peer && clientRejected >= expected.client) break;
     await sleep(100);
   }
-  t.ok(peerRejected >= expected.peer, `kvapp_peer_frames_rejected_total ${peerRejected} >= ${expected.peer} refused peer connections/frames`);
-  t.ok(clientRejected >= expected.client, `kvapp_client_frames_rejected_total ${clientRejected} >= ${expected.client} refused client frames`);
+  t.ok(
+    peerRejected >= expected.peer,
+    `kvapp_peer_frames_rejected_total ${peerRejected} >= ${expected.peer} refused peer connections/frames`,
+  );
+  t.ok(
+    clientRejected >= expected.client,
+    `kvapp_client_frames_rejected_total ${clientRejected} >= ${expected.client} refused client frames`,
+  );
   t.ok(expected.peer > 0 || expected.client > 0, 'some attacks had to be refused by count');
 });

@@ -39,7 +39,14 @@ export class ProcessCluster {
     const cluster = new ProcessCluster();
     cluster.root = await mkdtemp(join(tmpdir(), 'kvapp-e2e-'));
     for (let id = 1; id <= size; id++) {
-      cluster.nodes.push({ id, dataDir: join(cluster.root, `n${id}`), peerPort: await freePort(), clientPort: await freePort(), process: null, output: '' });
+      cluster.nodes.push({
+        id,
+        dataDir: join(cluster.root, `n${id}`),
+        peerPort: await freePort(),
+        clientPort: await freePort(),
+        process: null,
+        output: '',
+      });
     }
     for (const node of cluster.nodes) cluster.launch(node, extraArgs(node.id), env);
     return cluster;
@@ -50,21 +57,35 @@ export class ProcessCluster {
   }
 
   args(node: ProcessNode, extra: string[] = []): string[] {
-    const peers = this.nodes.filter((n) => n.id !== node.id).map((n) => `${n.id}=127.0.0.1:${n.peerPort}`).join(',');
+    const peers = this.nodes
+      .filter((n) => n.id !== node.id)
+      .map((n) => `${n.id}=127.0.0.1:${n.peerPort}`)
+      .join(',');
     const clientAddresses = this.nodes.map((n) => `${n.id}=127.0.0.1:${n.clientPort}`).join(',');
     return [
       CLI,
-      '--id', String(node.id),
-      '--data-dir', node.dataDir,
-      '--peer-listen', `127.0.0.1:${node.peerPort}`,
-      '--client-listen', `127.0.0.1:${node.clientPort}`,
-      '--peers', peers,
-      '--client-addresses', clientAddresses,
-      '--cluster-secret', 'e2e-cluster-secret',
-      '--tick-ms', '10',
-      '--election-ms', '200',
-      '--heartbeat-ms', '30',
-      '--log-level', 'warn',
+      '--id',
+      String(node.id),
+      '--data-dir',
+      node.dataDir,
+      '--peer-listen',
+      `127.0.0.1:${node.peerPort}`,
+      '--client-listen',
+      `127.0.0.1:${node.clientPort}`,
+      '--peers',
+      peers,
+      '--client-addresses',
+      clientAddresses,
+      '--cluster-secret',
+      'e2e-cluster-secret',
+      '--tick-ms',
+      '10',
+      '--election-ms',
+      '200',
+      '--heartbeat-ms',
+      '30',
+      '--log-level',
+      'warn',
       ...extra,
     ];
   }

@@ -92,7 +92,10 @@ t.test('the by-hand cluster of the README starts, serves kvapp and stops', async
   t.match(stdout, /^hello$/m, 'get prints the value put');
   t.match(stdout, /^ok \(previous value: hello\)$/m, 'cas applied');
   t.match(stdout, /^10000$/m, 'the value put from standard input reads back');
-  const statusLines = stdout.match(/^127\.0\.0\.1:\d+ {2}node [123] {2}\w+ {2}term \d+ {2}leader [123] \(127\.0\.0\.1:\d+\) {2}commit \d+ {2}applied \d+$/gm) ?? [];
+  const statusLines =
+    stdout.match(
+      /^127\.0\.0\.1:\d+ {2}node [123] {2}\w+ {2}term \d+ {2}leader [123] \(127\.0\.0\.1:\d+\) {2}commit \d+ {2}applied \d+$/gm,
+    ) ?? [];
   t.equal(statusLines.length, 3, 'endpoint status: one line per node, naming the leader by id and address');
   t.match(stdout, /^\{"healthy":true,.*\}\n[1-9]\d*$/m, 'the HTTP /health of node 1, then how many kvapp_* metric lines it has');
   for (const name of ['C1', 'C2', 'C3']) t.ok(await refused(ports[name]!), `the node on ${name} stopped`);

@@ -47,29 +47,37 @@ async function waitServing(client: KvClient): Promise<void> {
   throw new Error('the node did not serve a put within 150 attempts');
 }
 
-t.test('kvapp-node without --peers runs a one-node cluster; a second process on its data dir is refused naming the pid; after kill -9 the LOCK is taken over', async (t) => {
-  const cluster = await ProcessCluster.start(1);
-  t.teardown(() => cluster.close());
-  const node = cluster.nodes[0]!;
-  t.ok(cluster.args(node).includes('--peers') && cluster.args(node)[cluster.args(node).indexOf('--peers') + 1] === '', 'started with no peers');
-  const client = new KvClient({ endpoints: cluster.endpoints, opDeadlineMs: 3_000 });
-  t.teardown(() => client.close());
-  await waitServing(client);
-  const firstPid = node.process!.pid!;
+t.test(
+  'kvapp-node without --peers runs a one-node cluster; a second process on its data dir is refused naming the pid; after kill -9 the LOCK is taken over',
+  async (t) => {
+    const cluster = await ProcessCluster.start(1);
+    t.teardown(() => cluster.close());
+    const node = cluster.nodes[0]!;
+    t.ok(
+      cluster.args(node).includes('--peers') && cluster.args(node)[cluster.args(node).indexOf('--peers') + 1] === '',
+      'started with no peers',
+    );
+    const client = new KvClient({ endpoints: cluster.endpoints, opDeadlineMs: 3_000 });
+    t.teardown(() => client.close());
+    await waitServing(client);
+    const firstPid = node.process!.pid!;
 
-  const second = await runRefused(cluster.args(node, ['--peer-listen', `127.0.0.1:${await freePort()}`, '--client-listen', `127.0.0.1:${await freePort()}`]));
-  assertOneLineRefusal(t, second, new RegExp(`^kvapp-node: data dir .* is in use by process ${firstPid}\\b`));
-  t.ok(node.process, 'the first node still runs');
-  t.equal((await client.get('probe')).status, 'ok', 'and still serves');
+    const second = await runRefused(
+      cluster.args(node, ['--peer-listen', `127.0.0.1:${await freePort()}`, '--client-listen', `127.0.0.1:${await freePort()}`]),
+    );
+    assertOneLineRefusal(t, second, new RegExp(`^kvapp-node: data dir .* is in use by process ${firstPid}\\b`));
+    t.ok(node.process, 'the first node still runs');
+    t.equal((await client.get('probe')).status, 'ok', 'and still serves');
 
-  await cluster.kill(node);
-  t.ok(existsSync(join(node.dataDir, 'LOCK')), 'kill -9 left the LOCK behind');
-  cluster.launch(node);
-  await waitServing(client);
-  await waitFor('the takeover is logged', () => node.output.includes('took over the lock of a dead process'));
-  const logged = node.output.split('\n').find((line) => line.includes('took over the lock'))!;
-  t.equal((JSON.parse(logged) as { stalePid: number }).stalePid, firstPid);
-});
+    await cluster.kill(node);
+    t.ok(existsSync(join(node.dataDir, 'LOCK')), 'kill -9 left the LOCK behind');
+    cluster.launch(node);
+    await waitServing(client);
+    await waitFor('the takeover is logged', () => node.output.includes('took over the lock of a dead process'));
+    const logged = node.output.split('\n').find((line) => line.includes('took over the lock'))!;
+    t.equal((JSON.parse(logged) as { stalePid: number }).stalePid, firstPid);
+  },
+);
 
 t.test('kvapp-node restarted with other voters than its data dir was started with is refused, naming both', async (t) => {
   const cluster = await ProcessCluster.start(1);
@@ -94,16 +102,30 @@ for (const listener of ['peer', 'client', 'http'] as const) {
     });
     const run = await runRefused([
       CLI,
-      '--id', '1',
-      '--data-dir', join(tmpDir(t), 'n1'),
-      '--peer-listen', `127.0.0.1:${ports.peer}`,
-      '--client-listen', `127.0.0.1:${ports.client}`,
-      '--http-listen', `127.0.0.1:${ports.http}`,
-      '--peers', `2=127.0.0.1:${(peer.address() as { port: number }).port}`,
-      '--cluster-secret', 'e2e-cluster-secret',
-      '--log-level', 'info',
+      '--id',
+      '1',
+      '--data-dir',
+      join(tmpDir(t), 'n1'),
+      '--peer-listen',
+      `127.0.0.1:${ports.peer}`,
+      '--client-listen',
+      `127.0.0.1:${ports.client}`,
+      '--http-listen',
+      `127.0.0.1:${ports.http}`,
+      '--peers',
+      `2=127.0.0.1:${(peer.address() as { port: number }).port}`,
+      '--cluster-secret',
+      'e2e-cluster-secret',
+      '--log-level',
+      'info',
     ]);
-    assertOneLineRefusal(t, run, new RegExp(`^kvapp-node: cannot listen on the ${listener} port 127\\.0\\.0\\.1:${ports[listener]}: EADDRINUSE \\(address already in use\\)$`));
+    assertOneLineRefusal(
+      t,
+      run,
+      new RegExp(
+        `^kvapp-node: cannot listen on the ${listener} port 127\\.0\\.0\\.1:${ports[listener]}: EADDRINUSE \\(address already in use\\)$`,
+      ),
+    );
     t.notMatch(run.stdout, /"msg":"node started"/);
     t.equal(dialled, 0, 'peer 2 was never dialled');
   });

@@ -24,8 +24,23 @@ export function makeCa(dir: string, name: string): CertFiles {
   const cert = join(dir, `${name}-ca.crt`);
   const key = join(dir, `${name}-ca.key`);
   openssl(
-    ['req', '-x509', ...EC, '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name} test CA`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    [
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name} test CA`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
     dir,
   );
   return { cert, key };
@@ -39,6 +54,26 @@ export function makeLeaf(dir: string, ca: CertFiles, name: string): CertFiles {
   const ext = join(dir, `${name}.ext`);
   writeFileSync(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n');
   openssl(['req', ...EC, '-keyout', key, '-out', csr, '-subj', `/CN=${name}`], dir);
-  openssl(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '2', '-out', cert, '-extfile', ext], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      ca.cert,
+      '-CAkey',
+      ca.key,
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-days',
+      '2',
+      '-out',
+      cert,
+      '-extfile',
+      ext,
+    ],
+    dir,
+  );
   return { cert, key };
 }

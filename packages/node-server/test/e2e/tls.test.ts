@@ -64,7 +64,10 @@ t.test('TLS on both ports', async (t) => {
     const plain = new KvClient({ endpoints: cluster.endpoints, opDeadlineMs: 1_500, attemptMsMax: 500 });
     t.teardown(() => plain.close());
     const statuses = await plain.statusAll();
-    t.ok(statuses.every((s) => !s.ok), `a plain ws:// client gets no answer from any TLS client port: ${statuses.map((s) => (s.ok ? 'ok' : s.message)).join('; ')}`);
+    t.ok(
+      statuses.every((s) => !s.ok),
+      `a plain ws:// client gets no answer from any TLS client port: ${statuses.map((s) => (s.ok ? 'ok' : s.message)).join('; ')}`,
+    );
     const put = await plain.put('plain', 'x');
     t.equal(put.status, 'fail', 'a plain client write fails (it was never sent)');
 
@@ -81,8 +84,12 @@ t.test('TLS on both ports', async (t) => {
     // another CA: nodes 1 and 2 refuse it as a dialer and do not trust it as a server.
     const cluster = await ProcessCluster.start(3, (id) => tlsArgs(id === 3 ? rogue : leaves[id - 1]!, ca));
     t.teardown(() => cluster.close());
-    const [node1, , node3] = cluster.nodes as [typeof cluster.nodes[0], typeof cluster.nodes[0], typeof cluster.nodes[0]];
-    const client = new KvClient({ endpoints: cluster.endpoints, opDeadlineMs: 5_000, tls: { ca: Buffer.concat([caPem, readFileSync(rogueCa.cert)]) } });
+    const [node1, , node3] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
+    const client = new KvClient({
+      endpoints: cluster.endpoints,
+      opDeadlineMs: 5_000,
+      tls: { ca: Buffer.concat([caPem, readFileSync(rogueCa.cert)]) },
+    });
     t.teardown(() => client.close());
     const leader = await waitLeader(client);
     t.not(leader, `127.0.0.1:${node3.clientPort}`, 'node 3 is not the leader');
@@ -92,7 +99,10 @@ t.test('TLS on both ports', async (t) => {
     // it dials them, and their own dials to node 3 give up on its certificate (node 3 sees the
     // handshake aborted). Only after both is node 3's ignorance worth asserting.
     const refusal = 'peer TLS handshake refused';
-    await waitOutput('nodes 1 and 2 refused node 3 as a dialer', () => cluster.nodes[0]!.output.includes(refusal) && cluster.nodes[1]!.output.includes(refusal));
+    await waitOutput(
+      'nodes 1 and 2 refused node 3 as a dialer',
+      () => cluster.nodes[0]!.output.includes(refusal) && cluster.nodes[1]!.output.includes(refusal),
+    );
     await waitOutput('node 3 saw its server certificate refused', () => node3.output.includes(refusal));
     const [s3] = await client.statusAll().then((all) => all.filter((s) => s.endpoint === `127.0.0.1:${node3.clientPort}`));
     t.ok(s3?.ok, 'node 3 answers its own client port');

@@ -10,24 +10,31 @@ import { DIST_INDEX, spawnModule, waitFor } from './node-support.js';
 type Logged = { level: string; message: string; fields: Record<string, unknown> };
 const recorder = () => {
   const logged: Logged[] = [];
-  return { logged, log: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => logged.push({ level, message, fields }) };
+  return {
+    logged,
+    log: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => logged.push({ level, message, fields }),
+  };
 };
 
 /** A separate process that takes the lock on `dir` and holds it until killed. */
 async function holderProcess(t: Test, dir: string) {
-  const child = spawnModule(t, `
+  const child = spawnModule(
+    t,
+    `
     import { DataDirLock } from ${JSON.stringify(DIST_INDEX)};
     await DataDirLock.acquire(${JSON.stringify(dir)});
     console.log('locked');
     setInterval(() => {}, 1 << 30);
-  `);
+  `,
+  );
   await waitFor('the child takes the lock', () => child.output().includes('locked') || child.exitCode !== null);
   t.match(child.output(), /locked/, 'the child holds the lock');
   return child;
 }
 
 const readLock = (dir: string): LockHolder => JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as LockHolder;
-const editLock = (dir: string, change: Partial<LockHolder>) => writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ ...readLock(dir), ...change }));
+const editLock = (dir: string, change: Partial<LockHolder>) =>
+  writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ ...readLock(dir), ...change }));
 
 t.test('a second lock on the same dir in this process is refused naming this pid; once released it can be taken', async (t) => {
   const dir = tmpDir(t);

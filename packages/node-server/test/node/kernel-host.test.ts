@@ -19,7 +19,19 @@ function cluster(seed: number, extra: (id: NodeId) => Partial<KernelHostOptions>
     const log = new MemoryDurableLog({ voters, learners: [], votersOutgoing: [] });
     logs.set(id, log);
     const raft = new RaftNode({ id, storage: log.storage, rng: seededRng(seed + id), electionTicks: 10, heartbeatTicks: 2 });
-    drivers.set(id, new KernelHost({ raft, log, send: deliver, nowMs: () => 1_000, tickMs: 10, onFatal: (e) => fatal.push(e), limits: { requestTimeoutMs: 2_000 }, ...extra(id) }));
+    drivers.set(
+      id,
+      new KernelHost({
+        raft,
+        log,
+        send: deliver,
+        nowMs: () => 1_000,
+        tickMs: 10,
+        onFatal: (e) => fatal.push(e),
+        limits: { requestTimeoutMs: 2_000 },
+        ...extra(id),
+      }),
+    );
   }
   const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
   const leader = (): NodeId | undefined => [...drivers.entries()].find(([, d]) => d.status().role === 'leader')?.[0];
@@ -68,7 +80,10 @@ t.test('a follower refuses a write with NOT_LEADER naming the leader', async (t)
   const leaderId = await c.electLeader();
   await heartbeatsWhile(c, c.settle());
   const followerId = [1, 2, 3].find((id) => id !== leaderId)!;
-  const error = await c.drivers.get(followerId)!.execute({ kind: 'put', key: 'k', value: 'x', session: null }).catch((e: unknown) => e);
+  const error = await c.drivers
+    .get(followerId)!
+    .execute({ kind: 'put', key: 'k', value: 'x', session: null })
+    .catch((e: unknown) => e);
   t.ok(error instanceof RequestError);
   t.equal((error as RequestError).code, 'NOT_LEADER');
   t.equal((error as RequestError).leader, leaderId);
@@ -130,7 +145,7 @@ interface ChangeLine {
   readonly from?: number;
 }
 
-t.test('role, term and leader changes are logged once each, with the core\'s reason: an election, then a transfer', async (t) => {
+t.test("role, term and leader changes are logged once each, with the core's reason: an election, then a transfer", async (t) => {
   const capture = rawLogCapture('info');
   // As start-node does: the node's logger is a child naming the node.
   const loggers = new Map<NodeId, Logger>([1, 2, 3].map((id) => [id, capture.logger.child({ node: id })]));
@@ -204,7 +219,12 @@ t.test('role, term and leader changes are logged once each, with the core\'s rea
   t.ok(stateLines.length >= 8, `${stateLines.length} state-change lines`);
   for (const line of stateLines) t.same(duplicateKeys(line), [], `no key twice: ${line}`);
   for (const line of stateLines) {
-    t.same(Object.keys(JSON.parse(line) as object).filter((k) => ['node', 'role', 'term', 'leader', 'reason'].includes(k)).sort(), ['leader', 'node', 'reason', 'role', 'term']);
+    t.same(
+      Object.keys(JSON.parse(line) as object)
+        .filter((k) => ['node', 'role', 'term', 'leader', 'reason'].includes(k))
+        .sort(),
+      ['leader', 'node', 'reason', 'role', 'term'],
+    );
   }
   t.same(c.fatal, []);
   for (const d of c.drivers.values()) d.stop();
@@ -219,7 +239,10 @@ t.test('each proposal is reported once, by how it ended', async (t) => {
   await heartbeatsWhile(c, leader.execute({ kind: 'cas', key: 'k', expected: 'other', value: 'w', session: null }));
   await leader.execute({ kind: 'put', key: '\ud800', value: 'x', session: null }).catch(() => undefined);
   const followerId = [1, 2, 3].find((id) => id !== leaderId)!;
-  await c.drivers.get(followerId)!.execute({ kind: 'put', key: 'k', value: 'x', session: null }).catch(() => undefined);
+  await c.drivers
+    .get(followerId)!
+    .execute({ kind: 'put', key: 'k', value: 'x', session: null })
+    .catch(() => undefined);
   await c.settle();
   t.same(outcomes.get(leaderId), ['applied', 'applied', 'bad_request'], 'a cas mismatch is still an applied proposal');
   t.same(outcomes.get(followerId), ['not_leader']);

@@ -64,7 +64,10 @@ export function nodeInput(id: number, dataDir: string, extra: Partial<NodeConfig
 
 /** A child process running `source` (an ES module) with plain node; killed at teardown. */
 export function spawnModule(t: { teardown(fn: () => unknown): unknown }, source: string): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -16,9 +16,10 @@ function cluster(seed: number, refuseForwardedReads = false) {
     for (const m of messages) {
       sent.push(m);
       // Stands in for a leader that refuses the read (new in its term, or its read queue full).
-      const refused = refuseForwardedReads && m.type === 'read-index'
-        ? { ...m, type: 'read-index-resp' as const, from: m.to, to: m.from, reject: true }
-        : undefined;
+      const refused =
+        refuseForwardedReads && m.type === 'read-index'
+          ? { ...m, type: 'read-index-resp' as const, from: m.to, to: m.from, reject: true }
+          : undefined;
       if (refused) setImmediate(() => drivers.get(refused.to)?.step(refused));
       else setImmediate(() => drivers.get(m.to)?.step(m));
     }
@@ -27,7 +28,18 @@ function cluster(seed: number, refuseForwardedReads = false) {
   for (const id of voters) {
     const log = new MemoryDurableLog({ voters, learners: [], votersOutgoing: [] });
     const raft = new RaftNode({ id, storage: log.storage, rng: seededRng(seed + id), electionTicks: 10, heartbeatTicks: 2 });
-    drivers.set(id, new KernelHost({ raft, log, send: deliver, nowMs: () => 1_000, tickMs: 10, onFatal: (e) => fatal.push(e), limits: { requestTimeoutMs: 2_000 } }));
+    drivers.set(
+      id,
+      new KernelHost({
+        raft,
+        log,
+        send: deliver,
+        nowMs: () => 1_000,
+        tickMs: 10,
+        onFatal: (e) => fatal.push(e),
+        limits: { requestTimeoutMs: 2_000 },
+      }),
+    );
   }
   const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
   const run = async <T>(work: Promise<T>): Promise<T> => {
@@ -55,14 +67,19 @@ t.test('reads that arrive together share one heartbeat round and all see the las
   const c = cluster(7);
   const leader = await c.electLeader();
   const leaderId = leader.status().id;
-  for (let i = 0; i < 20; i++) t.same(await c.run(leader.execute({ kind: 'put', key: `k${i}`, value: `v${i}`, session: null })), { type: 'ok', value: null });
+  for (let i = 0; i < 20; i++)
+    t.same(await c.run(leader.execute({ kind: 'put', key: `k${i}`, value: `v${i}`, session: null })), { type: 'ok', value: null });
   await c.settle();
 
   const readRounds = () => c.sent.filter((m) => m.from === leaderId && m.type === 'heartbeat' && m.context !== null).length;
   const before = readRounds();
   const reads = Array.from({ length: 50 }, (_, i) => leader.readLinearizable(`k${i % 20}`));
   const values = await c.run(Promise.all(reads));
-  t.same(values, Array.from({ length: 50 }, (_, i) => `v${i % 20}`), 'every read sees its key');
+  t.same(
+    values,
+    Array.from({ length: 50 }, (_, i) => `v${i % 20}`),
+    'every read sees its key',
+  );
   const rounds = readRounds() - before;
   // One ReadIndex request sends one heartbeat per peer; 50 separate requests would send 100.
   t.ok(rounds >= 2 && rounds <= 4, `50 reads cost ${rounds} heartbeats with a read context (one round is 2)`);

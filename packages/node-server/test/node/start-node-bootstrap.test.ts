@@ -32,7 +32,10 @@ t.test('node 1 of a 3-node cluster restarted with fewer voters is refused, namin
 
   await nodes.get(1)!.stop();
   nodes.delete(1);
-  for (const [peers, named] of [[[], '1'], [[2], '1,2']] as const) {
+  for (const [peers, named] of [
+    [[], '1'],
+    [[2], '1,2'],
+  ] as const) {
     const refused = await startNode(inputOf(1, [...peers]), { logger: silent }).catch((error: unknown) => error);
     t.ok(refused instanceof StartError, String(refused));
     const error = refused as StartError;

@@ -7,14 +7,18 @@ import { capturingLogger } from '../transport/support.js';
 import { tmpDir } from '../wal/tmp-dir.js';
 import { waitFor } from './node-support.js';
 
-const storedVoters = (dir: string): unknown => (JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8')) as { voters: unknown }).voters;
+const storedVoters = (dir: string): unknown =>
+  (JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8')) as { voters: unknown }).voters;
 
 t.test('startNode with only id, data dir, secret (and free ports) fills in the defaults and runs a one-node cluster', async (t) => {
   const dir = tmpDir(t);
   // No logLevel (pino threw) and no timing fields (a NaN tick threw a RangeError) before the defaults.
   // Ports 0 instead of the default 7001/8001, which other tests on this machine may hold.
   const { logger, lines } = capturingLogger();
-  const node = await startNode({ id: 1, dataDir: dir, clusterSecret: 'node-test-secret', peerListen: '127.0.0.1:0', clientListen: '127.0.0.1:0' }, { logger });
+  const node = await startNode(
+    { id: 1, dataDir: dir, clusterSecret: 'node-test-secret', peerListen: '127.0.0.1:0', clientListen: '127.0.0.1:0' },
+    { logger },
+  );
   t.teardown(() => node.stop());
   await waitFor('the single node elects itself', () => node.status().role === 'leader');
   t.equal(node.addresses.http, null);
@@ -23,9 +27,20 @@ t.test('startNode with only id, data dir, secret (and free ports) fills in the d
 });
 
 t.test('startNode takes peers as a plain object, with string or numeric keys', async (t) => {
-  for (const peers of [{ '2': '127.0.0.1:1', '3': '127.0.0.1:2' }, { 3: { host: '127.0.0.1', port: 2 }, 2: '127.0.0.1:1' }]) {
+  for (const peers of [
+    { '2': '127.0.0.1:1', '3': '127.0.0.1:2' },
+    { 3: { host: '127.0.0.1', port: 2 }, 2: '127.0.0.1:1' },
+  ]) {
     const dir = tmpDir(t);
-    const node = await startNode({ id: 1, dataDir: dir, clusterSecret: 'node-test-secret', peerListen: '127.0.0.1:0', clientListen: '127.0.0.1:0', logLevel: 'silent', peers });
+    const node = await startNode({
+      id: 1,
+      dataDir: dir,
+      clusterSecret: 'node-test-secret',
+      peerListen: '127.0.0.1:0',
+      clientListen: '127.0.0.1:0',
+      logLevel: 'silent',
+      peers,
+    });
     await node.stop();
     t.same(storedVoters(dir), [1, 2, 3]);
   }

@@ -7,7 +7,12 @@ import { WalDurableLog } from '../../src/node/wal-log.js';
 import { SnapshotFileError } from '../../src/snapshot/snapshot-file.js';
 
 const conf = { voters: [1, 2, 3], learners: [], votersOutgoing: [] };
-const entry = (index: number, term: number, text = `e${index}`): Entry => ({ index, term, type: 'normal', data: new TextEncoder().encode(text) });
+const entry = (index: number, term: number, text = `e${index}`): Entry => ({
+  index,
+  term,
+  type: 'normal',
+  data: new TextEncoder().encode(text),
+});
 const range = (from: number, to: number, term: number) => Array.from({ length: to - from + 1 }, (_, i) => entry(from + i, term));
 
 async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {

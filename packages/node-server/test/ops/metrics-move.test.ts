@@ -100,7 +100,8 @@ t.test('every metric kvapp declares moves under a put/get workload', async (t) =
     unsafeLocalReads: false,
   });
   const silent = pino({ level: 'silent' });
-  const start = (id: number, electionMs: number) => startNode(config(id, electionMs), { logger: silent, transportLimits: TRANSPORT_LIMITS });
+  const start = (id: number, electionMs: number) =>
+    startNode(config(id, electionMs), { logger: silent, transportLimits: TRANSPORT_LIMITS });
 
   const node1 = await start(1, 100);
   t.teardown(() => node1.stop());
@@ -108,7 +109,10 @@ t.test('every metric kvapp declares moves under a put/get workload', async (t) =
   const node2 = await start(2, 3_000);
   t.teardown(() => node2.stop());
 
-  const client = new KvClient({ endpoints: [`127.0.0.1:${ports.get(1)!.client}`, `127.0.0.1:${ports.get(2)!.client}`], opDeadlineMs: 10_000 });
+  const client = new KvClient({
+    endpoints: [`127.0.0.1:${ports.get(1)!.client}`, `127.0.0.1:${ports.get(2)!.client}`],
+    opDeadlineMs: 10_000,
+  });
   t.teardown(() => client.close());
   for (let i = 0; i < 20; i++) t.equal((await client.put(`k${i}`, `v${i}`)).status, 'ok', `put k${i}`);
   t.same(await client.get('k7'), { status: 'ok', value: 'v7' });
@@ -129,7 +133,11 @@ t.test('every metric kvapp declares moves under a put/get workload', async (t) =
     if (EXEMPT.has(name)) continue;
     t.ok(movedNames.has(name), `${name} moved`);
   }
-  t.equal(after.get('kvapp_raft_proposals_total{result="applied"}'), 22, "the client's session registration and 21 puts, each counted once");
+  t.equal(
+    after.get('kvapp_raft_proposals_total{result="applied"}'),
+    22,
+    "the client's session registration and 21 puts, each counted once",
+  );
   t.ok((after.get('kvapp_peer_large_messages_total{outcome="chunked"}') ?? 0) >= 1, 'the big value went in chunks');
   t.ok((after.get('kvapp_peer_queue_drops_total{peer="3"}') ?? 0) >= 1, 'the queue to the absent node overflowed');
   for (const name of EXEMPT.keys()) t.ok(declared.includes(name), `exemption ${name} names a declared metric`);
@@ -137,7 +145,13 @@ t.test('every metric kvapp declares moves under a put/get workload', async (t) =
 
 t.test('process and runtime metrics keep their standard names', async (t) => {
   const text = await new NodeMetrics().text();
-  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds']) {
+  for (const name of [
+    'process_cpu_seconds_total',
+    'process_resident_memory_bytes',
+    'process_start_time_seconds',
+    'nodejs_heap_size_used_bytes',
+    'nodejs_eventloop_lag_seconds',
+  ]) {
     t.match(text, new RegExp(`^${name} `, 'm'), name);
   }
   t.notMatch(text, /^kvapp_(process|nodejs)_/m, 'no kvapp_ prefix on them');

@@ -12,7 +12,12 @@ t.test('split then assembled gives back every byte, for any size and frame limit
       const assembler = new ChunkAssembler(message.length);
       const results = chunks.map((c) => assembler.accept(c));
       const last = results.pop();
-      return results.every((r) => r === null) && last !== null && last !== undefined && Buffer.compare(Buffer.from(last), Buffer.from(message)) === 0;
+      return (
+        results.every((r) => r === null) &&
+        last !== null &&
+        last !== undefined &&
+        Buffer.compare(Buffer.from(last), Buffer.from(message)) === 0
+      );
     }),
     { seed, numRuns: 300 },
   );
@@ -22,7 +27,10 @@ t.test('split then assembled gives back every byte, for any size and frame limit
 t.test('malformed chunks are bad frames; out-of-place ones are discarded and counted', async (t) => {
   let discarded = 0;
   const a = new ChunkAssembler(100, () => discarded++);
-  const chunks = splitIntoChunks(Uint8Array.from({ length: 50 }, (_, i) => i), 20);
+  const chunks = splitIntoChunks(
+    Uint8Array.from({ length: 50 }, (_, i) => i),
+    20,
+  );
   t.throws(() => a.accept(Uint8Array.of(0xc1, 0, 0)), { code: 'TRANSPORT_BAD_FRAME' }, 'too short');
   t.throws(() => a.accept(splitIntoChunks(new Uint8Array(101), 50)[0]!), { code: 'TRANSPORT_BAD_FRAME' }, 'announces more than the bound');
   const lying = Uint8Array.from(chunks[0]!);
@@ -39,5 +47,9 @@ t.test('malformed chunks are bad frames; out-of-place ones are discarded and cou
   a.abandon();
   t.equal(discarded, 3, 'a whole message in the middle of a chunked one abandons it');
   const last = chunks.map((c) => a.accept(c)).pop();
-  t.same([...last!], Array.from({ length: 50 }, (_, i) => i), 'and a complete one still assembles');
+  t.same(
+    [...last!],
+    Array.from({ length: 50 }, (_, i) => i),
+    'and a complete one still assembles',
+  );
 });

@@ -7,11 +7,27 @@ import { CODEC_VERSION, decodeMessage, encodeMessage } from '../../src/transport
 import { TransportError } from '../../src/transport/errors.js';
 import { fcSeed, message } from './support.js';
 
-const types: MessageType[] = ['append', 'append-resp', 'heartbeat', 'heartbeat-resp', 'vote', 'vote-resp', 'pre-vote', 'pre-vote-resp', 'snapshot', 'timeout-now', 'read-index', 'read-index-resp'];
+const types: MessageType[] = [
+  'append',
+  'append-resp',
+  'heartbeat',
+  'heartbeat-resp',
+  'vote',
+  'vote-resp',
+  'pre-vote',
+  'pre-vote-resp',
+  'snapshot',
+  'timeout-now',
+  'read-index',
+  'read-index-resp',
+];
 const uint = fc.maxSafeNat();
 const id = fc.integer({ min: 1, max: 1000 });
 const bytes = fc.uint8Array({ maxLength: 64 });
-const entry: fc.Arbitrary<Entry> = fc.record({ term: uint, index: uint, type: fc.constantFrom('normal' as const, 'conf-change' as const), data: bytes }, { noNullPrototype: true });
+const entry: fc.Arbitrary<Entry> = fc.record(
+  { term: uint, index: uint, type: fc.constantFrom('normal' as const, 'conf-change' as const), data: bytes },
+  { noNullPrototype: true },
+);
 const arbMessage: fc.Arbitrary<Message> = fc.record(
   {
     type: fc.constantFrom(...types),
@@ -30,7 +46,11 @@ const arbMessage: fc.Arbitrary<Message> = fc.record(
       fc.record(
         {
           meta: fc.record(
-            { index: uint, term: uint, conf: fc.record({ voters: fc.array(id), learners: fc.array(id), votersOutgoing: fc.array(id) }, { noNullPrototype: true }) },
+            {
+              index: uint,
+              term: uint,
+              conf: fc.record({ voters: fc.array(id), learners: fc.array(id), votersOutgoing: fc.array(id) }, { noNullPrototype: true }),
+            },
             { noNullPrototype: true },
           ),
           data: bytes,
@@ -84,7 +104,7 @@ t.test('payload bytes survive exactly, as plain Uint8Array copies', async (t) =>
 
 t.test('malformed frames throw TRANSPORT_BAD_FRAME', async (t) => {
   const packr = new Packr({ useRecords: false });
-  const good = (packr.unpack(encodeMessage(message(1, 2))) as unknown[]);
+  const good = packr.unpack(encodeMessage(message(1, 2))) as unknown[];
   const variant = (i: number, v: unknown) => packr.pack(good.map((x, j) => (j === i ? v : x)));
   badFrame(t, new Uint8Array([]), 'empty');
   badFrame(t, new Uint8Array([0xc1]), 'never-used msgpack byte');

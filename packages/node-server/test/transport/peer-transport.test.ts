@@ -38,7 +38,11 @@ t.test('links have one direction: B has no route to A over the connection A dial
   b.transport.setPeers(peersOf([1, a.address]));
   b.transport.send(message(2, 1, { index: 2 }));
   await until(() => a.received.length >= 1, 3000, 'B→A');
-  t.same(a.received.map((m) => m.index), [2], 'only the message sent on B\'s own link ever reached A');
+  t.same(
+    a.received.map((m) => m.index),
+    [2],
+    "only the message sent on B's own link ever reached A",
+  );
   t.equal(a.transport.stats().handshakesAccepted, 1, "A accepted B's own connection");
   t.equal(b.transport.stats().peers.get(1)!.messagesSent, 1);
   t.equal(a.transport.stats().peers.get(2)!.messagesSent, 1, "A's link to B carried only A's message");
@@ -81,8 +85,14 @@ t.test('every line the transport logs names the node once and has no key twice',
   await until(() => named.lines.some((l) => l.includes('peer connected')), 3000, 'the connection log line');
 
   t.ok(named.lines.length >= 4, `B logged its listen, connect and both rejections (${named.lines.length} lines)`);
-  t.ok(bare.lines.some((l) => l.includes('peer link open')), "A's outbound link logged through the same child chain");
-  for (const [expected, lines] of [[2, named.lines], [1, bare.lines]] as const) {
+  t.ok(
+    bare.lines.some((l) => l.includes('peer link open')),
+    "A's outbound link logged through the same child chain",
+  );
+  for (const [expected, lines] of [
+    [2, named.lines],
+    [1, bare.lines],
+  ] as const) {
     for (const line of lines) {
       t.same(duplicateKeys(line), [], `no key twice: ${line}`);
       t.equal((JSON.parse(line) as { node?: unknown }).node, expected, `names node ${expected}: ${line}`);
@@ -132,7 +142,10 @@ t.test('bounded queue: messages to a down peer drop past the bound, and the coun
   // The peer comes back on its port: the queued (oldest) messages are delivered, in order.
   const b2 = await startNode(t, 2, new Map(), { listen: { host: '127.0.0.1', port } });
   await until(() => b2.received.length === 5, 3000, 'queued messages');
-  t.strictSame(b2.received.map((m) => m.index), [1, 2, 3, 4, 5]);
+  t.strictSame(
+    b2.received.map((m) => m.index),
+    [1, 2, 3, 4, 5],
+  );
 });
 
 t.test('reconnects after the peer restarts', async (t) => {
@@ -213,7 +226,10 @@ t.test('chunks: a message left unfinished is discarded, one announcing too much 
   const { encodeMessage } = await import('../../src/transport/codec.js');
   const { splitIntoChunks } = await import('../../src/transport/chunking.js');
   const link = (a.transport as unknown as { links: Map<number, { send(f: Uint8Array): boolean }> }).links.get(2)!;
-  const chunks = splitIntoChunks(encodeMessage(message(1, 2, { entries: [{ term: 1, index: 2, type: 'normal', data: new Uint8Array(3000) }] })), 1024);
+  const chunks = splitIntoChunks(
+    encodeMessage(message(1, 2, { entries: [{ term: 1, index: 2, type: 'normal', data: new Uint8Array(3000) }] })),
+    1024,
+  );
   t.ok(chunks.length >= 3);
   // The first chunk, then a whole message (the rest never comes), then a stray later chunk.
   link.send(chunks[0]!);
@@ -221,7 +237,11 @@ t.test('chunks: a message left unfinished is discarded, one announcing too much 
   link.send(chunks[2]!);
   link.send(encodeMessage(message(1, 2, { index: 4 })));
   await until(() => b.received.length === 3, 3000, 'the whole messages');
-  t.same(b.received.map((m) => m.index), [1, 3, 4], 'the unfinished message is not delivered; the connection stays up');
+  t.same(
+    b.received.map((m) => m.index),
+    [1, 3, 4],
+    'the unfinished message is not delivered; the connection stays up',
+  );
   t.equal(b.transport.stats().chunkedMessagesDiscarded, 2);
   t.equal(b.transport.stats().framesRejected, 0);
   // A chunk announcing more than messageBytesMax is a bad frame.
@@ -254,9 +274,18 @@ t.test('fast-check: garbage handshakes, frames and bytes on the peer port leave 
   const anyValue = fc.oneof(fc.string(), fc.integer(), fc.uint8Array({ maxLength: 40 }), fc.constant(null), fc.boolean());
   // Handshake-shaped frames with random fields, and random bytes.
   const fakeAuth = fc
-    .tuple(fc.constantFrom('kvapp-peer', 'x'), fc.constantFrom(1, 2), fc.constantFrom('auth', 'challenge', 'welcome'), fc.array(anyValue, { maxLength: 6 }))
+    .tuple(
+      fc.constantFrom('kvapp-peer', 'x'),
+      fc.constantFrom(1, 2),
+      fc.constantFrom('auth', 'challenge', 'welcome'),
+      fc.array(anyValue, { maxLength: 6 }),
+    )
     .map(([m, v, k, rest]) => packr.pack([m, v, k, ...rest]));
-  const frame = fc.oneof(fakeAuth, fc.uint8Array({ maxLength: 200 }), fc.string().map((s) => Buffer.from(s)));
+  const frame = fc.oneof(
+    fakeAuth,
+    fc.uint8Array({ maxLength: 200 }),
+    fc.string().map((s) => Buffer.from(s)),
+  );
   const attack = fc.oneof(
     fc.record({ tcp: fc.uint8Array({ minLength: 1, maxLength: 300 }) }),
     fc.record({ preHandshake: fc.array(frame, { minLength: 1, maxLength: 3 }), text: fc.boolean() }),
@@ -289,7 +318,10 @@ t.test('fast-check: garbage handshakes, frames and bytes on the peer port leave 
   const a = await startNode(t, 1, peersOf([2, b.address]));
   a.transport.send(message(1, 2, { index: 42 }));
   await until(() => b.received.some((m) => m.from === 1 && m.index === 42), 3000, 'a valid peer after the garbage');
-  t.ok(b.received.every((m) => m.from === 1 || m.from === 3), 'only authenticated senders were ever delivered');
+  t.ok(
+    b.received.every((m) => m.from === 1 || m.from === 3),
+    'only authenticated senders were ever delivered',
+  );
   t.ok(b.transport.stats().handshakesRejected + b.transport.stats().framesRejected > 0, 'garbage was counted');
 });
 

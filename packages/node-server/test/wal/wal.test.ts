@@ -204,7 +204,10 @@ t.test('torn tail: a final record cut short is removed and kept in a .broken fil
   t.equal(tail.bytes, cutAt - entryAt);
   t.ok(readFileSync(tail.brokenFile).equals(original.subarray(entryAt, cutAt)), '.broken holds exactly the cut bytes');
   t.equal(statSync(seg1(dir)).size, entryAt, 'segment truncated');
-  t.ok(logged.some((m) => /torn or corrupt/.test(m)), 'logged');
+  t.ok(
+    logged.some((m) => /torn or corrupt/.test(m)),
+    'logged',
+  );
   await wal.save(null, [e(3, 3)]);
   await wal.close();
   const again = await reopen(dir);
@@ -258,7 +261,7 @@ t.test('a flipped bit in an earlier record: open refuses, naming file and offset
   t.match((err as Error).message, `offset ${secondRecord}`);
 });
 
-t.test('a flipped bit in an earlier record\'s length field: still refused, not mistaken for a tail', async (t) => {
+t.test("a flipped bit in an earlier record's length field: still refused, not mistaken for a tail", async (t) => {
   const dir = tmpDir(t);
   await twoSaves(dir);
   const secondRecord = SEGMENT_HEADER_BYTES + FRAME_HEADER_BYTES + 24;
@@ -306,7 +309,10 @@ t.test('rollover and releaseTo: old segments go once a snapshot covers them; the
   const segs = readdirSync(dir).filter((n) => n.endsWith('.wal'));
   t.ok(segs.length >= 5, `rolled over into ${segs.length} segments`);
   t.equal(wal.stats().segments, segs.length);
-  t.notOk(readdirSync(dir).some((n) => n.endsWith('.tmp')), 'no temp files left');
+  t.notOk(
+    readdirSync(dir).some((n) => n.endsWith('.tmp')),
+    'no temp files left',
+  );
   t.throws(() => wal.releaseTo(5), /durable snapshot marker/);
   await wal.saveSnapshotMarker({ index: 12, term: 1 });
   const released = await wal.releaseTo(12);
@@ -316,7 +322,10 @@ t.test('rollover and releaseTo: old segments go once a snapshot covers them; the
   await wal.close();
   const recovered = await reopen(dir, opts);
   t.strictSame(recovered.snapshotMarker, { index: 12, term: 1 });
-  t.strictSame(ids(recovered.entries), range(13, 20).map((x) => `${x.index}@1`));
+  t.strictSame(
+    ids(recovered.entries),
+    range(13, 20).map((x) => `${x.index}@1`),
+  );
   t.strictSame(recovered.hardState, hs(2, 3, 9), 'hard state survives though its segment may be gone');
 });
 

@@ -1,4 +1,12 @@
-import { failureMatches, plantedBugFailures, runSimulation, shrinkSchedule, type PlantedBug, type SimResult, type ShrinkResult } from '../../src/index.js';
+import {
+  failureMatches,
+  plantedBugFailures,
+  runSimulation,
+  shrinkSchedule,
+  type PlantedBug,
+  type SimResult,
+  type ShrinkResult,
+} from '../../src/index.js';
 
 /** Seeds the CI batch runs: a planted bug must be caught within them. */
 export const ciSeeds = 500;

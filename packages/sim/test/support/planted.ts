@@ -37,7 +37,10 @@ export function provePlantedBug(bug: PlantedBug): void {
     t.comment(`replay: ${replayCommand(seed, [bug], h.shrunk.schedule)}`);
     t.comment(replayTest(seed, [bug], h.shrunk.schedule, h.shrunk.failure));
     const again = await runSimulation({ seed, bugs: [bug], schedule: h.shrunk.schedule });
-    t.ok(failureMatches(again.failure, expected), `replayed: ${what}, got ${again.failure ? describeFailure(again.failure) : 'no failure'}`);
+    t.ok(
+      failureMatches(again.failure, expected),
+      `replayed: ${what}, got ${again.failure ? describeFailure(again.failure) : 'no failure'}`,
+    );
     if (again.failure) t.equal(describeFailure(again.failure), describeFailure(h.shrunk.failure), 'with the same failure');
     const clean = await runSimulation({ seed, schedule: h.found.schedule });
     t.equal(clean.failure, null, `without the bug, seed ${seed} passes: ${clean.failure ? describeFailure(clean.failure) : ''}`);
@@ -55,7 +58,10 @@ export function pinPlantedBugSeed(bug: PlantedBug, seed: number, message?: RegEx
   const what = describeExpectedFailure(expected);
   t.test(`seed ${seed} catches ${bug} (${what}) and replays it exactly`, async (t) => {
     const first = await runSimulation({ seed, bugs: [bug] });
-    t.ok(failureMatches(first.failure, expected), `seed ${seed}: ${what}, got ${first.failure ? describeFailure(first.failure) : 'no failure'}`);
+    t.ok(
+      failureMatches(first.failure, expected),
+      `seed ${seed}: ${what}, got ${first.failure ? describeFailure(first.failure) : 'no failure'}`,
+    );
     if (!first.failure) return;
     if (message) t.match(describeFailure(first.failure), message, 'failing for the reason the bug causes');
     const again = await runSimulation({ seed, bugs: [bug] });
