@@ -72,7 +72,7 @@ type Input = () => void;
  * into core calls and carries out each Ready: `messages` at once; the snapshot and committed
  * entries applied at once too (answering the proposals and reads that wait on them); the writes
  * as one job; when that job completes, `messagesAfterPersist` and advance(). docs/node-kernel.md
- * says why each of these may go before the write completes.
+ * says why each of these may or may not go before the write completes.
  * Inputs that arrive while a write is in flight wait in a bounded inbox and are stepped together
  * when it completes, so everything that arrives during one fsync shares the next one (group
  * commit). Request deadlines count ticks, swept on each tick, so the kernel never reads a clock
@@ -95,6 +95,8 @@ export class NodeKernel {
   private ticks = 0;
   /** Requests admitted and not yet answered. */
   private pending = 0;
+  /** Replies of queued membership changes and transfers, answered STOPPED by stop(). */
+  private readonly controlReplies = new Set<Reply<never>>();
   private soft: SoftState;
   /** The newest hard state whose commit-only change has not been written yet. */
   private hardStateUnwritten: Ready['hardState'] = null;
@@ -171,8 +173,10 @@ export class NodeKernel {
   propose(command: ClientCommand, reply: Reply<KvResult>): void {
     if (!this.admit(reply)) return;
     const proposal: PendingProposal = { index: -1, term: 0, reply: this.counted(reply), deadlineTick: this.deadlineTick(), settled: false };
-    if (!this.enqueueRequest(() => this.startProposal(command, proposal), proposal)) return;
+    // Pushed before it is queued: a reply called from inside a synchronous drive may tick and
+    // admit another request, whose deadline must not come before this one in the queue.
     this.deadlines.push(proposal);
+    this.enqueueRequest(() => this.startProposal(command, proposal), proposal);
   }
 
   /** A linearizable read (ReadIndex): served once this node has applied the confirmed index. */
@@ -186,12 +190,13 @@ export class NodeKernel {
       deadlineTick: this.deadlineTick(),
       settled: false,
     };
-    if (!this.enqueueRequest(() => this.startRead(read), read)) return;
     this.deadlines.push(read);
+    this.enqueueRequest(() => this.startRead(read), read);
   }
 
   /** Proposes a membership change; `reply` says where it was placed, or why it was refused. */
   proposeConfChange(change: ConfChange, reply: Reply<{ index: number; term: number }> = () => {}): void {
+    reply = this.answeredOnStop(reply);
     this.enqueueRequest(
       () => {
         try {
@@ -207,6 +212,7 @@ export class NodeKernel {
 
   /** Hands leadership to `to`; `reply` says whether the transfer started. */
   transferLeadership(to: NodeId, reply: Reply<null> = () => {}): void {
+    reply = this.answeredOnStop(reply);
     this.enqueueRequest(
       () => {
         try {
@@ -233,8 +239,15 @@ export class NodeKernel {
     if (kind === 'persist') {
       const rd = this.readyWriting!;
       this.readyWriting = null;
-      if (rd.entries.length > 0) this.observer.persisted?.(rd.entries);
-      this.finishReady(rd);
+      // finishReady sends before it advances: an input called back from send must only queue.
+      const outer = this.driving;
+      this.driving = true;
+      try {
+        if (rd.entries.length > 0) this.observer.persisted?.(rd.entries);
+        this.finishReady(rd);
+      } finally {
+        this.driving = outer;
+      }
     }
     this.drive();
   }
@@ -261,6 +274,8 @@ export class NodeKernel {
     this.inbox = [];
     const error = new RequestError('STOPPED', 'the node is shutting down', false);
     for (const item of this.deadlines.unsettled()) this.settleEarly(item, error);
+    // Still queued, so certainly not proposed: definite.
+    for (const reply of [...this.controlReplies]) reply(answerError(new RequestError('STOPPED', 'the node is shutting down', true)));
   }
 
   // ---- the loop --------------------------------------------------------------------------------
@@ -275,6 +290,19 @@ export class NodeKernel {
       return false;
     }
     return true;
+  }
+
+  /**
+   * A membership change or transfer has no deadline record; until its input runs, stop() must
+   * still be able to answer it. The wrapper answers once, whoever calls it first.
+   */
+  private answeredOnStop<T>(reply: Reply<T>): Reply<T> {
+    const once: Reply<T> = (answer) => {
+      if (!this.controlReplies.delete(once as Reply<never>)) return;
+      reply(answer);
+    };
+    this.controlReplies.add(once as Reply<never>);
+    return once;
   }
 
   /** Counts the request as pending until its reply is called (exactly once). */

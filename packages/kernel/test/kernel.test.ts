@@ -194,3 +194,51 @@ t.test('compaction is a write job, in order with the others, every snapshotEntri
   t.equal(c.kernel(id).readLocal('k11'), 'v');
   t.end();
 });
+
+t.test('stop answers a membership change and a transfer still queued behind a write (definite: never proposed)', (t) => {
+  const c = new KernelCluster({ size: 1, seed: 10 });
+  const id = c.elect();
+  const k = c.kernel(id);
+  k.propose(put('a', '1'), () => {});
+  t.equal(c.writes.get(id)!.length, 1, 'a write is in flight: what follows queues');
+  const change = collector<{ index: number; term: number }>();
+  const transfer = collector<null>();
+  k.proposeConfChange({ kind: 'simple', action: 'add-learner', node: 2 }, change.reply);
+  k.transferLeadership(2, transfer.reply);
+  t.same(change.answers, [], 'queued, not answered yet');
+  k.stop();
+  for (const [name, a] of [
+    ['change', change.answers],
+    ['transfer', transfer.answers],
+  ] as const) {
+    t.equal(a.length, 1, `the ${name} is answered once`);
+    const first = a[0];
+    t.ok(first && !first.ok && first.error.code === 'STOPPED' && first.error.definite, `${name}: STOPPED, definite`);
+  }
+  c.completeWrites(id);
+  t.equal(change.answers.length + transfer.answers.length, 2, 'and never again');
+  t.end();
+});
+
+t.test('an input called back from send while a write finishes only queues (no Ready before advance)', (t) => {
+  let kernelOf: ((id: number) => ReturnType<KernelCluster['kernel']>) | null = null;
+  const callbacks: number[] = [];
+  const c = new KernelCluster({
+    size: 3,
+    seed: 11,
+    // As PeerTransport does: a dropped message is reported unreachable at once, from inside send.
+    onSend: (id, messages) => {
+      if (kernelOf === null || messages.length === 0) return;
+      callbacks.push(id);
+      kernelOf(id).unreachable(messages[0]!.to);
+    },
+  });
+  const leader = c.elect();
+  kernelOf = (id) => c.kernel(id);
+  const w = collector<KvResult>();
+  c.kernel(leader).propose(put('k', 'v'), w.reply);
+  t.doesNotThrow(() => c.settle(), 'followers acknowledge from writeDone and the callback queues');
+  t.ok(callbacks.length > 0, 'the callback ran');
+  t.ok(w.answers[0]?.ok, 'the write committed');
+  t.end();
+});

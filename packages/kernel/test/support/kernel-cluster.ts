@@ -9,6 +9,8 @@ export interface KernelClusterOptions {
   readonly deferDrive?: boolean;
   /** Planted kernel bugs, for the tests that prove each switch breaks its rule. */
   readonly unsafe?: KernelUnsafeSwitches;
+  /** Called with every batch a node sends, before it joins the network (e.g. to call back into the kernel). */
+  readonly onSend?: (id: NodeId, messages: readonly Message[]) => void;
 }
 
 /**
@@ -53,7 +55,10 @@ export class KernelCluster {
         ...(options.deferDrive ? { deferDrive: true } : {}),
         ...(options.unsafe ? { unsafe: options.unsafe } : {}),
         io: {
-          send: (messages) => this.network.push(...messages),
+          send: (messages) => {
+            options.onSend?.(id, messages);
+            this.network.push(...messages);
+          },
           startWrite: (job) => {
             this.writes.get(id)!.push(job);
             this.jobLog.get(id)!.push(job);

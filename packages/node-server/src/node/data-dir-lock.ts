@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { link, mkdir, open, readFile, realpath, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { link, mkdir, open, readFile, realpath, rename, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fsyncDir } from '../wal/atomic-file.js';
@@ -15,6 +15,11 @@ export interface LockHolder {
   readonly bootId: string | null;
   /** The holder's start time in clock ticks since boot (/proc/<pid>/stat): tells a reused pid apart. */
   readonly startTime: string | null;
+  /**
+   * The holder's PID namespace (/proc/self/ns/pid). Its pid means something only there: a holder
+   * in another namespace (another container on this host) is judged by the LOCK's heartbeat.
+   */
+  readonly pidNamespace: string | null;
   /** Random per acquisition: tells this holder's file apart from a newer one with the same pid. */
   readonly token: string;
   /** When it was taken (ISO time), for the operator reading a refusal. */
@@ -27,6 +32,11 @@ export const LOCK_FILE = 'LOCK';
 
 /** Rounds of "find a stale lock, take it over, try again" before giving up on a contended dir. */
 const ACQUIRE_ATTEMPTS_MAX = 5;
+
+/** A holder touches its LOCK this often, so that a process in another PID namespace can tell it lives. */
+export const LOCK_HEARTBEAT_MS = 2_000;
+/** A LOCK of another PID namespace untouched for this long is stale: its holder stopped beating. */
+export const LOCK_HEARTBEAT_STALE_MS = 15_000;
 
 /** Data dirs (real paths) locked by this process: a second startNode() in-process is refused too. */
 const heldHere = new Set<string>();
@@ -42,12 +52,20 @@ const heldHere = new Set<string>();
  */
 export class DataDirLock {
   private released = false;
+  private readonly heartbeat: NodeJS.Timeout;
 
   private constructor(
     readonly dataDir: string,
     private readonly key: string,
     readonly holder: LockHolder,
-  ) {}
+  ) {
+    const path = join(dataDir, LOCK_FILE);
+    this.heartbeat = setInterval(() => {
+      const now = new Date();
+      utimes(path, now, now).catch(() => {}); // a missing LOCK is reported at release, not here
+    }, LOCK_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
 
   static async acquire(dataDir: string, log: LockLog = () => {}): Promise<DataDirLock> {
     await mkdir(dataDir, { recursive: true });
@@ -72,6 +90,7 @@ export class DataDirLock {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    clearInterval(this.heartbeat);
     const path = join(this.dataDir, LOCK_FILE);
     try {
       const current = parseHolder(await readFile(path, 'utf8'));
@@ -94,6 +113,7 @@ async function takeLockFile(dataDir: string, log: LockLog): Promise<LockHolder> 
     hostname: hostname(),
     bootId: readBootId(),
     startTime: readProcStat(process.pid)?.startTime ?? null,
+    pidNamespace: readPidNamespace(),
     token: randomBytes(8).toString('hex'),
     since: new Date().toISOString(),
   };
@@ -119,11 +139,13 @@ async function takeLockFile(dataDir: string, log: LockLog): Promise<LockHolder> 
         throw error;
       }
       const holder = parseHolder(text);
-      const dead = holder === null ? 'the LOCK file is unreadable' : whyDead(holder);
+      const dead = holder === null ? 'the LOCK file is unreadable' : whyDead(holder, path);
       if (dead === null) {
+        const elsewhere =
+          holder!.pidNamespace !== null && holder!.pidNamespace !== me.pidNamespace ? ' in another PID namespace (container)' : '';
         throw new StartError(
           'DATA_DIR_LOCKED',
-          `data dir ${dataDir} is in use by process ${holder!.pid}${holder!.hostname === me.hostname ? '' : ` on host ${holder!.hostname}`} (locked since ${holder!.since}; ${path})`,
+          `data dir ${dataDir} is in use by process ${holder!.pid}${elsewhere}${holder!.hostname === me.hostname ? '' : ` on host ${holder!.hostname}`} (locked since ${holder!.since}; ${path})`,
           { dataDir, pid: holder!.pid },
         );
       }
@@ -196,6 +218,7 @@ function parseHolder(text: string): LockHolder | null {
       hostname: value.hostname,
       bootId: typeof value.bootId === 'string' ? value.bootId : null,
       startTime: typeof value.startTime === 'string' ? value.startTime : null,
+      pidNamespace: typeof value.pidNamespace === 'string' ? value.pidNamespace : null,
       token: value.token,
       since: typeof value.since === 'string' ? value.since : 'an unknown time',
     };
@@ -204,10 +227,26 @@ function parseHolder(text: string): LockHolder | null {
   }
 }
 
-/** Why `holder` is certainly dead, or null when it may be alive (and so holds the lock). */
-export function whyDead(holder: LockHolder): string | null {
+/**
+ * Why `holder` (of the LOCK at `path`) is certainly dead, or null when it may be alive (and so
+ * holds the lock). Pids are judged only within our own PID namespace; a holder in another one is
+ * dead only once its heartbeat stopped.
+ */
+export function whyDead(holder: LockHolder, path: string): string | null {
   const bootId = readBootId();
   if (holder.bootId !== null && bootId !== null && holder.bootId !== bootId) return 'the machine has restarted since it was taken';
+  const namespace = readPidNamespace();
+  if (holder.pidNamespace !== null && namespace !== null && holder.pidNamespace !== namespace) {
+    let silentMs: number;
+    try {
+      silentMs = Date.now() - statSync(path).mtimeMs;
+    } catch {
+      return null; // gone meanwhile: the next attempt sees
+    }
+    return silentMs > LOCK_HEARTBEAT_STALE_MS
+      ? `its holder, in another PID namespace, has not touched it for ${Math.round(silentMs / 1000)} s`
+      : null;
+  }
   if (holder.pid === process.pid) {
     // Had this process taken it, heldHere would have refused before; so it is from an earlier
     // process that had our pid (a container's pid 1 after a restart, say).
@@ -225,6 +264,15 @@ export function whyDead(holder: LockHolder): string | null {
     return `pid ${holder.pid} now belongs to a process started at another time`;
   }
   return null;
+}
+
+/** This process's PID namespace ('pid:[4026531836]'), or null where there is no /proc. */
+function readPidNamespace(): string | null {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
 }
 
 function readBootId(): string | null {

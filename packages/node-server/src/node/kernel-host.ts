@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   KvStateMachine,
   type Entry,
@@ -97,6 +98,8 @@ export class KernelHost {
       },
       io: { send: options.send, startWrite: (job) => this.startWrite(job), nowMs: options.nowMs },
       deferDrive: true,
+      // ReadIndex contexts unique across this process's restarts, not only within one life.
+      readContextPrefix: `${randomBytes(4).toString('hex')}.`,
       observer: {
         ...options.observer,
         stateChange: (change) => {
@@ -193,7 +196,10 @@ export class KernelHost {
 
   /** Resolves when no write is in flight: the last persist has finished. */
   async idle(): Promise<void> {
-    while (this.kernel.writesInFlight > 0 && this.fatal === null) await this.writes;
+    // At least once: after a fatal error the job that was running must still finish before the
+    // log is closed (later jobs skip themselves).
+    do await this.writes;
+    while (this.kernel.writesInFlight > 0 && this.fatal === null);
   }
 
   // ---- writes ----------------------------------------------------------------------------------
@@ -222,14 +228,15 @@ export class KernelHost {
 
   /** Runs an input, then has the kernel handle everything queued in this turn in one pass. */
   private guard(input: () => void): void {
-    if (this.fatal !== null) return;
+    // After a fatal error the kernel is stopped: inputs still run, so every request is answered
+    // (STOPPED) instead of left hanging, and nothing else happens.
     try {
       input();
     } catch (error) {
       this.die(error);
       return;
     }
-    if (this.flushScheduled) return;
+    if (this.fatal !== null || this.flushScheduled) return;
     this.flushScheduled = true;
     queueMicrotask(() => {
       this.flushScheduled = false;

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { once } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataDirLock, LOCK_FILE, type LockHolder } from '../../src/node/data-dir-lock.js';
 import { StartError } from '../../src/node/start-error.js';
@@ -136,4 +136,25 @@ t.test('release leaves a LOCK that is no longer ours', async (t) => {
   editLock(dir, { token: 'someone-else' });
   await lock.release();
   t.ok(existsSync(join(dir, LOCK_FILE)));
+});
+
+t.test('a holder in another PID namespace is judged by its heartbeat, not by a pid that means nothing here', async (t) => {
+  const dir = tmpDir(t);
+  const first = await DataDirLock.acquire(dir);
+  t.type(first.holder.pidNamespace, 'string', 'the LOCK names its PID namespace');
+  // The same LOCK as a process of another container would leave it: our pid (alive or not here,
+  // it says nothing), another namespace, and a fresh heartbeat.
+  writeFileSync(join(dir, 'saved'), readFileSync(join(dir, LOCK_FILE)));
+  await first.release();
+  writeFileSync(join(dir, LOCK_FILE), readFileSync(join(dir, 'saved')));
+  editLock(dir, { pidNamespace: 'pid:[1]' });
+  const refused = await DataDirLock.acquire(dir).catch((e: unknown) => e);
+  t.ok(refused instanceof StartError && refused.code === 'DATA_DIR_LOCKED', 'a beating holder elsewhere is respected');
+  t.match((refused as Error).message, /in another PID namespace/);
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(join(dir, LOCK_FILE), old, old);
+  const { logged, log } = recorder();
+  const lock = await DataDirLock.acquire(dir, log);
+  t.match(String(logged[0]?.fields['reason']), /another PID namespace, has not touched it for \d+ s/, 'a silent one is taken over');
+  await lock.release();
 });

@@ -248,3 +248,33 @@ t.test('each proposal is reported once, by how it ended', async (t) => {
   t.same(outcomes.get(followerId), ['not_leader']);
   for (const d of c.drivers.values()) d.stop();
 });
+
+t.test('after a fatal write error every request is still answered (STOPPED), none left hanging', async (t) => {
+  const voters = [1];
+  const log = new MemoryDurableLog({ voters, learners: [], votersOutgoing: [] });
+  const raft = new RaftNode({ id: 1, storage: log.storage, rng: seededRng(9), electionTicks: 10, heartbeatTicks: 2 });
+  const fatal: unknown[] = [];
+  const host = new KernelHost({ raft, log, send: () => {}, nowMs: () => 1_000, tickMs: 10, onFatal: (e) => fatal.push(e) });
+  for (let i = 0; i < 100 && host.softState.role !== 'leader'; i++) {
+    host.tick();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  t.equal(host.softState.role, 'leader', 'a one-node cluster elects itself');
+  await host.idle();
+  log.persist = () => Promise.reject(new Error('EIO: the disk went away'));
+  const first = host.execute({ kind: 'put', key: 'a', value: '1', session: null }).catch((e: unknown) => e);
+  const firstError = await first;
+  t.equal(fatal.length, 1, 'the failed write is fatal');
+  t.ok(firstError instanceof RequestError && firstError.code === 'STOPPED', 'the write in flight is answered STOPPED');
+  const later = await Promise.allSettled([
+    host.execute({ kind: 'put', key: 'b', value: '2', session: null }),
+    host.readLinearizable('a'),
+    host.transferLeadership(2),
+  ]);
+  t.same(
+    later.map((o) => (o.status === 'rejected' ? (o.reason as RequestError).code : 'fulfilled')),
+    ['STOPPED', 'STOPPED', 'STOPPED'],
+    'requests after the fatal error are answered at once',
+  );
+  await host.idle();
+});
