@@ -1,4 +1,4 @@
-import { MemoryStorage, type ConfState, type Entry, type HardState, type Snapshot } from '@kvapp/core';
+import { AssertionError, MemoryStorage, type ConfState, type Entry, type HardState, type Snapshot } from '@kvapp/core';
 import type { WriteJob } from '@kvapp/kernel';
 import type { SimRng } from './rng.js';
 
@@ -131,14 +131,21 @@ export class VirtualDisk {
     // Like etcd saving a snapshot, this fsyncs the WAL first: a durable snapshot must never be
     // newer than the durable commit index (the core refuses to start from such a disk).
     this.sync();
-    if (index <= this.durable.snapshot().meta.index || index > this.durable.lastIndex()) return false;
-    if (this.durable.term(index) !== this.liveStorage.term(index)) return false;
+    if (index <= this.durable.snapshot().meta.index) return false; // a snapshot already covers it
+    // The kernel compacts only what it applied, after the write of it completed: a compaction past
+    // the written log is a kernel bug, which must fail the run, not pass unseen.
+    assert(index <= this.durable.lastIndex(), `compaction at ${index} past the written log (last ${this.durable.lastIndex()})`);
+    assert(this.durable.term(index) === this.liveStorage.term(index), `compaction at ${index} of an entry the disk holds in another term`);
     for (const storage of [this.durable, this.liveStorage]) {
       storage.createSnapshot(index, conf, data);
       storage.compact(index);
     }
     return true;
   }
+}
+
+function assert(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new AssertionError(message);
 }
 
 /** A persist job as the WAL writes it: snapshot, then entries, then hard state. */

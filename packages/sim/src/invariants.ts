@@ -194,12 +194,15 @@ export class Invariants {
     if (commit < node.disk.live.firstIndex()) return;
     const [entry] = node.raft!.entries(commit, commit + 1);
     if (entry === undefined) return;
-    const logs = [...this.nodes.values()].map((n) => ({ id: n.id, storage: n.disk.live, last: lastOf(n) }));
-    // Quorums of the committing node's configuration (every node, unless membership changed; both
-    // halves of a joint one): winning an election takes a majority of each.
-    const conf = node.raft!.status().conf;
-    const groups = [conf.voters, conf.votersOutgoing].filter((g) => g.length > 0);
+    const logs = [...this.nodes.values()].map((n) => ({ id: n.id, storage: n.disk.live, last: lastOf(n), conf: n.status()?.conf }));
+    const committingConf = node.raft!.status().conf;
     for (const candidate of logs) {
+      // A candidate wins with a majority of ITS OWN configuration (both halves of a joint one).
+      // The committing node's view may be stale: a node catching up learns a commit index before
+      // the configuration entries below it are written and applied. A node that is down gets the
+      // committing node's view.
+      const conf = candidate.conf ?? committingConf;
+      const groups = [conf.voters, conf.votersOutgoing].filter((g) => g.length > 0);
       if (!groups.some((g) => g.includes(candidate.id))) continue;
       if (commit < candidate.storage.firstIndex()) continue; // compacted: it has the entry
       if (commit <= candidate.last.index && termAt(candidate.storage, commit) === entry.term) continue;

@@ -143,3 +143,13 @@ t.test('a history the checker cannot decide within its step budget is a failure 
     'the same keys undecided on a second run',
   );
 });
+
+t.test("the look-ahead judges a candidate by its own configuration, not by a catching-up node's stale one", async (t) => {
+  // Seeds 9811, 16058 and 19731: a node removed from the voters and added back learns a commit
+  // index while the configuration entries below it are still being written, so its own view says
+  // the old voters; judged by that view, a node that was no voter any more seemed able to win.
+  for (const seed of [9811, 16058, 19731]) {
+    const r = await runSimulation({ seed, checkHistory: null });
+    t.equal(r.failure, null, `seed ${seed}: ${r.failure ? describeFailure(r.failure) : 'passes'}`);
+  }
+});
