@@ -2,10 +2,11 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../node/node-support.js';
 
 // The README's "Run a 3-node cluster by hand" shell blocks, run as written with bash against
 // real processes, so that the instructions cannot drift from the commands. Only the values of
@@ -15,16 +16,6 @@ import { fileURLToPath } from 'node:url';
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 const repoRoot = join(packageDir, '..', '..');
 const sectionTitle = '## Run a 3-node cluster by hand';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** The fenced `sh` blocks of one README section, in order. */
 function shellBlocks(readme: string): string[] {

@@ -1,7 +1,6 @@
 import t from 'tap';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -10,6 +9,7 @@ import { KvClient } from '@kvapp/client';
 import { CONFIG_DEFAULTS, type NodeConfig } from '../../src/config/node-config.js';
 import { startNode, type NodeHandle } from '../../src/node/start-node.js';
 import { NodeMetrics } from '../../src/ops/metrics.js';
+import { freePort } from '../node/node-support.js';
 
 /**
  * Every metric kvapp declares must move when the node works. Node 1 starts alone (no quorum, so
@@ -25,16 +25,6 @@ const EXEMPT = new Map<string, string>([]);
 /** Small transport bounds, so that a down peer's queue overflows and a 10 kB value is sent in chunks. */
 const TRANSPORT_LIMITS = { frameBytesMax: 4096, sendQueueMessagesMax: 2, reconnectMsMin: 10, reconnectMsMax: 50 };
 const BIG_VALUE = 'x'.repeat(10_000);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** Prometheus text → sample ("name{labels}") → value. */
 function samples(text: string): Map<string, number> {
