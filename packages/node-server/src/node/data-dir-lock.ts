@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
-import { link, mkdir, open, readFile, realpath, rename, unlink, utimes, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, realpath, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fsyncDir } from '../wal/atomic-file.js';
@@ -149,7 +149,7 @@ async function takeLockFile(dataDir: string, log: LockLog): Promise<LockHolder> 
           { dataDir, pid: holder!.pid },
         );
       }
-      if (await removeIfUnchanged(path, text, dataDir)) {
+      if (await removeIfUnchanged(path, text, dataDir, mine)) {
         log('warn', 'took over the lock of a dead process', { dataDir, stalePid: holder?.pid ?? null, reason: dead });
       }
     }
@@ -184,28 +184,42 @@ async function linkOrCopy(from: string, to: string): Promise<boolean> {
   }
 }
 
+/** A takeover guard older than this was left by a starter that died mid-takeover. */
+const TAKEOVER_STALE_MS = 15_000;
+
 /**
- * Removes the stale LOCK only if it is still the one judged stale: it is first moved aside under
- * a private name (atomic), then compared; had another starter replaced it meanwhile, it is put
- * back. Returns whether the stale file was removed.
+ * Removes the stale LOCK only if it is still the one judged stale. Takeovers are serialised by
+ * `LOCK.takeover`, hard-linked from our own holder file (so at most one starter removes a LOCK at
+ * a time): without it, two starters judging the same stale LOCK could each remove what the other
+ * had just linked. A guard left by a dead starter is dropped once it is older than
+ * TAKEOVER_STALE_MS. Returns whether the stale file was removed.
  */
-async function removeIfUnchanged(path: string, judged: string, dataDir: string): Promise<boolean> {
-  const aside = `${path}.stale.${randomBytes(8).toString('hex')}`;
-  try {
-    await rename(path, aside);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
+async function removeIfUnchanged(path: string, judged: string, dataDir: string, mine: string): Promise<boolean> {
+  const guard = `${path}.takeover`;
+  if (!(await linkOrCopy(mine, guard))) {
+    try {
+      if (Date.now() - statSync(guard).mtimeMs > TAKEOVER_STALE_MS) await unlink(guard);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20)); // another starter is taking over: let it finish
+    return false;
   }
-  const moved = await readFile(aside, 'utf8');
-  if (moved === judged) {
-    await unlink(aside);
+  try {
+    let current: string;
+    try {
+      current = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    if (current !== judged) return false;
+    await unlink(path);
     await fsyncDir(dataDir);
     return true;
+  } finally {
+    await unlink(guard).catch(() => {});
   }
-  await link(aside, path).catch(() => {});
-  await unlink(aside);
-  return false;
 }
 
 function parseHolder(text: string): LockHolder | null {

@@ -158,3 +158,33 @@ t.test('a holder in another PID namespace is judged by its heartbeat, not by a p
   t.match(String(logged[0]?.fields['reason']), /another PID namespace, has not touched it for \d+ s/, 'a silent one is taken over');
   await lock.release();
 });
+
+t.test('starters racing for one stale LOCK: exactly one of them takes it', async (t) => {
+  const dir = tmpDir(t);
+  const first = await DataDirLock.acquire(dir);
+  writeFileSync(join(dir, 'saved'), readFileSync(join(dir, LOCK_FILE)));
+  await first.release();
+  // A LOCK of a process that is certainly dead (another boot), for every racer to judge stale.
+  writeFileSync(join(dir, LOCK_FILE), readFileSync(join(dir, 'saved')));
+  editLock(dir, { bootId: 'an-earlier-boot' });
+  const racers = Array.from({ length: 4 }, () =>
+    spawnModule(
+      t,
+      `
+      import { DataDirLock } from ${JSON.stringify(DIST_INDEX)};
+      try {
+        await DataDirLock.acquire(${JSON.stringify(dir)});
+        console.log('won');
+        setInterval(() => {}, 1 << 30);
+      } catch (error) {
+        console.log('lost: ' + error.message);
+        process.exit(0);
+      }
+    `,
+    ),
+  );
+  await waitFor('every racer decided', () => racers.every((r) => /won|lost/.test(r.output())));
+  const winners = racers.filter((r) => r.output().includes('won'));
+  t.equal(winners.length, 1, `one winner: ${racers.map((r) => r.output().trim()).join(' | ')}`);
+  t.equal(readLock(dir).pid, winners[0]?.pid, 'and the LOCK names it');
+});
