@@ -1,4 +1,4 @@
-import type { ConfState, Entry, HardState, KvResult, Message, NodeId, Snapshot, SoftState, StateChange } from '@kvapp/core';
+import type { ConfState, Entry, HardState, KvResult, Message, Snapshot, StateChange } from '@kvapp/core';
 
 /**
  * One durable write the kernel asks for. Jobs complete in the order they were started, and the
@@ -53,12 +53,6 @@ export interface KernelObserver {
   /** Called right before an entry is applied: the place of the 'before-apply' failpoint. */
   beforeApply?(entry: Entry): void;
   applied?(entry: Entry): void;
-  /** The node's role or the leader it knows changed (as of the Ready's advance). */
-  softState?(soft: SoftState): void;
   /** Each change of role, term or leader, with the core's reason, as the Ready reports it. */
   stateChange?(change: StateChange): void;
-  /** A snapshot of `bytes` at `index` was written and the log before it dropped. */
-  compacted?(index: number, bytes: number): void;
-  /** The transport reported `peer` unreachable, or a snapshot to it sent or failed. */
-  peerReport?(peer: NodeId, report: 'unreachable' | 'snapshot-sent' | 'snapshot-failed'): void;
 }

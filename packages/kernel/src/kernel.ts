@@ -140,10 +140,6 @@ export class NodeKernel {
     return this.jobs.length;
   }
 
-  get isStopped(): boolean {
-    return this.stopped;
-  }
-
   /** The applied state machine, for snapshots taken by an operator and for tests. */
   get stateMachine(): StateMachine {
     return this.sm;
@@ -254,13 +250,11 @@ export class NodeKernel {
 
   /** The transport could not reach `peer`: the leader stops pipelining to it and probes. */
   unreachable(peer: NodeId): void {
-    this.observer.peerReport?.(peer, 'unreachable');
     this.enqueue(() => this.raft.reportUnreachable(peer), { request: false });
   }
 
   /** The transport finished sending a snapshot to `peer` (or gave up): appends resume. */
   snapshotSent(peer: NodeId, succeeded: boolean): void {
-    this.observer.peerReport?.(peer, succeeded ? 'snapshot-sent' : 'snapshot-failed');
     this.enqueue(() => this.raft.reportSnapshot(peer, succeeded), { request: false });
   }
 
@@ -415,7 +409,6 @@ export class NodeKernel {
     this.raft.advance();
     if (rd.softState) {
       this.soft = rd.softState;
-      this.observer.softState?.(rd.softState);
       if (rd.softState.role !== 'leader') this.reads.failUnconfirmed(rd.softState.leader);
     }
     this.maybeCompact();

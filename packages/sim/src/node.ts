@@ -9,7 +9,7 @@ import {
   type RaftStatus,
   type UnsafeSwitches,
 } from '@kvapp/core';
-import { NodeKernel, type Answer, type ClientCommand, type KernelUnsafeSwitches, type StateMachine, type WriteJob } from '@kvapp/kernel';
+import { NodeKernel, type Answer, type ClientCommand, type KernelUnsafeSwitches, type StateMachine } from '@kvapp/kernel';
 import { VirtualDisk } from './disk.js';
 import type { Envelope } from './network.js';
 import type { ClientRequest, ReplyOutcome } from './protocol.js';
@@ -270,5 +270,3 @@ function errorOutcome(answer: Extract<Answer<unknown>, { ok: false }>): ReplyOut
   if (e.code === 'NOT_LEADER') return { type: 'not-leader', leader: e.leader };
   return e.definite ? { type: 'retry', reason: e.code } : { type: 'unknown', reason: e.code };
 }
-
-export type { WriteJob };

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
   KvStateMachine,
-  type Entry,
   type KvOptions,
   type KvResult,
   type Message,
@@ -68,6 +67,8 @@ export interface KernelHostOptions {
   readonly onStateChange?: (change: StateChange) => void;
   /** Called once per execute() when its answer is known; for metrics. */
   readonly onProposal?: (outcome: ProposalOutcome) => void;
+  /** A snapshot of `bytes` at `index` was written and the log before it dropped; for the log. */
+  readonly onCompacted?: (index: number, bytes: number) => void;
 }
 
 /**
@@ -222,7 +223,7 @@ export class KernelHost {
     if (job.kind === 'persist') await this.options.log.persist(job);
     else {
       await this.options.log.compact(job.index, job.conf, job.data);
-      this.options.observer?.compacted?.(job.index, job.data.length);
+      this.options.onCompacted?.(job.index, job.data.length);
     }
   }
 
@@ -260,5 +261,3 @@ export class KernelHost {
 function settle<T>(resolve: (value: T) => void, reject: (error: RequestError) => void): (answer: Answer<T>) => void {
   return (answer) => (answer.ok ? resolve(answer.value) : reject(answer.error));
 }
-
-export type { ClientCommand, Entry };

@@ -156,9 +156,9 @@ async function assemble(
       );
       void handle?.stop().finally(() => options.onFatal?.(error));
     },
+    onCompacted: (index, bytes) => logger.info({ index, bytes }, 'snapshot taken, log compacted'),
     observer: {
       ...(failpoints.active ? { beforeApply: () => failpoints.hitSync('before-apply') } : {}),
-      compacted: (index, bytes) => logger.info({ index, bytes }, 'snapshot taken, log compacted'),
     },
   });
   undo.push(async () => {
