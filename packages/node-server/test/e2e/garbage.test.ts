@@ -22,6 +22,10 @@ const SEED = Number(process.env['KVAPP_GARBAGE_SEED'] ?? Math.floor(Math.random(
 const RUNS = Number(process.env['KVAPP_GARBAGE_RUNS'] ?? 50);
 /** How long one attack waits for the node to answer or hang up before moving on. */
 const SETTLE_MS = 150;
+/** Generous bounds for steps that must succeed, so a test process or node starved of CPU still passes. */
+const HANDSHAKE_MS = 10_000;
+const HANDSHAKE_ATTEMPTS = 3;
+const CLOSE_WAIT_MS = 10_000;
 const SECRET = 'e2e-cluster-secret';
 const HOST = '127.0.0.1';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -168,7 +172,7 @@ async function upgraded(port: number): Promise<{ socket: Socket; closed: () => b
   try {
     await once(socket, 'connect');
     socket.write(upgradeRequest(port));
-    const until = Date.now() + 3000;
+    const until = Date.now() + HANDSHAKE_MS;
     socket.on('data', (d: Buffer) => (head += d.toString('latin1')));
     while (!head.includes('\r\n\r\n') && !closed && Date.now() < until) await sleep(5);
   } catch {
@@ -218,6 +222,33 @@ interface Expected {
   client: number;
 }
 
+/**
+ * A peer connection authenticated with the cluster secret, claiming an id no real peer uses so
+ * no real link is replaced. A node that is starved of CPU may time the handshake out on either
+ * side (its timers run before the socket's pending input once it wakes), so a refusal is retried
+ * a few times; a handshake the node really refuses fails every attempt, with each reason.
+ */
+async function authenticatedPeer(port: number): Promise<WebSocket> {
+  const reasons: string[] = [];
+  for (let attempt = 0; attempt < HANDSHAKE_ATTEMPTS; attempt++) {
+    const ws = new WebSocket(`ws://${HOST}:${port}/`, { perMessageDeflate: false, handshakeTimeout: HANDSHAKE_MS });
+    ws.on('error', (err) => reasons.push(`error: ${err.message}`));
+    // The handshake starts inside 'open': the challenge can arrive in the same chunk as the 101.
+    const authenticated = new Promise<void>((resolve, reject) => {
+      ws.once('open', () => dialHandshake(ws, { clusterId: 'kvapp', nodeId: 9, secret: SECRET }, 1, HANDSHAKE_MS).then(resolve, reject));
+      ws.once('close', (code: number, reason: Buffer) => reject(new Error(`closed before the handshake (${code} ${reason.toString()})`)));
+    });
+    try {
+      await authenticated;
+      return ws;
+    } catch (err) {
+      reasons.push((err as Error).message);
+      ws.terminate();
+    }
+  }
+  throw new Error(`the authenticated handshake failed ${HANDSHAKE_ATTEMPTS} times: ${reasons.join('; ')}`);
+}
+
 async function runAttack(port: Port, portNumber: number, attack: Attack, silent: Socket[], expected: Expected): Promise<void> {
   switch (attack.kind) {
     case 'raw':
@@ -257,7 +288,7 @@ async function runAttack(port: Port, portNumber: number, attack: Attack, silent:
           lengthOverride: 64n * 1024n * 1024n,
         }),
       );
-      const until = Date.now() + 2000;
+      const until = Date.now() + CLOSE_WAIT_MS;
       while (!u.closed() && Date.now() < until) await sleep(10);
       assert(u.closed(), `${port} port: an oversize frame header did not close the connection`);
       u.socket.destroy();
@@ -279,20 +310,7 @@ async function runAttack(port: Port, portNumber: number, attack: Attack, silent:
     }
     case 'peer-auth-then-garbage': {
       if (port === 'client') return runAttack(port, portNumber, { kind: 'ws-messages', messages: attack.messages }, silent, expected);
-      // A dialer that knows the secret, claiming an id no real peer uses, so no real link is
-      // replaced. The handshake starts inside 'open': the challenge can arrive in the same chunk.
-      const ws = new WebSocket(`ws://${HOST}:${portNumber}/`, { perMessageDeflate: false, handshakeTimeout: 3000 });
-      ws.on('error', () => undefined);
-      const authenticated = new Promise<void>((resolve, reject) => {
-        ws.once('open', () => dialHandshake(ws, { clusterId: 'kvapp', nodeId: 9, secret: SECRET }, 1, 3000).then(resolve, reject));
-        ws.once('close', () => reject(new Error('closed before the handshake')));
-      });
-      try {
-        await authenticated;
-      } catch (err) {
-        ws.terminate();
-        throw new Error(`the authenticated handshake failed: ${(err as Error).message}`, { cause: err });
-      }
+      const ws = await authenticatedPeer(portNumber);
       const messages = attack.messages.map((m) =>
         !m.text && isValidRaftMessage(m.data as Uint8Array) ? { text: false, data: new Uint8Array([0xc1]) } : m,
       );
