@@ -7,6 +7,7 @@ import {
   type KvResult,
   type Message,
   type NodeId,
+  type PersistToken,
   type RaftNode,
   type Ready,
   type Snapshot,
@@ -24,8 +25,14 @@ import { KERNEL_UNSAFE_NONE, type KernelUnsafeSwitches } from './unsafe.js';
 export type ClientCommand = KvCommand extends infer C ? (C extends KvCommand ? Omit<C, 'nowMs'> : never) : never;
 
 export interface KernelLimits {
-  /** Inputs waiting while a write is in flight; past it, messages and ticks drop and requests get OVERLOADED. */
+  /** Inputs waiting to be stepped; past it, messages and ticks drop and requests get OVERLOADED. */
   readonly inboxMax: number;
+  /**
+   * Readies handed off whose writes (or the writes before them) are not done yet. At the bound
+   * the kernel stops stepping inputs until a write completes, so a slow disk holds input back in
+   * the bounded inbox instead of growing the core's in-memory log.
+   */
+  readonly readiesInFlightMax: number;
   /** Proposals and reads waiting for an answer at once. */
   readonly pendingRequestsMax: number;
   /** A request with no answer after this many ticks gets TIMEOUT (indeterminate for a write). */
@@ -34,6 +41,7 @@ export interface KernelLimits {
 
 export const KERNEL_LIMITS_DEFAULT: KernelLimits = {
   inboxMax: 16_384,
+  readiesInFlightMax: 256,
   pendingRequestsMax: 8_192,
   requestTimeoutTicks: 500,
 };
@@ -64,6 +72,14 @@ export interface KernelOptions {
 type Input = () => void;
 
 /**
+ * What stays due after the core accepted a Ready or the kernel queued a compaction, in start
+ * order: the Ready's `messagesAfterPersist` and the core's persisted() call wait for its write
+ * and every write before it; a Ready with nothing to write waits only for the earlier ones.
+ */
+type Due =
+  { readonly kind: 'ready'; readonly rd: Ready; readonly token: PersistToken; readonly writes: boolean } | { readonly kind: 'compact' };
+
+/**
  * The node kernel: everything between a node's inputs and the Raft core, with no I/O of its own.
  * kvapp-node runs it on real files, sockets and timers; the simulator runs the very same code on
  * virtual ones.
@@ -71,12 +87,12 @@ type Input = () => void;
  * It turns inputs (ticks, peer messages, client requests, finished writes, transport reports)
  * into core calls and carries out each Ready: `messages` at once; the snapshot and committed
  * entries applied at once too (answering the proposals and reads that wait on them); the writes
- * as one job; when that job completes, `messagesAfterPersist` and advance(). docs/node-kernel.md
- * says why each of these may or may not go before the write completes.
- * Inputs that arrive while a write is in flight wait in a bounded inbox and are stepped together
- * when it completes, so everything that arrives during one fsync shares the next one (group
- * commit). Request deadlines count ticks, swept on each tick, so the kernel never reads a clock
- * except to stamp commands.
+ * started as one job and the Ready handed back to the core (accept()), so inputs keep being
+ * stepped while the write is in flight (asynchronous persistence); when that job and every
+ * earlier one completed, `messagesAfterPersist` and persisted(). docs/node-kernel.md says why
+ * each of these may or may not go before the write completes. Group commit is the host's: the
+ * WAL writes every save made during one fsync with the next. Request deadlines count ticks,
+ * swept on each tick, so the kernel never reads a clock except to stamp commands.
  */
 export class NodeKernel {
   readonly raft: RaftNode;
@@ -86,10 +102,12 @@ export class NodeKernel {
   private readonly limits: KernelLimits;
   private readonly unsafe: Required<KernelUnsafeSwitches>;
   private inbox: Input[] = [];
-  /** The Ready whose writes are in flight; no core call may happen until it is finished. */
-  private readyWriting: Ready | null = null;
-  /** Kinds of the write jobs started and not yet done, oldest first. */
-  private readonly jobs: WriteJob['kind'][] = [];
+  /** Accepted Readies and compactions whose completion is due, oldest first. */
+  private readonly due: Due[] = [];
+  /** Write jobs started whose writeDone() has not come yet. */
+  private jobsInFlight = 0;
+  /** writeDone() calls not yet carried out (they wait for the drive loop, never run inside a Ready). */
+  private jobsDoneUnhandled = 0;
   private driving = false;
   private stopped = false;
   private ticks = 0;
@@ -137,7 +155,7 @@ export class NodeKernel {
 
   /** Write jobs started and not yet done. */
   get writesInFlight(): number {
-    return this.jobs.length;
+    return this.jobsInFlight;
   }
 
   /** The applied state machine, for snapshots taken by an operator and for tests. */
@@ -230,21 +248,10 @@ export class NodeKernel {
 
   /** The oldest write job started is done (jobs complete in start order). */
   writeDone(): void {
-    const kind = this.jobs.shift();
-    if (kind === undefined) throw new Error('writeDone() with no write in flight');
-    if (kind === 'persist') {
-      const rd = this.readyWriting!;
-      this.readyWriting = null;
-      // finishReady sends before it advances: an input called back from send must only queue.
-      const outer = this.driving;
-      this.driving = true;
-      try {
-        if (rd.entries.length > 0) this.observer.persisted?.(rd.entries);
-        this.finishReady(rd);
-      } finally {
-        this.driving = outer;
-      }
-    }
+    if (this.jobsInFlight === 0) throw new Error('writeDone() with no write in flight');
+    this.jobsInFlight--;
+    if (this.stopped) return;
+    this.jobsDoneUnhandled++;
     this.drive();
   }
 
@@ -336,38 +343,77 @@ export class NodeKernel {
   }
 
   /**
-   * Runs inputs and Readies until a write is in flight or nothing is left. Re-entrant calls
-   * (an output that calls straight back in) only queue: the outer pass picks their input up.
+   * Runs completed writes, inputs and Readies until nothing is left, or until the Readies in
+   * flight reach their bound. Re-entrant calls (an output that calls straight back in) only
+   * queue: the outer pass picks their input up.
    */
   private drive(): void {
     if (this.driving || this.stopped) return;
     this.driving = true;
     try {
-      while (this.readyWriting === null && !this.stopped) {
+      while (!this.stopped) {
+        this.handleWritesDone();
+        if (this.due.length >= this.limits.readiesInFlightMax) return;
         const inputs = this.inbox;
         this.inbox = [];
         for (const input of inputs) input();
         this.reads.ask(this.raft);
         if (!this.raft.hasReady()) {
-          if (this.inbox.length === 0) return;
+          if (this.inbox.length === 0 && this.jobsDoneUnhandled === 0) return;
           continue;
         }
-        const rd = this.raft.ready();
-        if (this.observer.stateChange) for (const change of rd.stateChanges) this.observer.stateChange(change);
-        this.io.send(rd.messages);
-        if (this.unsafe.ackBeforePersist) this.io.send(rd.messagesAfterPersist);
-        this.applyReady(rd);
-        const job = this.persistJob(rd);
-        if (job === null) {
-          this.finishReady(rd);
-          continue;
-        }
-        this.readyWriting = rd;
-        this.startJob(job);
+        this.handleReady(this.raft.ready());
       }
     } finally {
       this.driving = false;
     }
+  }
+
+  /**
+   * One Ready: what may go before its writes go now, the writes start, and the core takes the
+   * Ready back (accept) so input can be stepped while they are in flight.
+   */
+  private handleReady(rd: Ready): void {
+    if (this.observer.stateChange) for (const change of rd.stateChanges) this.observer.stateChange(change);
+    this.io.send(rd.messages);
+    if (this.unsafe.ackBeforePersist) this.io.send(rd.messagesAfterPersist);
+    this.applyReady(rd);
+    const job = this.persistJob(rd);
+    const token = this.raft.accept();
+    if (rd.softState) {
+      this.soft = rd.softState;
+      if (rd.softState.role !== 'leader') this.reads.failUnconfirmed(rd.softState.leader);
+    }
+    this.due.push({ kind: 'ready', rd, token, writes: job !== null });
+    if (job !== null) this.startJob(job);
+    this.finishUnwritten();
+    this.maybeCompact();
+  }
+
+  /** Carries out the writeDone() calls that came in, each for the oldest job still due. */
+  private handleWritesDone(): void {
+    while (this.jobsDoneUnhandled > 0 && !this.stopped) {
+      this.jobsDoneUnhandled--;
+      const head = this.due.shift();
+      if (head === undefined || (head.kind === 'ready' && !head.writes)) throw new Error('writeDone() matched no write job');
+      if (head.kind === 'ready') this.finishReady(head.rd, head.token);
+      this.finishUnwritten();
+    }
+  }
+
+  /** Readies with nothing to write are done once every write before them is. */
+  private finishUnwritten(): void {
+    for (let head = this.due[0]; head?.kind === 'ready' && !head.writes; head = this.due[0]) {
+      this.due.shift();
+      this.finishReady(head.rd, head.token);
+    }
+  }
+
+  /** The Ready's writes and all before them are durable: the promises they back may go now. */
+  private finishReady(rd: Ready, token: PersistToken): void {
+    if (rd.entries.length > 0) this.observer.persisted?.(rd.entries);
+    if (!this.unsafe.ackBeforePersist) this.io.send(rd.messagesAfterPersist);
+    this.raft.persisted(token);
   }
 
   /** The Ready's writes as one job, or null when it has nothing that must be written now. */
@@ -383,7 +429,7 @@ export class NodeKernel {
   }
 
   private startJob(job: WriteJob): void {
-    this.jobs.push(job.kind);
+    this.jobsInFlight++;
     this.io.startWrite(job);
   }
 
@@ -401,17 +447,6 @@ export class NodeKernel {
     for (const readState of rd.readStates) this.reads.confirmed(readState);
     for (const context of rd.readsRefused) this.reads.refused(context, rd.softState?.leader ?? this.soft.leader);
     this.reads.serve(this.sm);
-  }
-
-  /** What must wait until the Ready's writes are durable: the promises they back, and advance(). */
-  private finishReady(rd: Ready): void {
-    if (!this.unsafe.ackBeforePersist) this.io.send(rd.messagesAfterPersist);
-    this.raft.advance();
-    if (rd.softState) {
-      this.soft = rd.softState;
-      if (rd.softState.role !== 'leader') this.reads.failUnconfirmed(rd.softState.leader);
-    }
-    this.maybeCompact();
   }
 
   // ---- proposals and apply -------------------------------------------------------------------
@@ -466,12 +501,18 @@ export class NodeKernel {
     this.proposals.replacedUpTo(snapshot.meta.index);
   }
 
+  /**
+   * Snapshots the applied state and compacts the log every `snapshotEntries` entries. The job is
+   * queued behind the writes of every entry applied so far (jobs complete in order), so the
+   * snapshot never covers an entry the log on disk does not hold.
+   */
   private maybeCompact(): void {
     const every = this.options.snapshotEntries;
     const applied = this.sm.appliedIndex;
     if (every <= 0 || applied - this.lastSnapshotIndex < every) return;
     this.lastSnapshotIndex = applied;
     // The configuration as of the applied index: membership changes take effect as they apply.
+    this.due.push({ kind: 'compact' });
     this.startJob({ kind: 'compact', index: applied, conf: this.raft.status().conf, data: this.sm.snapshot() });
   }
 

@@ -31,7 +31,7 @@ t.test('a write through the leader is applied everywhere and answered; a followe
   t.end();
 });
 
-t.test('nothing is answered before its write completes, and inputs during a write share the next one (group commit)', (t) => {
+t.test('inputs are stepped while a write is in flight; each answer waits for its own write, never for a later one', (t) => {
   const c = new KernelCluster({ size: 1, seed: 2 });
   const id = c.elect();
   const k = c.kernel(id);
@@ -40,14 +40,56 @@ t.test('nothing is answered before its write completes, and inputs during a writ
   t.equal(c.writes.get(id)!.length, 1, 'the first proposal started a write');
   const rest = collector<KvResult>();
   for (let i = 0; i < 10; i++) k.propose(put(`k${i}`, `${i}`), rest.reply);
-  t.equal(c.writes.get(id)!.length, 1, 'no second write while the first is in flight');
+  t.equal(c.writes.get(id)!.length, 11, 'the ten that followed were proposed and their writes started meanwhile');
   t.same(first.answers, [], 'not answered before its entry is durable');
   c.completeWrites(id, 1);
   t.equal(first.answers.length, 1, 'answered once its write completed (a one-node quorum)');
-  const next = c.writes.get(id)![0];
-  t.equal(next?.kind === 'persist' ? next.entries.length : -1, 10, 'the ten proposals that waited went out as one write');
+  t.same(rest.answers, [], 'the others wait for their own writes');
+  c.completeWrites(id, 1);
+  t.equal(rest.answers.length, 1, 'the next write completed: exactly its entry is answered');
   c.settle();
   t.equal(rest.answers.filter((a) => a.ok).length, 10);
+  t.end();
+});
+
+t.test('with deferDrive, everything queued before one flush() shares one write (group commit)', (t) => {
+  const c = new KernelCluster({ size: 1, seed: 2, deferDrive: true });
+  const k = c.kernel(1);
+  for (let i = 0; i < 100 && k.raft.status().commit === 0; i++) {
+    k.tick();
+    k.flush();
+    c.settle();
+    k.flush();
+  }
+  t.equal(k.raft.status().role, 'leader', 'the one node leads');
+  const id = 1;
+  const before = c.jobLog.get(id)!.length;
+  const w = collector<KvResult>();
+  for (let i = 0; i < 10; i++) k.propose(put(`k${i}`, `${i}`), w.reply);
+  k.flush();
+  const jobs = c.jobLog.get(id)!.slice(before);
+  t.same(
+    jobs.map((j) => (j.kind === 'persist' ? j.entries.length : -1)),
+    [10],
+    'one write with the ten entries',
+  );
+  c.settle();
+  k.flush();
+  t.equal(w.answers.filter((a) => a.ok).length, 10);
+  t.end();
+});
+
+t.test('at readiesInFlightMax, inputs wait in the inbox until a write completes', (t) => {
+  const c = new KernelCluster({ size: 1, seed: 12, limits: { readiesInFlightMax: 2 } });
+  const id = c.elect();
+  const k = c.kernel(id);
+  for (let i = 0; i < 5; i++) k.propose(put(`k${i}`, 'v'), () => {});
+  t.equal(c.writes.get(id)!.length, 2, 'two Readies in flight, the rest wait');
+  t.equal(k.raft.status().lastIndex, 3, 'the waiting proposals are not in the log yet (entry 1 is the election)');
+  c.completeWrites(id, 1);
+  t.ok(c.writes.get(id)!.length <= 2, 'never more than the bound in flight');
+  c.settle();
+  t.equal(k.readLocal('k4'), 'v', 'all applied in the end');
   t.end();
 });
 
@@ -101,7 +143,7 @@ t.test('deadlines count ticks: an unanswered write times out indeterminate, a re
 });
 
 t.test('a proposal that expires while it waits behind a write was never proposed: definite', (t) => {
-  const c = new KernelCluster({ size: 1, seed: 5, limits: { requestTimeoutTicks: 2 } });
+  const c = new KernelCluster({ size: 1, seed: 5, limits: { requestTimeoutTicks: 2, readiesInFlightMax: 1 } });
   const id = c.elect();
   const k = c.kernel(id);
   k.propose(put('a', '1'), () => {});
@@ -119,7 +161,7 @@ t.test('a proposal that expires while it waits behind a write was never proposed
 });
 
 t.test('stop answers every waiting request STOPPED and refuses new ones', (t) => {
-  const c = new KernelCluster({ size: 1, seed: 6 });
+  const c = new KernelCluster({ size: 1, seed: 6, limits: { readiesInFlightMax: 1 } });
   const id = c.elect();
   const k = c.kernel(id);
   const inLog = collector<KvResult>();
@@ -196,7 +238,7 @@ t.test('compaction is a write job, in order with the others, every snapshotEntri
 });
 
 t.test('stop answers a membership change and a transfer still queued behind a write (definite: never proposed)', (t) => {
-  const c = new KernelCluster({ size: 1, seed: 10 });
+  const c = new KernelCluster({ size: 1, seed: 10, limits: { readiesInFlightMax: 1 } });
   const id = c.elect();
   const k = c.kernel(id);
   k.propose(put('a', '1'), () => {});
@@ -220,7 +262,7 @@ t.test('stop answers a membership change and a transfer still queued behind a wr
   t.end();
 });
 
-t.test('an input called back from send while a write finishes only queues (no Ready before advance)', (t) => {
+t.test('an input called back from send while a write finishes only queues (no Ready before accept)', (t) => {
   let kernelOf: ((id: number) => ReturnType<KernelCluster['kernel']>) | null = null;
   const callbacks: number[] = [];
   const c = new KernelCluster({

@@ -28,7 +28,7 @@ import { logStateChange } from './state-change-log.js';
 export type ProposalOutcome = 'applied' | Lowercase<RequestErrorCode>;
 
 export interface HostLimits {
-  /** Inputs waiting while a write is in flight; past it, messages drop and requests get OVERLOADED. */
+  /** Inputs waiting to be stepped; past it, messages drop and requests get OVERLOADED. */
   readonly inboxMax: number;
   /** Proposals and reads waiting for an answer at once. */
   readonly pendingRequestsMax: number;
@@ -72,14 +72,18 @@ export interface KernelHostOptions {
 }
 
 /**
- * Runs the node kernel (@kvapp/kernel) on real I/O: its write jobs go to the durable log one
- * after another and come back as writeDone(); its requests become promises. Everything between
+ * Runs the node kernel (@kvapp/kernel) on real I/O: its write jobs go to the durable log (entry
+ * writes at once, to be group-committed by the WAL) and come back as writeDone() in start order;
+ * its requests become promises. Everything between
  * an input and the core is the kernel's, the same code the simulator runs. Every call into the
  * kernel is guarded: a throw there is a bug the node cannot survive, so it becomes onFatal.
  */
 export class KernelHost {
   readonly kernel: NodeKernel;
+  /** Settles once every job started so far has completed to the kernel. */
   private writes: Promise<void> = Promise.resolve();
+  /** Snapshot and compaction jobs started and not completed: entry writes queue behind them. */
+  private exclusiveJobs = 0;
   private fatal: unknown = null;
   private flushScheduled = false;
 
@@ -205,16 +209,28 @@ export class KernelHost {
 
   // ---- writes ----------------------------------------------------------------------------------
 
-  /** Jobs run one after another, in start order, as the kernel requires. */
+  /**
+   * A job that writes only entries and hard state goes to the log at once: the WAL writes every
+   * save made while one fsync is in progress with the next fsync (group commit), in call order.
+   * A snapshot or a compaction waits for every earlier job, and later jobs wait for it. However
+   * they overlap, jobs complete to the kernel in start order, as it requires.
+   */
   private startWrite(job: WriteJob): void {
+    const exclusive = job.kind === 'compact' || job.snapshot !== null;
+    const run = () => (this.fatal !== null ? Promise.resolve() : this.runJob(job));
+    const io = exclusive || this.exclusiveJobs > 0 ? this.writes.then(run) : run();
+    if (exclusive) this.exclusiveJobs++;
+    // Its failure is handled in order below; the rejection must not count as unhandled meanwhile.
+    io.catch(() => undefined);
     this.writes = this.writes.then(async () => {
       if (this.fatal !== null) return;
       try {
-        await this.runJob(job);
+        await io;
       } catch (error) {
         this.die(error);
         return;
       }
+      if (exclusive) this.exclusiveJobs--;
       this.guard(() => this.kernel.writeDone());
     });
   }
