@@ -82,8 +82,11 @@ export class KernelHost {
   readonly kernel: NodeKernel;
   /** Settles once every job started so far has completed to the kernel. */
   private writes: Promise<void> = Promise.resolve();
-  /** Snapshot and compaction jobs started and not completed: entry writes queue behind them. */
-  private exclusiveJobs = 0;
+  /**
+   * Jobs that keep later entry writes from going to the log at once: snapshot and compaction
+   * jobs until they complete, entry writes queued behind one until they start.
+   */
+  private jobsHeldBack = 0;
   private fatal: unknown = null;
   private flushScheduled = false;
 
@@ -218,8 +221,17 @@ export class KernelHost {
   private startWrite(job: WriteJob): void {
     const exclusive = job.kind === 'compact' || job.snapshot !== null;
     const run = () => (this.fatal !== null ? Promise.resolve() : this.runJob(job));
-    const io = exclusive || this.exclusiveJobs > 0 ? this.writes.then(run) : run();
-    if (exclusive) this.exclusiveJobs++;
+    let io: Promise<void>;
+    if (!exclusive && this.jobsHeldBack === 0) io = run();
+    else {
+      // Held back until every earlier job completed. A queued entry write counts until it has
+      // started, so that a later one cannot start first and hand the log a gap.
+      this.jobsHeldBack++;
+      io = this.writes.then(() => {
+        if (!exclusive) this.jobsHeldBack--;
+        return run();
+      });
+    }
     // Its failure is handled in order below; the rejection must not count as unhandled meanwhile.
     io.catch(() => undefined);
     this.writes = this.writes.then(async () => {
@@ -230,7 +242,7 @@ export class KernelHost {
         this.die(error);
         return;
       }
-      if (exclusive) this.exclusiveJobs--;
+      if (exclusive) this.jobsHeldBack--;
       this.guard(() => this.kernel.writeDone());
     });
   }

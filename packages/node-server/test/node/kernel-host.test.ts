@@ -1,13 +1,18 @@
 import t from 'tap';
 import type { Logger } from 'pino';
-import { RaftNode, seededRng, type KvResult, type Message, type NodeId } from '@kvapp/core';
+import { RaftNode, seededRng, type ConfState, type KvResult, type Message, type NodeId } from '@kvapp/core';
+import type { PersistBatch } from '../../src/node/durable-log.js';
 import { MemoryDurableLog } from '../../src/node/memory-log.js';
 import { KernelHost, type KernelHostOptions, type ProposalOutcome } from '../../src/node/kernel-host.js';
 import { RequestError } from '@kvapp/kernel';
 import { duplicateKeys, rawLogCapture } from '../support/log-lines.js';
 
 /** Three drivers in one process, messages delivered asynchronously, ticks driven by the test. */
-function cluster(seed: number, extra: (id: NodeId) => Partial<KernelHostOptions> = () => ({})) {
+function cluster(
+  seed: number,
+  extra: (id: NodeId) => Partial<KernelHostOptions> = () => ({}),
+  makeLog: (conf: ConfState) => MemoryDurableLog = (conf) => new MemoryDurableLog(conf),
+) {
   const voters = [1, 2, 3];
   const drivers = new Map<NodeId, KernelHost>();
   const logs = new Map<NodeId, MemoryDurableLog>();
@@ -16,7 +21,7 @@ function cluster(seed: number, extra: (id: NodeId) => Partial<KernelHostOptions>
     for (const m of messages) setImmediate(() => drivers.get(m.to)?.step(m));
   };
   for (const id of voters) {
-    const log = new MemoryDurableLog({ voters, learners: [], votersOutgoing: [] });
+    const log = makeLog({ voters, learners: [], votersOutgoing: [] });
     logs.set(id, log);
     const raft = new RaftNode({ id, storage: log.storage, rng: seededRng(seed + id), electionTicks: 10, heartbeatTicks: 2 });
     drivers.set(
@@ -118,6 +123,101 @@ t.test('writes that arrive during one persist share the next one (group commit)'
   const persists = c.logs.get(leaderId)!.persistCount - before;
   t.ok(persists < 50, `50 writes took ${persists} persists on the leader`);
   for (const d of c.drivers.values()) d.stop();
+});
+
+/**
+ * A log that checks what the WAL checks when a save is handed to it (each batch's entries follow
+ * the last entry it was given, or replace a suffix), and that holds persists and the next
+ * compaction until the test lets them go.
+ */
+class GatedLog extends MemoryDurableLog {
+  readonly gaps: string[] = [];
+  holdPersists = false;
+  holdNextCompaction = false;
+  private lastGiven = 0;
+  private readonly heldPersists: Array<() => void> = [];
+  private heldCompaction: (() => void) | null = null;
+
+  override async persist(batch: PersistBatch): Promise<void> {
+    const first = batch.entries[0];
+    if (batch.snapshot) this.lastGiven = batch.snapshot.meta.index;
+    if (first !== undefined) {
+      if (first.index > this.lastGiven + 1) this.gaps.push(`entry ${first.index} after ${this.lastGiven}`);
+      this.lastGiven = batch.entries.at(-1)!.index;
+    }
+    if (this.holdPersists) await new Promise<void>((resolve) => this.heldPersists.push(resolve));
+    await super.persist(batch);
+  }
+
+  override async compact(index: number, conf: ConfState, data: Uint8Array): Promise<void> {
+    if (this.holdNextCompaction) {
+      this.holdNextCompaction = false;
+      await new Promise<void>((resolve) => (this.heldCompaction = resolve));
+    }
+    await super.compact(index, conf, data);
+  }
+
+  get compactionHeld(): boolean {
+    return this.heldCompaction !== null;
+  }
+
+  releaseCompaction(): void {
+    this.heldCompaction?.();
+    this.heldCompaction = null;
+  }
+
+  releasePersists(): void {
+    this.holdPersists = false;
+    for (const release of this.heldPersists.splice(0)) release();
+  }
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+t.test('entry writes queued behind a compaction reach the log in order: a later write never jumps one still waiting', async (t) => {
+  const log = new GatedLog({ voters: [1], learners: [], votersOutgoing: [] });
+  const fatal: unknown[] = [];
+  const host = new KernelHost({
+    raft: new RaftNode({ id: 1, storage: log.storage, rng: seededRng(14), electionTicks: 10, heartbeatTicks: 2 }),
+    log,
+    send: () => {},
+    nowMs: () => 1_000,
+    tickMs: 10,
+    snapshotEntries: 1,
+    onFatal: (e) => fatal.push(e),
+  });
+  for (let i = 0; i < 100 && host.status().role !== 'leader'; i++) {
+    host.tick();
+    await turn();
+  }
+  await turn();
+  const put = (key: string) => host.execute({ kind: 'put', key, value: key, session: null });
+  // A compaction that does not finish yet, and two entry writes queued behind it.
+  log.holdNextCompaction = true;
+  const writes = [put('p0')];
+  for (let i = 0; i < 10 && !log.compactionHeld; i++) await turn();
+  t.ok(log.compactionHeld, 'a compaction is in flight');
+  writes.push(put('a1'));
+  await turn();
+  writes.push(put('a2'));
+  await turn();
+  // The compaction completes; the first queued write starts and stays in flight; then a new write comes.
+  log.holdPersists = true;
+  log.releaseCompaction();
+  for (let i = 0; i < 5; i++) await turn();
+  writes.push(put('b'));
+  for (let i = 0; i < 5; i++) await turn();
+  log.releasePersists();
+  const outcomes = await Promise.allSettled(writes);
+  t.same(log.gaps, [], 'every save followed the one before it');
+  t.same(fatal, [], 'the node did not stop');
+  t.same(
+    outcomes.map((o) => o.status),
+    ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'],
+    'every write answered',
+  );
+  t.equal(host.readLocal('b'), 'b');
+  host.stop();
 });
 
 t.test('a malformed command is refused as BAD_REQUEST without harming the node', async (t) => {
