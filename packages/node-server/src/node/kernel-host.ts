@@ -255,7 +255,12 @@ export class KernelHost {
     }
   }
 
-  /** Runs an input, then has the kernel handle everything queued in this turn in one pass. */
+  /**
+   * Runs an input, then has the kernel handle everything queued in this event-loop turn in one
+   * pass (setImmediate: after every socket read and finished write of the turn's poll phase), so
+   * the requests, acks and messages of one turn share one Ready: one append to each follower, one
+   * WAL save, one ReadIndex round.
+   */
   private guard(input: () => void): void {
     // After a fatal error the kernel is stopped: inputs still run, so every request is answered
     // (STOPPED) instead of left hanging, and nothing else happens.
@@ -267,7 +272,7 @@ export class KernelHost {
     }
     if (this.fatal !== null || this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.flushScheduled = false;
       if (this.fatal !== null) return;
       try {
