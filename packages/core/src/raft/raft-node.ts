@@ -89,6 +89,7 @@ export class RaftNode {
     if (r.role !== 'leader') {
       throw new RaftError('NOT_LEADER', `node ${r.id} is a ${r.role}, not the leader`, r.lead);
     }
+    if (r.removedLeader) throw new RaftError('NOT_LEADER', `node ${r.id} was removed from the configuration`, NONE);
     if (r.leadTransferee !== NONE) {
       throw new RaftError('TRANSFER_IN_PROGRESS', `leadership is moving to node ${r.leadTransferee}`, r.id);
     }
@@ -240,7 +241,7 @@ export class RaftNode {
     r.log.acceptUnstable();
     if (rd.snapshot) r.log.appliedTo(rd.snapshot.meta.index);
     for (const entry of rd.committedEntries) {
-      if (entry.type === 'conf-change') r.applyConfChange(decodeConfChange(entry.data));
+      if (entry.type === 'conf-change') r.applyConfChange(decodeConfChange(entry.data), entry.index);
     }
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
     if (lastApplied) {

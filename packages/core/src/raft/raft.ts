@@ -37,6 +37,8 @@ export class Raft {
   /** Ticks since the last election timeout reset (follower/candidate) or CheckQuorum round (leader). */
   electionElapsed = 0;
   heartbeatElapsed = 0;
+  /** Set on a leader whose own removal applied: the conf entry's index and who said they know it committed. */
+  private removal: { readonly index: number; readonly informed: Set<NodeId> } | null = null;
   randomizedElectionTimeout = 0;
   /** The node this leader is handing leadership to; proposals are refused meanwhile. */
   leadTransferee: NodeId = NONE;
@@ -109,6 +111,7 @@ export class Raft {
       this.vote = NONE;
     }
     this.lead = NONE;
+    this.removal = null;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeout = this.cfg.electionTicks + this.cfg.rng.nextInt(this.cfg.electionTicks);
@@ -468,21 +471,35 @@ export class Raft {
 
   // ---- membership ------------------------------------------------------------------------
 
-  /** A committed conf-change entry is being applied: every replica switches configuration here. */
-  applyConfChange({ conf }: ConfChangeEntry): void {
+  /** A committed conf-change entry (at `index`) is being applied: every replica switches configuration here. */
+  applyConfChange({ conf }: ConfChangeEntry, index: number): void {
     this.tracker.applyConf(conf, this.log.lastIndex() + 1);
     if (this.role !== 'leader') return;
     if (!this.promotable()) {
-      // Removed (or never a voter): a leader outside the configuration steps down. Its last
-      // heartbeats tell the remaining voters the commit index first: a voter that never learns
-      // the removal committed still counts this node's vote, which it may refuse for good (its
-      // log can be longer than theirs), and no one could win an election.
+      // Removed (or never a voter): this leader leads on, without counting itself, until a quorum
+      // of the new configuration has said it knows the removal committed, then steps down. A
+      // voter that never learns it still counts this node's vote, which this node may refuse for
+      // good (its log can be longer), so without a leader no one could win an election. One
+      // round of heartbeats is not enough: they can be lost.
+      this.removal = { index, informed: new Set() };
       this.bcastHeartbeat();
-      this.becomeFollower(this.term, NONE, 'removed');
       return;
     }
     this.maybeCommit();
     this.broadcastPending = true;
+  }
+
+  /** A removed leader steps down once a quorum of the configuration knows the removal committed. */
+  commitKnownBy(id: NodeId, commit: number): void {
+    const removal = this.removal;
+    if (removal === null || commit < removal.index) return;
+    removal.informed.add(id);
+    if (this.tracker.isQuorum(removal.informed)) this.becomeFollower(this.term, NONE, 'removed');
+  }
+
+  /** True while this node leads only to tell the configuration that removed it the commit index. */
+  get removedLeader(): boolean {
+    return this.removal !== null;
   }
 
   /**

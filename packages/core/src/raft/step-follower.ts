@@ -49,7 +49,7 @@ export function handleAppend(r: Raft, m: Message): void {
     lastNew = unsafeAppendWithoutPrevCheck(r, m);
   }
   if (lastNew !== undefined) {
-    r.send(message('append-resp', r.id, m.from, r.term, { index: lastNew }));
+    r.send(message('append-resp', r.id, m.from, r.term, { index: lastNew, commit: log.committed }));
     return;
   }
   // Fast backtracking: name the conflicting term and where it starts, or where our log ends.
@@ -77,7 +77,8 @@ function unsafeAppendWithoutPrevCheck(r: Raft, m: Message): number {
 
 export function handleHeartbeat(r: Raft, m: Message): void {
   r.log.commitTo(Math.min(m.commit, r.log.lastIndex()));
-  r.send(message('heartbeat-resp', r.id, m.from, r.term, { context: m.context }));
+  // The commit index we know: a leader that removed itself waits for a quorum to know it.
+  r.send(message('heartbeat-resp', r.id, m.from, r.term, { context: m.context, commit: r.log.committed }));
 }
 
 export function handleSnapshot(r: Raft, m: Message): void {

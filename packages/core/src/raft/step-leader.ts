@@ -12,9 +12,11 @@ export function stepLeader(r: Raft, m: Message): void {
       progress.recentActive = true;
       if (m.reject) handleAppendRejection(r, m, progress);
       else handleAppendAck(r, m, progress);
+      if (!m.reject) r.commitKnownBy(m.from, m.commit);
       break;
     case 'heartbeat-resp':
       handleHeartbeatResponse(r, m, progress);
+      r.commitKnownBy(m.from, m.commit);
       break;
     case 'read-index':
       handleForwardedRead(r, m);

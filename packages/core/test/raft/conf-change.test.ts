@@ -101,7 +101,7 @@ t.test('a removed leader steps down and the rest elect a new one', async (t) => 
   t.same(c.node(2).status().conf, conf([2, 3]));
 });
 
-t.test('a leader that removes itself sends the commit index before stepping down, so the rest can elect', async (t) => {
+t.test('a leader that removes itself leads on until the rest know the removal committed, so they can elect', async (t) => {
   // Asynchronous writes: the leader commits the change when its own write completes, while its
   // only peer's window is full (no append carries the commit), and its log is longer than the peer's.
   const c = new TestCluster({ size: 2, seed: 17, asyncWrites: true, config: { inflightAppendsMax: 1 } });
@@ -118,13 +118,20 @@ t.test('a leader that removes itself sends the commit index before stepping down
   deliverTo(1); // the ack of the change; the append of 'a' goes out and fills the window again
   c.node(1).propose(bytes('b')); // never sent: node 1's log stays longer than node 2's
   c.processReady(1);
-  c.completeWrites(1); // its own write: the change commits, applies, and node 1 steps down
+  c.completeWrites(1); // its own write: the change commits and applies
   t.equal(c.node(1).status().commit, index, 'the removal committed on the leader');
-  t.not(c.node(1).status().role, 'leader', 'the removed leader stepped down');
+  t.equal(c.node(1).status().role, 'leader', 'the removed leader leads on: node 2 does not know yet');
+  t.throws(() => c.node(1).propose(bytes('c')), /removed from the configuration/, 'but takes no proposal');
+  c.processReady(1);
+  const lost = c.inFlight.splice(0).filter((m) => m.type === 'heartbeat').length;
+  t.ok(lost > 0, `its first heartbeats (${lost}) are lost`);
+  c.tickAll();
+  t.equal(c.node(1).status().role, 'leader', 'it still leads after losing them');
   for (let i = 0; i < 60 && c.leader() !== 2; i++) {
     c.tickAll();
     c.stabilize();
   }
+  t.not(c.node(1).status().role, 'leader', 'node 1 stepped down once node 2 knew');
   t.same(c.node(2).status().conf, conf([2]), 'node 2 learned that the removal committed');
   t.equal(c.leader(), 2, 'and leads alone (it never needed the vote node 1 would refuse)');
 });
