@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import pRetry, { AbortError } from 'p-retry';
 import { Connection, type AttemptResult, type ConnectionOptions } from './connection.js';
+import type { KvConnectionPool } from './connection-pool.js';
 import type { EndpointHealth, Outcome, StatusOutcome } from './outcome.js';
 import {
   FRAME_BYTES_MAX_DEFAULT,
@@ -38,6 +39,11 @@ export interface KvClientOptions {
   readonly giveUpWhenAllRefused?: boolean;
   /** wss:// with these (a CA to verify the nodes; cert/key if the nodes ask for a client certificate). */
   readonly tls?: ConnectionOptions['tls'];
+  /**
+   * Share this pool's connections with other clients (one per node) instead of opening this
+   * client's own. The pool's TLS settings and frame bound apply; give `tls` to the pool, not here.
+   */
+  readonly pool?: KvConnectionPool;
   /**
    * The monotonic clock, in ms, that every deadline is measured on (default performance.now).
    * Injectable so that a test can move an operation past its deadline without waiting for it.
@@ -88,7 +94,13 @@ type Step = { readonly done: Outcome } | { readonly sessionExpired: true };
  * deadline includes its wait behind earlier writes.
  */
 export class KvClient {
-  private readonly o: typeof DEFAULTS & { endpoints: readonly string[]; sessions: boolean; tls: KvClientOptions['tls']; now: () => number };
+  private readonly o: typeof DEFAULTS & {
+    endpoints: readonly string[];
+    sessions: boolean;
+    tls: KvClientOptions['tls'];
+    now: () => number;
+    pool: KvConnectionPool | undefined;
+  };
   private readonly connections = new Map<string, Connection>();
   private leader: string | null = null;
   private cursor = 0;
@@ -105,8 +117,10 @@ export class KvClient {
       sessions: options.sessions ?? true,
       tls: options.tls,
       now: options.now ?? (() => performance.now()),
+      pool: options.pool,
     };
     assert(this.o.opDeadlineMs > 0 && this.o.attemptMsMax > 0, 'deadlines > 0');
+    assert(options.pool === undefined || options.tls === undefined, 'with a pool, give tls to the pool');
   }
 
   /** The session in use, for logs and tests; null before the first write. */
@@ -382,6 +396,7 @@ export class KvClient {
   }
 
   private connection(endpoint: string): Connection {
+    if (this.o.pool !== undefined) return this.o.pool.connection(endpoint, this.o.frameBytesMax, this.o.attemptMsMax);
     let c = this.connections.get(endpoint);
     if (c === undefined || c.closed) {
       c = new Connection({ endpoint, frameBytesMax: this.o.frameBytesMax, tls: this.o.tls }, this.o.attemptMsMax);

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { KvClient, type KvClientOptions } from '../src/client.js';
+import { KvConnectionPool } from '../src/connection-pool.js';
 import type { ClientRequest } from '../src/protocol.js';
 import { deadEndpoint, fakeNode, leaderScript, type Action, type FakeNode } from './support/fake-node.js';
 
@@ -351,4 +352,33 @@ t.test('a request larger than a frame fails at once, unsent', async (t) => {
     'no read was sent',
   );
   t.strictSame(await client.put('k', 'x'.repeat(1000)), { status: 'ok', prev: null }, 'a value that fits still goes through');
+});
+
+t.test('clients sharing a pool use one connection per node; closing a client leaves the pool open', async (t) => {
+  const node = await fakeNode(leaderScript());
+  const pool = new KvConnectionPool();
+  const clients = Array.from({ length: 5 }, () => new KvClient({ ...fast, endpoints: [node.endpoint], pool }));
+  t.teardown(async () => {
+    for (const c of clients) c.close();
+    pool.close();
+    await node.close();
+  });
+  const puts = await Promise.all(clients.map((c, i) => c.put(`k${i}`, `v${i}`)));
+  t.same(
+    puts.map((p) => p.status),
+    ['ok', 'ok', 'ok', 'ok', 'ok'],
+    'five clients, each with its own session, all wrote',
+  );
+  t.equal(new Set(clients.map((c) => c.currentSession?.clientId)).size, 5, 'five sessions');
+  t.same(node.connections, { accepted: 1, open: 1 }, 'over one connection');
+  clients[0]!.close();
+  t.same(await clients[1]!.get('k0'), { status: 'ok', value: 'v0' }, 'another client goes on after one closed');
+  t.equal(node.connections.accepted, 1, 'on the same connection');
+  pool.close();
+  await waitUntil('the pooled connection to close', () => node.connections.open === 0);
+  t.pass('closing the pool closed its connection');
+});
+
+t.test('a client refuses tls beside a pool (the pool carries the TLS settings)', async (t) => {
+  t.throws(() => new KvClient({ endpoints: ['127.0.0.1:1'], pool: new KvConnectionPool(), tls: {} }), /give tls to the pool/);
 });

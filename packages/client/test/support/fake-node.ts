@@ -12,6 +12,8 @@ export interface FakeNode {
   readonly endpoint: string;
   /** Every request received, in order. */
   readonly requests: ClientRequest[];
+  /** Connections accepted so far, and those still open. */
+  readonly connections: { accepted: number; open: number };
   close(): Promise<void>;
 }
 
@@ -19,7 +21,11 @@ export async function fakeNode(script: (req: ClientRequest, n: number) => Action
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   const requests: ClientRequest[] = [];
+  const connections = { accepted: 0, open: 0 };
   wss.on('connection', (ws: WebSocket) => {
+    connections.accepted++;
+    connections.open++;
+    ws.on('close', () => connections.open--);
     ws.on('message', (data) => {
       const req = JSON.parse(String(data)) as ClientRequest;
       requests.push(req);
@@ -33,6 +39,7 @@ export async function fakeNode(script: (req: ClientRequest, n: number) => Action
   return {
     endpoint: `127.0.0.1:${port}`,
     requests,
+    connections,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();

@@ -1,7 +1,9 @@
 // kvapp's own client for the load: one KvClient per request in flight. A KvClient runs one write
 // at a time (a session allows one command in flight), so N puts in flight need N clients; each
-// finds the leader by itself and keeps one WebSocket to it.
-import { KvClient } from '@kvapp/client';
+// finds the leader by itself. They share one KvConnectionPool: one WebSocket per node per load
+// process carries all their requests, as etcd's client multiplexes its requests over one
+// connection.
+import { KvClient, KvConnectionPool } from '@kvapp/client';
 
 export const name = 'kvapp';
 
@@ -10,7 +12,8 @@ export const name = 'kvapp';
  *   node's client port); slots: requests this process keeps in flight.
  */
 export async function open({ endpoints, slots }) {
-  const clients = Array.from({ length: slots }, () => new KvClient({ endpoints, opDeadlineMs: 10_000 }));
+  const pool = new KvConnectionPool();
+  const clients = Array.from({ length: slots }, () => new KvClient({ endpoints, opDeadlineMs: 10_000, pool }));
   const check = (outcome, what) => {
     if (outcome.status !== 'ok')
       throw new Error(
@@ -26,6 +29,7 @@ export async function open({ endpoints, slots }) {
     },
     close() {
       for (const client of clients) client.close();
+      pool.close();
     },
   };
 }

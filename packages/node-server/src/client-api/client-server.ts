@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
@@ -13,6 +14,7 @@ import {
   type ClientResult,
 } from '@kvapp/client/protocol';
 import { createListener, listen, type HostPort, type TlsFiles } from '../transport/tls.js';
+import { TurnCorker } from './turn-corker.js';
 
 /**
  * Answers one valid request. The node assembly supplies the Raft-backed one. It should resolve
@@ -71,6 +73,9 @@ export const CLIENT_CLOSE = { undecodable: 1007, tryAgainLater: 1013, shuttingDo
 export class ClientServer {
   private readonly counters = { requests: 0, badRequests: 0, overloaded: 0, handlerErrors: 0, timeouts: 0 };
   private closed = false;
+  /** Each connection's socket, to cork: the replies of one turn leave together. */
+  private readonly sockets = new WeakMap<WebSocket, Socket>();
+  private readonly corker = new TurnCorker();
 
   private constructor(
     private readonly o: ClientServerOptions,
@@ -109,6 +114,7 @@ export class ClientServer {
   }
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    this.sockets.set(ws, req.socket);
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code?.startsWith('WS_ERR_')) this.counters.badRequests++;
@@ -195,7 +201,10 @@ export class ClientServer {
   }
 
   private reply(ws: WebSocket, response: Parameters<typeof encodeResponse>[0]): void {
-    if (ws.readyState === ws.OPEN) ws.send(encodeResponse(response));
+    if (ws.readyState !== ws.OPEN) return;
+    const socket = this.sockets.get(ws);
+    if (socket !== undefined && !socket.destroyed) this.corker.hold(socket);
+    ws.send(encodeResponse(response));
   }
 }
 
