@@ -26,7 +26,10 @@ export class KvConnectionPool {
     if (this.closed) throw new Error('the connection pool is closed');
     let c = this.connections.get(endpoint);
     if (c === undefined || c.closed) {
-      c = new Connection({ endpoint, frameBytesMax: this.options.frameBytesMax ?? frameBytesMaxDefault, tls: this.options.tls }, openMsMax);
+      c = new Connection(
+        { endpoint, frameBytesMax: this.options.frameBytesMax ?? frameBytesMaxDefault, tls: this.options.tls, shared: true },
+        openMsMax,
+      );
       this.connections.set(endpoint, c);
     }
     return c;

@@ -23,6 +23,12 @@ export interface ConnectionOptions {
   readonly endpoint: string;
   readonly frameBytesMax: number;
   readonly tls?: { readonly ca?: string | Buffer; readonly cert?: string | Buffer; readonly key?: string | Buffer } | undefined;
+  /**
+   * Shared by several clients (a KvConnectionPool): an attempt that runs out of time while the
+   * connection is still opening gives up without closing it, since the others may still use it;
+   * the open itself stays bounded by the handshake timeout.
+   */
+  readonly shared?: boolean;
 }
 
 type Settle = (r: AttemptResult) => void;
@@ -67,7 +73,7 @@ export class Connection {
   async request(body: RequestBody, timeoutMs: number): Promise<AttemptResult> {
     const open = await withTimeout(this.opened, timeoutMs, false);
     if (!open || this.closedReason !== null || this.ws.readyState !== WebSocket.OPEN) {
-      if (!open) this.close();
+      if (!open && this.options.shared !== true) this.close();
       const reason = this.closedReason ?? 'could not connect in time';
       return this.refused ? { kind: 'not-sent', reason, refused: true } : { kind: 'not-sent', reason };
     }

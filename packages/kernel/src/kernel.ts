@@ -129,6 +129,7 @@ export class NodeKernel {
     this.io = options.io;
     this.observer = options.observer ?? {};
     this.limits = { ...KERNEL_LIMITS_DEFAULT, ...options.limits };
+    if (!(this.limits.readiesInFlightMax >= 1)) throw new RangeError('readiesInFlightMax must be at least 1');
     this.unsafe = { ...KERNEL_UNSAFE_NONE, ...options.unsafe };
     this.proposals = new Proposals({ matchIndexOnly: this.unsafe.answerReplacedEntry });
     this.lastSnapshotIndex = this.sm.appliedIndex;

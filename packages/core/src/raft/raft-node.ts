@@ -128,6 +128,7 @@ export class RaftNode {
       r.send(message('read-index', r.id, r.lead, r.term, { context }));
       return;
     }
+    if (r.removedLeader) throw new RaftError('NOT_LEADER', `node ${r.id} was removed from the configuration`, NONE);
     if (!r.committedEntryInCurrentTerm()) {
       throw new RaftError('READ_NOT_READY', `leader ${r.id} has not yet committed an entry of term ${r.term}`, r.id);
     }

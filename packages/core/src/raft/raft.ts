@@ -522,7 +522,8 @@ export class Raft {
 
   /** Serves or queues a ReadIndex request from `from` (this node, or a follower that forwarded it). */
   handleReadRequest(from: NodeId, context: Uint8Array): void {
-    if (this.tracker.isSingleton() || this.cfg.unsafe.readIndexWithoutQuorum === true) {
+    // The one voter may confirm reads alone only if it is this node (a removed leader is not).
+    if ((this.tracker.isSingleton() && this.promotable()) || this.cfg.unsafe.readIndexWithoutQuorum === true) {
       this.releaseRead({ index: this.log.committed, context, from, acks: new Set() });
       return;
     }

@@ -41,7 +41,7 @@ export function handleAppend(r: Raft, m: Message): void {
   const log = r.log;
   if (m.index < log.committed) {
     // Everything up to our commit index matches the leader's already: say how far we are.
-    r.send(message('append-resp', r.id, m.from, r.term, { index: log.committed }));
+    r.send(message('append-resp', r.id, m.from, r.term, { index: log.committed, commit: log.committed }));
     return;
   }
   let lastNew = log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);

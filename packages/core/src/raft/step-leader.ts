@@ -69,7 +69,8 @@ function handleHeartbeatResponse(r: Raft, m: Message, progress: Progress): void 
 
 function handleForwardedRead(r: Raft, m: Message): void {
   if (m.context === null) return;
-  if (!r.committedEntryInCurrentTerm() || r.readOnly.full()) {
+  // A removed leader leads on only to tell the others the removal committed: it serves no reads.
+  if (r.removedLeader || !r.committedEntryInCurrentTerm() || r.readOnly.full()) {
     r.send(message('read-index-resp', r.id, m.from, r.term, { reject: true, context: m.context }));
     return;
   }

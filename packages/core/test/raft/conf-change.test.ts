@@ -122,6 +122,8 @@ t.test('a leader that removes itself leads on until the rest know the removal co
   t.equal(c.node(1).status().commit, index, 'the removal committed on the leader');
   t.equal(c.node(1).status().role, 'leader', 'the removed leader leads on: node 2 does not know yet');
   t.throws(() => c.node(1).propose(bytes('c')), /removed from the configuration/, 'but takes no proposal');
+  // Its configuration has one voter, node 2: a removed leader must not confirm reads alone.
+  t.throws(() => c.node(1).readIndex(bytes('r')), /removed from the configuration/, 'nor serves a linearizable read');
   c.processReady(1);
   const lost = c.inFlight.splice(0).filter((m) => m.type === 'heartbeat').length;
   t.ok(lost > 0, `its first heartbeats (${lost}) are lost`);

@@ -24,7 +24,15 @@ export class TurnCorker {
 
   /** Writes now whatever is held (also done by the microtask hold() queued). */
   release(): void {
-    for (const socket of this.corked) socket.uncork();
+    // Cleared first: whatever happens below, the next hold() corks and schedules afresh.
+    const sockets = [...this.corked];
     this.corked.clear();
+    for (const socket of sockets) {
+      try {
+        socket.uncork();
+      } catch {
+        // A socket torn down meanwhile has nothing left to write; the others still go.
+      }
+    }
   }
 }

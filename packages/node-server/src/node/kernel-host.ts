@@ -204,8 +204,8 @@ export class KernelHost {
 
   /** Resolves when no write is in flight: the last persist has finished. */
   async idle(): Promise<void> {
-    // At least once: after a fatal error the job that was running must still finish before the
-    // log is closed (later jobs skip themselves).
+    // At least once: after a fatal error every write already started must still finish before
+    // the log is closed (none completes to the kernel; jobs not started yet skip themselves).
     do await this.writes;
     while (this.kernel.writesInFlight > 0 && this.fatal === null);
   }
@@ -235,7 +235,9 @@ export class KernelHost {
     // Its failure is handled in order below; the rejection must not count as unhandled meanwhile.
     io.catch(() => undefined);
     this.writes = this.writes.then(async () => {
-      if (this.fatal !== null) return;
+      // After a fatal error nothing completes to the kernel, but a write already started still
+      // finishes before idle() resolves and the log is closed.
+      if (this.fatal !== null) return void (await io.catch(() => undefined));
       try {
         await io;
       } catch (error) {

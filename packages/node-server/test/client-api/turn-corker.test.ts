@@ -50,3 +50,21 @@ t.test('release() lets everything held go at once', async (t) => {
   await endOfTurn();
   t.same(a.calls, ['cork', 'uncork'], 'nothing is uncorked twice');
 });
+
+t.test('a socket whose uncork throws does not keep the others, or later turns, corked', async (t) => {
+  const corker = new TurnCorker();
+  const broken: Corkable = {
+    cork: () => {},
+    uncork: () => {
+      throw new Error('socket torn down');
+    },
+  };
+  const a = socket();
+  corker.hold(broken);
+  corker.hold(a);
+  await endOfTurn();
+  t.same(a.calls, ['cork', 'uncork'], 'the other socket was released');
+  corker.hold(a);
+  await endOfTurn();
+  t.same(a.calls, ['cork', 'uncork', 'cork', 'uncork'], 'and the next round corks and releases again');
+});
