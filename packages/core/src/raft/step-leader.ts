@@ -11,8 +11,10 @@ export function stepLeader(r: Raft, m: Message): void {
     case 'append-resp':
       progress.recentActive = true;
       if (m.reject) handleAppendRejection(r, m, progress);
-      else handleAppendAck(r, m, progress);
-      if (!m.reject) r.commitKnownBy(m.from, m.commit);
+      else {
+        handleAppendAck(r, m, progress);
+        r.commitKnownBy(m.from, m.commit);
+      }
       break;
     case 'heartbeat-resp':
       handleHeartbeatResponse(r, m, progress);

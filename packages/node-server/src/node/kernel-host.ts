@@ -74,9 +74,9 @@ export interface KernelHostOptions {
 /**
  * Runs the node kernel (@kvapp/kernel) on real I/O: its write jobs go to the durable log (entry
  * writes at once, to be group-committed by the WAL) and come back as writeDone() in start order;
- * its requests become promises. Everything between
- * an input and the core is the kernel's, the same code the simulator runs. Every call into the
- * kernel is guarded: a throw there is a bug the node cannot survive, so it becomes onFatal.
+ * its requests become promises. Everything between an input and the core is the kernel's, the
+ * same code the simulator runs. Every call into the kernel is guarded: a throw there is a bug the
+ * node cannot survive, so it becomes onFatal.
  */
 export class KernelHost {
   readonly kernel: NodeKernel;
