@@ -110,6 +110,8 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     io.out(
       `${label}: ${outcome(result)} — ${result.verdict} (expected ${result.expect}), ${result.ops?.total ?? 0} ops, ${(result.durationMs / 1000).toFixed(1)} s${result.error ? `, error: ${firstLine(result.error)}` : ''} → ${result.dir}\n`,
     );
+    // What a nemesis measured (e.g. the snapshot's size and install time), one line per fault.
+    for (const note of result.faultNotes ?? []) io.out(`  ${note}\n`);
   }
   if (io.signal?.aborted) aborted = true;
   io.out(`\n${resultsTable(results)}\n\nrun folders (report.html in each):\n${results.map((r) => `  ${r.dir}`).join('\n')}\n`);

@@ -1,5 +1,5 @@
 import { nemeses, nemesisKinds } from '@kvapp/harness';
-import type { NemesisKind, ScenarioSpec } from '@kvapp/harness';
+import type { NemesisKind, ScenarioSpec, SuiteTiming } from '@kvapp/harness';
 
 /**
  * The suite: one scenario per nemesis of the harness's registry (harness/src/nemesis/registry.ts)
@@ -19,20 +19,23 @@ export interface Profile {
   readonly defaultSeed: () => number;
 }
 
-const ciTimeLimitS = 20;
-const nightlyTimeLimitS = 240;
+/** The timing of a nemesis' scenario unless its module asks for its own (NemesisModule.suiteTiming). */
+const ciTiming: SuiteTiming = { faultS: 4, recoverS: 2, timeLimitS: 20 };
+const nightlyTiming: SuiteTiming = { faultS: 8, recoverS: 4, timeLimitS: 240 };
 
 function scenario(kind: NemesisKind, nodes: number, nightly: boolean): ScenarioSpec {
+  const own = nemeses[kind].suiteTiming;
+  const timing = nightly ? (own?.nightly ?? nightlyTiming) : (own?.ci ?? ciTiming);
   return {
     name: kind,
     description: nemeses[kind].description,
     nodes,
     nemesis: kind,
-    faultS: nightly ? 8 : 4,
-    recoverS: nightly ? 4 : 2,
+    faultS: timing.faultS,
+    recoverS: timing.recoverS,
     workload: nightly ? { keys: 10, clients: 8 } : { keys: 6, clients: 4 },
     expect: 'valid',
-    timeLimitS: nightly ? nightlyTimeLimitS : ciTimeLimitS,
+    timeLimitS: timing.timeLimitS,
   };
 }
 

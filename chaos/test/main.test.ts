@@ -80,7 +80,7 @@ t.test('no arguments: the whole CI profile, seed 1, store/ under the cwd; exit 0
     'avail. in faults: answered / ops of the fault periods',
   );
   t.match(h.out(), /run folders \(report\.html in each\):\n {2}\S+\/store\/partition-halves\/t/);
-  t.match(h.out(), /\nchaos: 11 passed, 0 failed\n$/);
+  t.match(h.out(), /\nchaos: 12 passed, 0 failed\n$/);
 });
 
 t.test('flags reach runScenario', async (t) => {
@@ -128,8 +128,8 @@ t.test('--list prints the profile and runs nothing', async (t) => {
   t.equal(await main(['--list'], h.io), exitPassed);
   t.equal(h.calls.length, 0);
   const lines = h.out().trim().split('\n');
-  t.match(lines[0], /^profile ci: 11 scenarios × 1 seed\(s\)$/);
-  t.equal(lines.length, 12);
+  t.match(lines[0], /^profile ci: 12 scenarios × 1 seed\(s\)$/);
+  t.equal(lines.length, 13);
   t.match(h.out(), /\nbug-local-reads +3 nodes +12 s +expect invalid +planted bug/);
   const n = harness();
   await main(['--list', '--profile', 'nightly', '--nodes', '3'], n.io);
@@ -137,16 +137,29 @@ t.test('--list prints the profile and runs nothing', async (t) => {
   t.match(n.out(), /\nmix +3 nodes +240 s/, 'overrides shown');
 });
 
+t.test("a run's fault notes (e.g. the snapshot's size and install time) are printed under its line", async (t) => {
+  const note =
+    'snapshot-catch-up: follower 2 (cut-off) back by a chunked snapshot from node 1: 22.0 MiB (23106434 bytes) at index 602, installed in 2.20 s';
+  const h = harness((spec) => (spec.name === 'snapshot-catch-up' ? { faultNotes: [note] } : {}));
+  t.equal(await main(['--scenario', 'snapshot-catch-up', '--scenario', 'kill'], h.io), exitPassed);
+  const lines = h.out().split('\n');
+  const at = lines.findIndex((l) => l.startsWith('[2/2] snapshot-catch-up seed 1: pass'));
+  t.ok(at >= 0, 'the run line');
+  t.equal(lines[at + 1], `  ${note}`, 'its note follows, indented');
+  const kill = lines.findIndex((l) => l.startsWith('[1/2] kill seed 1: pass'));
+  t.ok(kill >= 0 && kill < at && !lines.slice(kill + 1, at).some((l) => l.startsWith('  ')), 'a run without notes prints none');
+});
+
 t.test('a run that misses its expectation exits 1, and 1 wins over an error', async (t) => {
   const h = harness((spec) => (spec.name === 'bug-local-reads' ? { verdict: 'valid' } : {}));
   t.equal(await main([], h.io), exitFailed);
   t.match(h.out(), /bug-local-reads\s+1\s+valid\s+invalid\s+FAIL/);
-  t.match(h.out(), /chaos: 10 passed, 1 failed/);
+  t.match(h.out(), /chaos: 11 passed, 1 failed/);
   const both = harness((spec) =>
     spec.name === 'kill' ? { verdict: 'invalid' } : spec.name === 'pause' ? { verdict: 'unknown', error: 'boom' } : {},
   );
   t.equal(await main([], both.io), exitFailed);
-  t.match(both.out(), /chaos: 9 passed, 2 failed/);
+  t.match(both.out(), /chaos: 10 passed, 2 failed/);
 });
 
 t.test('unknown verdicts, harness errors and a throwing runner exit 2', async (t) => {
@@ -186,7 +199,10 @@ t.test("--nodes below what a scenario's nemesis needs is a usage error naming th
   const h = harness();
   t.equal(await main(['--nodes', '2'], h.io), exitError);
   t.equal(h.calls.length, 0, 'nothing ran');
-  t.match(h.err(), /^error: --nodes 2 is too few: partition-majorities-ring needs 3, partition-bridge needs 3, mix needs 3 /);
+  t.match(
+    h.err(),
+    /^error: --nodes 2 is too few: partition-majorities-ring needs 3, partition-bridge needs 3, snapshot-catch-up needs 3, mix needs 3 /,
+  );
   t.equal(h.err().trim().split('\n').length, 1, 'one line');
   const fits = harness();
   t.equal(
@@ -212,7 +228,7 @@ t.test('Ctrl-C: the signal reaches the run, no further run starts, exit 2', asyn
   });
   t.equal(await main([], { ...h.io, signal: abort.signal }), exitError);
   t.equal(h.calls.length, 1);
-  t.match(h.out(), /chaos: 0 passed, 11 failed \(aborted\)/);
+  t.match(h.out(), /chaos: 0 passed, 12 failed \(aborted\)/);
 });
 
 t.test('progress: rewritten in place on a TTY, plain lines on change otherwise', async (t) => {

@@ -49,7 +49,7 @@ for (const profile of Object.values(profiles)) {
 t.test('CI profile fits in about five minutes; nightly is longer and uses several seeds', async (t) => {
   const ci = profiles.ci;
   const faultS = ci.scenarios.reduce((sum, s) => sum + s.timeLimitS, 0) * ci.seedsPerScenario;
-  t.ok(ci.scenarios.length >= 8 && ci.scenarios.length <= 11, `${ci.scenarios.length} CI runs`);
+  t.ok(ci.scenarios.length >= 8 && ci.scenarios.length <= 12, `${ci.scenarios.length} CI runs`);
   t.ok(faultS <= 240, `CI workload time ${faultS} s leaves room for setup, checks and reports`);
   t.ok(ci.scenarios.every((s) => s.timeLimitS <= 30));
   const nightly = profiles.nightly;
@@ -60,4 +60,36 @@ t.test('CI profile fits in about five minutes; nightly is longer and uses severa
   );
   t.ok(nightly.scenarios.filter((s) => s.nodes === 5).length >= 5, '5 nodes where it makes sense');
   t.equal(ci.defaultSeed(), ci.defaultSeed(), 'CI seeds are fixed');
+});
+
+t.test('the snapshot scenario: in both profiles, at most 30 s in CI, minutes nightly', async (t) => {
+  const ci = profiles.ci.scenarios.find((s) => s.name === 'snapshot-catch-up');
+  const nightly = profiles.nightly.scenarios.find((s) => s.name === 'snapshot-catch-up');
+  t.ok(ci, 'in the CI profile');
+  t.ok(nightly, 'in the nightly profile');
+  for (const s of [ci!, nightly!]) {
+    t.equal(s.nemesis, 'snapshot-catch-up');
+    t.equal(s.expect, 'valid', 'it must be valid');
+    t.equal(s.nodeArgs, undefined, "the nemesis' own node flags (a low --snapshot-entries) come from its module at set-up");
+  }
+  t.ok(ci!.timeLimitS <= 30, `CI: ${ci!.timeLimitS} s of workload`);
+  t.ok(ci!.recoverS! >= ci!.timeLimitS, 'CI: one fault, then quiet until the time limit (a second would not fit)');
+  t.equal(ci!.nodes, 3);
+  t.ok(nightly!.timeLimitS >= 120, `nightly: ${nightly!.timeLimitS} s, minutes`);
+  t.ok(nightly!.faultS! + nightly!.recoverS! < nightly!.timeLimitS / 4, 'nightly: several faults');
+  t.equal(nightly!.nodes, 5);
+  t.same(nemeses['snapshot-catch-up'].nodeArgs, ['--snapshot-entries', '200']);
+});
+
+t.test("a nemesis' suite timing replaces the default; the others keep it", async (t) => {
+  for (const [profile, def] of [
+    [profiles.ci, { faultS: 4, recoverS: 2, timeLimitS: 20 }],
+    [profiles.nightly, { faultS: 8, recoverS: 4, timeLimitS: 240 }],
+  ] as const) {
+    for (const s of profile.scenarios.filter((x) => x.name !== 'bug-local-reads')) {
+      const own = nemeses[s.nemesis].suiteTiming;
+      const want = own === undefined ? def : profile.name === 'ci' ? own.ci : own.nightly;
+      t.same({ faultS: s.faultS, recoverS: s.recoverS, timeLimitS: s.timeLimitS }, want, `${profile.name} ${s.name}`);
+    }
+  }
 });

@@ -13,7 +13,7 @@ export { writeRunReport, type RunReportOptions } from './report/write-run-report
 export * from './run/index.js';
 export { Workload, keyName, type WorkloadOptions, type WorkloadCounters, type Pin } from './workload/workload.js';
 export { nemeses, nemesisKinds, mixKinds, isNemesisKind, startFault } from './nemesis/registry.js';
-export type { ActiveFault, Fault, FaultContext, NemesisBand, NemesisModule } from './nemesis/module.js';
+export type { ActiveFault, Fault, FaultContext, NemesisBand, NemesisModule, SuiteTiming } from './nemesis/module.js';
 export { failpointSpecs } from './nemesis/kinds/failpoint-crash.js';
 export { bandColours } from './nemesis/band-colours.js';
 export { runSchedule, type ScheduleOptions, type ScheduleSummary } from './nemesis/schedule.js';

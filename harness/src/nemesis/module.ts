@@ -6,7 +6,10 @@ import type { Random } from './partitions.js';
 export interface FaultContext {
   readonly cluster: KvCluster;
   readonly workload: Workload;
-  /** The run's one seeded PRNG: every choice a nemesis makes comes from it, so a seed replays them. */
+  /**
+   * The nemeses' seeded PRNG (the run's seed, a stream apart from the workload's): every choice a
+   * nemesis makes comes from it, so a seed replays them whatever the workload's timing.
+   */
   readonly random: Random;
   readonly signal: AbortSignal;
 }
@@ -34,6 +37,13 @@ export interface NemesisBand {
   readonly colour: string;
 }
 
+/** The suite's timing of a nemesis' scenario (ScenarioSpec's faultS, recoverS and timeLimitS). */
+export interface SuiteTiming {
+  readonly faultS: number;
+  readonly recoverS: number;
+  readonly timeLimitS: number;
+}
+
 /**
  * Everything about one nemesis, in one module; harness/src/nemesis/registry.ts lists them all. The
  * schedule starts a fault, keeps it for faultS, heals it; each fault is one start/end period in
@@ -54,5 +64,20 @@ export interface NemesisModule {
    * no scenario of it.
    */
   readonly suiteNodes: { readonly ci: number; readonly nightly: number } | null;
+  /**
+   * The suite's timing where the default (CI: 4 s faults, 2 s recovery, 20 s; nightly: 8 s, 4 s,
+   * 240 s) does not fit the fault, e.g. one that writes a lot before it can be healed.
+   */
+  readonly suiteTiming?: { readonly ci: SuiteTiming; readonly nightly: SuiteTiming };
+  /**
+   * Node flags the fault needs to take its shape (e.g. a low --snapshot-entries); every node of a
+   * run of this nemesis starts with them, before the scenario's own nodeArgs.
+   */
+  readonly nodeArgs?: readonly string[];
+  /**
+   * One line about a fault from its end line's detail, when the nemesis measured something
+   * (results.json `faultNotes`, the chaos output, report.html); null: nothing to say.
+   */
+  readonly note?: (endDetail: Record<string, unknown>) => string | null;
   readonly band: NemesisBand;
 }

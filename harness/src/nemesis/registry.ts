@@ -9,6 +9,7 @@ import { partitionIsolateLeader } from './kinds/partition-isolate-leader.js';
 import { partitionMajoritiesRing } from './kinds/partition-majorities-ring.js';
 import { partitionOneWay } from './kinds/partition-one-way.js';
 import { pause } from './kinds/pause.js';
+import { snapshotCatchUp } from './kinds/snapshot-catch-up.js';
 import type { ActiveFault, FaultContext, NemesisModule } from './module.js';
 
 /** Draws from the registry's other nemeses; typed apart so that the registry's type does not depend on itself. */
@@ -33,6 +34,7 @@ export const nemeses = {
   pause,
   delay,
   'failpoint-crash': failpointCrash,
+  'snapshot-catch-up': snapshotCatchUp,
   mix,
   none,
 } as const satisfies Record<string, NemesisModule>;

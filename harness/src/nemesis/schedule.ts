@@ -31,7 +31,8 @@ async function wait(ms: number, deadlineMs: number, signal: AbortSignal): Promis
 /**
  * Runs faults of `kind` back to back until the deadline: lead-in, then (fault for faultS, heal,
  * recover for recoverS) again and again. Each fault is one start/end period in nemesis.jsonl; the
- * end is recorded after the heal, with what the heal reported. A fault in force when the deadline
+ * end is recorded after the heal, with what the heal reported (or its error as `healError`, and
+ * the error is thrown on). A fault in force when the deadline
  * comes, or when the run is aborted, is healed before this returns or throws.
  */
 export async function runSchedule(o: ScheduleOptions): Promise<ScheduleSummary> {
@@ -45,6 +46,7 @@ export async function runSchedule(o: ScheduleOptions): Promise<ScheduleSummary> 
   const faultMsMin = Math.min(1000, o.faultS * 1000);
   while (o.deadlineMs - performance.now() >= faultMsMin && !o.signal.aborted) {
     let fault: ActiveFault | null = null;
+    let healFailure: Error | null = null;
     try {
       fault = await startFault(o.kind, o);
       faults += 1;
@@ -52,13 +54,30 @@ export async function runSchedule(o: ScheduleOptions): Promise<ScheduleSummary> 
       o.onNemesis?.(fault.name);
       await wait(o.faultS * 1000, o.deadlineMs, o.signal);
     } finally {
-      if (fault !== null) {
-        const healed = await fault.heal();
-        await o.log.end(fault.name, { ...fault.detail, ...healed });
-        o.onNemesis?.(null);
-      }
+      if (fault !== null) healFailure = await healAndEnd(o, fault);
     }
+    if (healFailure !== null) throw healFailure;
     await wait(o.recoverS * 1000, o.deadlineMs, o.signal);
   }
   return { faults };
+}
+
+/**
+ * Heals the fault and ends its period with what the heal reported; a heal that throws still ends
+ * it, with `healError`, and its error is returned for the caller to throw (unless an error of the
+ * fault's own time is on its way already).
+ */
+async function healAndEnd(o: ScheduleOptions, fault: ActiveFault): Promise<Error | null> {
+  let healed: Record<string, unknown>;
+  try {
+    healed = await fault.heal();
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    await o.log.end(fault.name, { ...fault.detail, healError: error.message });
+    o.onNemesis?.(null);
+    return error;
+  }
+  await o.log.end(fault.name, { ...fault.detail, ...healed });
+  o.onNemesis?.(null);
+  return null;
 }

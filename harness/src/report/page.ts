@@ -99,6 +99,7 @@ function summary(p: PageParts): string {
       ),
     );
   }
+  if (r?.faultNotes?.length) rows.push(row('fault figures', r.faultNotes.map(esc).join('<br>')));
   const l = r?.latencyMs ?? p.latency;
   if (l) rows.push(row('latency (ok ops)', `p50 ${fmt(l.p50)} ms · p90 ${fmt(l.p90)} ms · p99 ${fmt(l.p99)} ms · max ${fmt(l.max)} ms`));
   const avail = r?.availability?.length ? r.availability : p.availability;

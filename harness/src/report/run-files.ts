@@ -41,6 +41,7 @@ export interface RunResultsFile {
     readonly share: number;
   }[];
   readonly latencyMs?: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
+  readonly faultNotes?: readonly string[];
   readonly error?: string;
 }
 

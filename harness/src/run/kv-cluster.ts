@@ -32,6 +32,7 @@ export interface KvClusterOptions {
 }
 
 const healthTimeoutMs = 500;
+const metricsTimeoutMs = 1000;
 
 /** The kvapp-node entry point: dist/cli.js next to the package's dist/index.js. */
 export function nodeCliPath(): string {
@@ -118,6 +119,17 @@ export class KvCluster {
       const response = await fetch(`http://${formatHostPort(http)}/health`, { signal: AbortSignal.timeout(healthTimeoutMs) });
       const body = (await response.json()) as NodeHealth;
       return body;
+    } catch {
+      return null;
+    }
+  }
+
+  /** /metrics of one node (Prometheus text), straight to its http port; null when it does not answer. */
+  async metricsText(id: string): Promise<string | null> {
+    const http = this.node(id).httpListen;
+    try {
+      const response = await fetch(`http://${formatHostPort(http)}/metrics`, { signal: AbortSignal.timeout(metricsTimeoutMs) });
+      return response.ok ? await response.text() : null;
     } catch {
       return null;
     }

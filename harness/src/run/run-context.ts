@@ -27,8 +27,14 @@ export class RunContext {
   readonly nemesisPath: string;
   readonly recorder: HistoryRecorder;
   readonly nemesisLog: NemesisLog;
-  /** One PRNG for every choice of the run, seeded with options.seed. */
+  /** The workload's PRNG, seeded with options.seed. */
   readonly random: Random;
+  /**
+   * The nemeses' PRNG, seeded from options.seed too but apart from the workload's: the workload
+   * draws as its operations complete, so on one shared stream the faults a seed gives would depend
+   * on timing.
+   */
+  readonly nemesisRandom: Random;
   /** Aborted by options.signal; phases stop at it. */
   readonly signal: AbortSignal;
   readonly progress: RunProgressReporter;
@@ -53,6 +59,7 @@ export class RunContext {
     this.recorder = new HistoryRecorder(this.historyPath, { clock: this.clock });
     this.nemesisLog = new NemesisLog(this.nemesisPath, { clock: this.clock });
     this.random = seededRandom(options.seed);
+    this.nemesisRandom = seededRandom((options.seed ^ 0x9e3779b9) >>> 0);
     if (options.signal?.aborted) this.onAbort();
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.signal = this.abort.signal;

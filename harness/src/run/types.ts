@@ -99,6 +99,11 @@ export interface RunResult {
   /** one per nemesis period, plus 'none' for quiet time */
   readonly availability: AvailabilityPeriod[];
   readonly latencyMs: LatencySummary;
+  /**
+   * One line per fault of a nemesis that measures something (its module's `note`), in order; e.g.
+   * snapshot-catch-up's snapshot size and install time. Absent when there is none.
+   */
+  readonly faultNotes?: string[];
   /** harness error → verdict 'unknown' */
   readonly error?: string;
 }

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkHistory, readHistoryFile, type History } from '@kvapp/checker';
 import type { NemesisEvent } from '../../history/nemesis-log.js';
+import { isNemesisKind, nemeses } from '../../nemesis/registry.js';
 import { checkAckedWrites } from '../acked-writes.js';
 import type { RunContext } from '../run-context.js';
 import { readJsonl } from '../run-folder.js';
@@ -64,9 +65,28 @@ export async function check(run: RunContext, runError: string | undefined, fault
     ops: opCounts(ops),
     availability: availability(workloadOps, nemesisEvents, endNs),
     latencyMs: latency(workloadOps),
+    ...faultNotesOf(nemesisEvents),
     nemesisFaults: faults,
     ...(error === undefined ? {} : { error }),
   };
   writeFileSync(join(run.dir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
+}
+
+/** The notes of the nemeses that measure something, one per ended fault (NemesisModule.note). */
+export function faultNotes(events: readonly Pick<NemesisEvent, 'nemesis' | 'phase' | 'detail'>[]): string[] {
+  const notes: string[] = [];
+  for (const e of events) {
+    if (e.phase !== 'end' || !isNemesisKind(e.nemesis)) continue;
+    const note = nemeses[e.nemesis].note;
+    if (note === undefined || typeof e.detail !== 'object' || e.detail === null) continue;
+    const line = note(e.detail as Record<string, unknown>);
+    if (line !== null) notes.push(`${e.nemesis}: ${line}`);
+  }
+  return notes;
+}
+
+function faultNotesOf(events: readonly NemesisEvent[]): { faultNotes?: string[] } {
+  const notes = faultNotes(events);
+  return notes.length === 0 ? {} : { faultNotes: notes };
 }

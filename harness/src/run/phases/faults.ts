@@ -32,7 +32,7 @@ export async function runWorkloadAndNemesis(run: RunContext, cluster: KvCluster)
       kind: spec.nemesis,
       cluster,
       workload,
-      random: run.random,
+      random: run.nemesisRandom,
       signal: run.signal,
       log: run.nemesisLog,
       faultS: spec.faultS ?? faultSDefault,
