@@ -44,6 +44,8 @@ export interface KvClientOptions {
    * client's own. The pool's TLS settings and frame bound apply; give `tls` to the pool, not here.
    */
   readonly pool?: KvConnectionPool;
+  /** Sent with admin requests (member changes, leader transfer, snapshot); see the node's --admin-token. */
+  readonly adminToken?: string;
   /**
    * The monotonic clock, in ms, that every deadline is measured on (default performance.now).
    * Injectable so that a test can move an operation past its deadline without waiting for it.
@@ -98,6 +100,7 @@ export class KvClient {
     endpoints: readonly string[];
     sessions: boolean;
     tls: KvClientOptions['tls'];
+    adminToken: string | undefined;
     now: () => number;
     pool: KvConnectionPool | undefined;
   };
@@ -116,6 +119,7 @@ export class KvClient {
       endpoints: [...options.endpoints],
       sessions: options.sessions ?? true,
       tls: options.tls,
+      adminToken: options.adminToken,
       now: options.now ?? (() => performance.now()),
       pool: options.pool,
     };
@@ -146,6 +150,37 @@ export class KvClient {
     return this.write({ op: 'cas', key, expected, value });
   }
 
+  // ---- admin: answered by the leader; each needs the admin token unless the node trusts this client's TLS certificate ----
+
+  /** Every member, with addresses, role and (from the leader) match and lag. */
+  listMembers(): Promise<Outcome> {
+    return this.admin({ op: 'member-list' });
+  }
+
+  /** Adds `node` as a learner that others reach at these 'host:port' addresses; ok carries the members after. */
+  addMember(node: number, addresses: { peer: string; client: string }): Promise<Outcome> {
+    return this.admin({ op: 'member-add', node, peer: addresses.peer, client: addresses.client });
+  }
+
+  /** Makes learner `node` a voter; `refused` while it lags too far behind the leader. */
+  promoteMember(node: number): Promise<Outcome> {
+    return this.admin({ op: 'member-promote', node });
+  }
+
+  removeMember(node: number): Promise<Outcome> {
+    return this.admin({ op: 'member-remove', node });
+  }
+
+  /** Starts handing leadership to voter `node`; watch statusAll() to see it finish. */
+  transferLeader(node: number): Promise<Outcome> {
+    return this.admin({ op: 'leader-transfer', node });
+  }
+
+  /** Has the leader snapshot its applied state and compact its log now; ok carries the index covered. */
+  snapshotNow(): Promise<Outcome> {
+    return this.admin({ op: 'snapshot-now' });
+  }
+
   /** Asks every endpoint for its view, once each, in parallel. */
   statusAll(): Promise<StatusOutcome[]> {
     return Promise.all(this.o.endpoints.map(async (endpoint) => statusOf(endpoint, await this.probe(endpoint))));
@@ -173,6 +208,12 @@ export class KvClient {
     this.closed = true;
     for (const c of this.connections.values()) c.close();
     this.connections.clear();
+  }
+
+  /** Admin requests carry no session: one whose attempt may have applied is not retried. */
+  private admin(body: RequestBody): Promise<Outcome> {
+    const withToken = this.o.adminToken !== undefined ? ({ ...body, token: this.o.adminToken } as RequestBody) : body;
+    return this.attempts(withToken, this.deadline(), null).then(finalOf);
   }
 
   private deadline(): number {
@@ -310,6 +351,8 @@ export class KvClient {
       case 'rejected':
       case 'bad_request':
       case 'stale_seq':
+      case 'unauthorized':
+      case 'refused':
         // With a session, the node answered for the one application of this seq (a retry gets
         // the cached result), so the answer is the operation's. Without one, an earlier attempt
         // may have applied and changed what this attempt saw.
@@ -348,7 +391,7 @@ export class KvClient {
     }
     if (unknown) state.sentUnknown = true;
     if (r.kind === 'not-sent' && r.refusedBy !== undefined && this.o.giveUpWhenAllRefused) return { done: this.giveUp(state) };
-    const write = op === 'put' || op === 'delete' || op === 'cas';
+    const write = op === 'put' || op === 'delete' || op === 'cas' || ADMIN_CHANGES.has(op);
     if (unknown && write && session === null) {
       return { done: { status: 'indeterminate', reason: `${state.lastMessage} (no session, so not retried)` } };
     }
@@ -419,8 +462,18 @@ function statusOf(endpoint: string, r: AttemptResult): StatusOutcome {
   return { endpoint, ok: false, message: describe(r) };
 }
 
+/** Admin ops that change something: like a sessionless write, not retried once their fate is unknown. */
+const ADMIN_CHANGES: ReadonlySet<string> = new Set(['member-add', 'member-promote', 'member-remove', 'leader-transfer', 'snapshot-now']);
+
 function okOutcome(body: RequestBody, r: ClientResponse & { ok: true }): Outcome | null {
   switch (body.op) {
+    case 'member-list':
+    case 'member-add':
+      return r.members === undefined ? null : { status: 'ok', members: r.members };
+    case 'member-promote':
+    case 'member-remove':
+    case 'snapshot-now':
+      return r.index === undefined ? null : { status: 'ok', index: r.index };
     case 'get':
       return r.value === undefined ? null : { status: 'ok', value: r.value };
     case 'put':

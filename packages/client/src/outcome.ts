@@ -1,4 +1,4 @@
-import type { ErrorCode, NodeStatus } from './protocol.js';
+import type { ErrorCode, MemberInfo, NodeStatus } from './protocol.js';
 
 /**
  * How an operation ended. Never a guess:
@@ -13,6 +13,10 @@ export type Outcome =
       readonly value?: string | null;
       /** put, delete, cas: the value before (null: absent). */
       readonly prev?: string | null;
+      /** listMembers, addMember: the members. */
+      readonly members?: readonly MemberInfo[];
+      /** promoteMember, removeMember: the change's log index; snapshotNow: the index covered. */
+      readonly index?: number;
     }
   | {
       readonly status: 'fail';

@@ -51,9 +51,56 @@ export type ClientRequest =
   /** Opens a session; not idempotent (a retry only wastes a session slot). */
   | (RequestBase & { readonly op: 'register' })
   /** This node's view of the cluster; answered by any node, leader or not. */
-  | (RequestBase & { readonly op: 'status' });
+  | (RequestBase & { readonly op: 'status' })
+  // Admin requests (see README.md, "Membership"): answered by the leader, refused `unauthorized`
+  // without the node's admin token (or, with TLS, a client certificate the node trusts).
+  /** Every member: addresses, voter or learner, and (from the leader) its replication match and lag. */
+  | (RequestBase & { readonly op: 'member-list'; readonly token?: string })
+  /** Adds `node` as a learner; its addresses travel in the log to every member. */
+  | (RequestBase & {
+      readonly op: 'member-add';
+      readonly node: number;
+      readonly peer: string;
+      readonly client: string;
+      readonly token?: string;
+    })
+  /** Makes learner `node` a voter; refused while it lags the leader by more than the node's bound. */
+  | (RequestBase & { readonly op: 'member-promote'; readonly node: number; readonly token?: string })
+  /** Removes voter or learner `node` (the leader too: it steps down once the removal is known). */
+  | (RequestBase & { readonly op: 'member-remove'; readonly node: number; readonly token?: string })
+  /** Hands leadership to voter `node`; answered once the transfer started, not finished. */
+  | (RequestBase & { readonly op: 'leader-transfer'; readonly node: number; readonly token?: string })
+  /** Snapshots the answering node's applied state and compacts its log now (clients send it to the leader). */
+  | (RequestBase & { readonly op: 'snapshot-now'; readonly token?: string });
 
 export type ClientOp = ClientRequest['op'];
+
+/** The ops that need the admin token; every other op is open to any client. */
+export const ADMIN_OPS: readonly ClientOp[] = [
+  'member-list',
+  'member-add',
+  'member-promote',
+  'member-remove',
+  'leader-transfer',
+  'snapshot-now',
+];
+
+/** voter; learner (gets the log, does not vote); leaving: a voter of the old side of a joint change only. */
+export type MemberRole = 'voter' | 'learner' | 'leaving';
+
+/** One member, as the leader sees it. */
+export interface MemberInfo {
+  readonly id: number;
+  /** 'host:port'; null when the answering node knows none (not configured, not in the log). */
+  readonly peer: string | null;
+  readonly client: string | null;
+  readonly role: MemberRole;
+  readonly leader: boolean;
+  /** The highest log index known to be on that member; null when the answering node does not lead. */
+  readonly match: number | null;
+  /** The leader's last index minus match; null as match. */
+  readonly lag: number | null;
+}
 
 /** Request without `v` and `id`: what a caller of the client library builds. */
 export type RequestBody = ClientRequest extends infer R ? (R extends ClientRequest ? Omit<R, 'v' | 'id'> : never) : never;
@@ -74,6 +121,8 @@ export interface NodeStatus {
  * Error codes, and what each says about the attempt that got it (see README.md, "Outcomes"):
  * - not applied by this attempt: not_leader, unavailable, overloaded, bad_request (checked
  *   before proposing); cas_mismatch, rejected, stale_seq (evaluated in the log, changed nothing).
+ * - admin requests: unauthorized (no valid token; nothing done); refused (the cluster will not
+ *   make this change now: another change is pending, the learner lags, the change is invalid).
  * - unknown: timeout (proposed or sent, no result in time, incl. leadership lost after
  *   proposing), internal; session_expired (this entry changed nothing, but an earlier attempt
  *   with the same seq may have applied before the session expired).
@@ -88,7 +137,9 @@ export type ErrorCode =
   | 'stale_seq'
   | 'session_expired'
   | 'timeout'
-  | 'internal';
+  | 'internal'
+  | 'unauthorized'
+  | 'refused';
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   'not_leader',
@@ -101,6 +152,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'session_expired',
   'timeout',
   'internal',
+  'unauthorized',
+  'refused',
 ];
 
 export interface ErrorBody {
@@ -124,6 +177,10 @@ export type ClientResult =
       readonly clientId?: string;
       /** status: this node's view. */
       readonly status?: NodeStatus;
+      /** member-list, member-add: the members (after the addition, for member-add). */
+      readonly members?: readonly MemberInfo[];
+      /** member-promote, member-remove: the log index of the change; snapshot-now: the index covered. */
+      readonly index?: number;
     }
   | { readonly ok: false; readonly error: ErrorBody };
 
@@ -181,9 +238,18 @@ const REQUEST_FIELDS: Record<ClientOp, { required: readonly string[]; optional: 
   cas: { required: ['key', 'expected', 'value'], optional: ['session'] },
   register: { required: [], optional: [] },
   status: { required: [], optional: [] },
+  'member-list': { required: [], optional: ['token'] },
+  'member-add': { required: ['node', 'peer', 'client'], optional: ['token'] },
+  'member-promote': { required: ['node'], optional: ['token'] },
+  'member-remove': { required: ['node'], optional: ['token'] },
+  'leader-transfer': { required: ['node'], optional: ['token'] },
+  'snapshot-now': { required: [], optional: ['token'] },
 };
 
 const OPS = Object.keys(REQUEST_FIELDS) as ClientOp[];
+
+/** 'host:port', '[v6]:port': what a member's address must look like (resolved by whoever dials it). */
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):([1-9][0-9]{0,4})$/;
 
 function checkRequestBody(o: Record<string, unknown>, op: ClientOp): string | null {
   const fields = REQUEST_FIELDS[op];
@@ -203,6 +269,19 @@ function checkRequestBody(o: Record<string, unknown>, op: ClientOp): string | nu
   }
   if (Object.hasOwn(o, 'session')) {
     const e = checkSession(o['session']);
+    if (e !== null) return e;
+  }
+  if (Object.hasOwn(o, 'node')) {
+    const e = checkCount(o['node'], 'node', 1);
+    if (e !== null) return e;
+  }
+  for (const name of ['peer', 'client'] as const) {
+    if (!Object.hasOwn(o, name)) continue;
+    const e = checkString(o[name], name) ?? (HOST_PORT.test(o[name] as string) ? null : `${name} must be 'host:port'`);
+    if (e !== null) return e;
+  }
+  if (Object.hasOwn(o, 'token')) {
+    const e = checkString(o['token'], 'token');
     if (e !== null) return e;
   }
   if (Object.hasOwn(o, 'read') && o['read'] !== 'linearizable' && o['read'] !== 'serializable') {
@@ -277,6 +356,31 @@ function checkStatus(x: unknown): string | null {
   );
 }
 
+function checkMember(x: unknown, i: number): string | null {
+  const what = `members[${i}]`;
+  if (!isPlainObject(x)) return `${what} must be an object`;
+  const nullableCount = (v: unknown, name: string) => (v === null ? null : checkCount(v, `${what}.${name}`, 0));
+  return (
+    checkFields(x, ['id', 'peer', 'client', 'role', 'leader', 'match', 'lag'], []) ??
+    checkCount(x['id'], `${what}.id`, 1) ??
+    checkNullableString(x['peer'], `${what}.peer`) ??
+    checkNullableString(x['client'], `${what}.client`) ??
+    (['voter', 'learner', 'leaving'].includes(x['role'] as string) ? null : `${what}.role must be voter, learner or leaving`) ??
+    (typeof x['leader'] === 'boolean' ? null : `${what}.leader must be a boolean`) ??
+    nullableCount(x['match'], 'match') ??
+    nullableCount(x['lag'], 'lag')
+  );
+}
+
+function checkMembers(x: unknown): string | null {
+  if (!Array.isArray(x)) return 'members must be an array';
+  for (const [i, m] of x.entries()) {
+    const e = checkMember(m, i);
+    if (e !== null) return e;
+  }
+  return null;
+}
+
 function checkError(x: unknown): string | null {
   if (!isPlainObject(x)) return 'error must be an object';
   const shape = checkFields(x, ['code', 'message'], ['leader', 'current']);
@@ -290,13 +394,15 @@ function checkError(x: unknown): string | null {
 }
 
 function checkOkBody(x: Record<string, unknown>): string | null {
-  const shape = checkFields(x, ['v', 'id', 'ok'], ['value', 'prev', 'clientId', 'status']);
+  const shape = checkFields(x, ['v', 'id', 'ok'], ['value', 'prev', 'clientId', 'status', 'members', 'index']);
   if (shape !== null) return shape;
   return (
     (Object.hasOwn(x, 'value') ? checkNullableString(x['value'], 'value') : null) ??
     (Object.hasOwn(x, 'prev') ? checkNullableString(x['prev'], 'prev') : null) ??
     (Object.hasOwn(x, 'clientId') ? checkString(x['clientId'], 'clientId') : null) ??
-    (Object.hasOwn(x, 'status') ? checkStatus(x['status']) : null)
+    (Object.hasOwn(x, 'status') ? checkStatus(x['status']) : null) ??
+    (Object.hasOwn(x, 'members') ? checkMembers(x['members']) : null) ??
+    (Object.hasOwn(x, 'index') ? checkCount(x['index'], 'index', 0) : null)
   );
 }
 

@@ -242,6 +242,23 @@ export class NodeKernel {
     );
   }
 
+  /**
+   * Snapshots the applied state and compacts the log now (operator tooling), whatever
+   * `snapshotEntries` says; `reply` gets the index the snapshot covers. When nothing was applied
+   * since the last snapshot it answers that snapshot's index and writes nothing.
+   */
+  compactNow(reply: Reply<{ index: number }> = () => {}): void {
+    reply = this.answeredOnStop(reply);
+    this.enqueueRequest(
+      () => {
+        this.compact(true);
+        reply(answerOk({ index: this.lastSnapshotIndex }));
+      },
+      null,
+      reply,
+    );
+  }
+
   /** Handles every queued input (with `deferDrive`; otherwise inputs never wait for it). */
   flush(): void {
     this.drive();
@@ -508,9 +525,15 @@ export class NodeKernel {
    * snapshot never covers an entry the log on disk does not hold.
    */
   private maybeCompact(): void {
+    this.compact(false);
+  }
+
+  /** Compacts when `snapshotEntries` entries were applied since the last snapshot, or at once when `now`. */
+  private compact(now: boolean): void {
     const every = this.options.snapshotEntries;
     const applied = this.sm.appliedIndex;
-    if (every <= 0 || applied - this.lastSnapshotIndex < every) return;
+    if (applied <= this.lastSnapshotIndex) return;
+    if (!now && (every <= 0 || applied - this.lastSnapshotIndex < every)) return;
     this.lastSnapshotIndex = applied;
     // The configuration as of the applied index: membership changes take effect as they apply.
     this.due.push({ kind: 'compact' });

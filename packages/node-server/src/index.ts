@@ -15,7 +15,7 @@ export {
   type TlsPaths,
 } from './config/node-config.js';
 export { DataDirLock, LOCK_FILE, type LockHolder } from './node/data-dir-lock.js';
-export { BOOTSTRAP_FILE } from './node/bootstrap-voters.js';
+export { BOOTSTRAP_FILE } from './node/bootstrap-record.js';
 export { KernelHost, HOST_LIMITS_DEFAULT, type KernelHostOptions, type HostLimits, type ProposalOutcome } from './node/kernel-host.js';
 export { RequestError, type RequestErrorCode, type ClientCommand } from '@kvapp/kernel';
 export type { DurableLog, PersistBatch } from './node/durable-log.js';

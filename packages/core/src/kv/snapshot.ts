@@ -2,17 +2,21 @@ import { ByteReader, ByteWriter, utf8Length } from './bytes.js';
 import { checkKvOptions, type KvOptions } from './options.js';
 import type { KvRejectCode, KvResult } from './result.js';
 import type { SessionRecord } from './sessions.js';
+import type { MemberAddresses } from '../raft/conf-change.js';
+import type { NodeId } from '../raft/types.js';
 
 /**
  * The KV state machine's snapshot: everything `apply` depends on, so a restored replica answers
  * every later entry exactly as the original would (sessions included, so deduplication survives).
  *
- * Layout, version 1 (varints and strings as in bytes.ts):
+ * Layout, version 2 (varints and strings as in bytes.ts):
  *   "KVS" u8 version | varint appliedIndex | varint clockMs
  *   varint keyBytesMax | varint valueBytesMax | varint sessionsMax | varint sessionIdleMsMax
  *   varint nKeys, then nKeys × (string key | string value), keys strictly ascending
  *   varint nSessions, then nSessions × (string clientId | varint lastSeq | varint lastActiveMs | result),
  *     least recently used first
+ *   version 2 adds: varint nMembers, then nMembers × (varint nodeId | string peer | string client),
+ *     ids strictly ascending (version 1 has no members)
  *   result: u8 tag (0 none | 1 ok | 2 registered | 3 cas-mismatch | 4 session-expired | 5 stale-seq | 6 rejected) + fields
  * Sorted keys make the bytes a function of the state alone: two replicas in the same state
  * produce identical snapshots.
@@ -24,6 +28,8 @@ export interface KvSnapshotState {
   /** Ascending by key. */
   readonly data: ReadonlyArray<readonly [string, string]>;
   readonly sessions: readonly SessionRecord[];
+  /** Members' addresses learned from the log, ascending by id. */
+  readonly members: ReadonlyArray<readonly [NodeId, MemberAddresses]>;
 }
 
 export class KvSnapshotError extends Error {
@@ -34,7 +40,7 @@ export class KvSnapshotError extends Error {
   }
 }
 
-export const KV_SNAPSHOT_VERSION = 1;
+export const KV_SNAPSHOT_VERSION = 2;
 const MAGIC = [0x4b, 0x56, 0x53]; // "KVS"
 const rejectCodes: readonly KvRejectCode[] = ['KV_KEY_TOO_LARGE', 'KV_VALUE_TOO_LARGE', 'KV_BAD_COMMAND'];
 
@@ -51,6 +57,8 @@ export function encodeSnapshot(s: KvSnapshotState): Uint8Array {
     w.string(rec.clientId).varint(rec.lastSeq).varint(rec.lastActiveMs);
     writeResult(w, rec.result);
   }
+  w.varint(s.members.length);
+  for (const [id, a] of s.members) w.varint(id).string(a.peer).string(a.client);
   return w.finish();
 }
 
@@ -95,7 +103,7 @@ export function decodeSnapshot(bytes: Uint8Array): KvSnapshotState {
   const r = new ByteReader(bytes, fail);
   for (const b of MAGIC) if (r.u8('magic') !== b) throw fail('bad magic');
   const version = r.u8('version');
-  if (version !== KV_SNAPSHOT_VERSION) throw fail(`unsupported version ${version}`);
+  if (version !== 1 && version !== KV_SNAPSHOT_VERSION) throw fail(`unsupported version ${version}`);
   const appliedIndex = r.varint('appliedIndex');
   const clockMs = r.varint('clockMs');
   const options: KvOptions = {
@@ -108,8 +116,26 @@ export function decodeSnapshot(bytes: Uint8Array): KvSnapshotState {
   if (bad !== null) throw fail(bad);
   const data = readData(r, options, fail);
   const sessions = readSessions(r, options, clockMs, fail);
+  const members = version >= 2 ? readMembers(r, fail) : [];
   r.end('snapshot');
-  return { appliedIndex, clockMs, options, data, sessions };
+  return { appliedIndex, clockMs, options, data, sessions, members };
+}
+
+function readMembers(r: ByteReader, fail: (m: string) => Error): Array<[NodeId, MemberAddresses]> {
+  const n = r.varint('member count');
+  // Each member takes at least 3 bytes.
+  if (n > r.remaining / 3) throw fail(`member count ${n} exceeds what ${r.remaining} bytes can hold`);
+  const members: Array<[NodeId, MemberAddresses]> = [];
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const id = r.varint('member id');
+    const peer = r.string('member peer address');
+    const client = r.string('member client address');
+    if (!(id > prev)) throw fail(`member ids not strictly ascending at #${i}`);
+    members.push([id, { peer, client }]);
+    prev = id;
+  }
+  return members;
 }
 
 function readData(r: ByteReader, o: KvOptions, fail: (m: string) => Error): Array<[string, string]> {

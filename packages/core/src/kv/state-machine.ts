@@ -1,4 +1,5 @@
-import type { Entry } from '../raft/types.js';
+import type { Entry, NodeId } from '../raft/types.js';
+import { decodeConfChange, type MemberAddresses } from '../raft/conf-change.js';
 import { assert } from '../assert.js';
 import { utf8Length } from './bytes.js';
 import { decodeCommand, KvCommandError, type KvCommand } from './command.js';
@@ -15,6 +16,11 @@ export class KvStateMachine {
   private readonly data = new Map<string, string>();
   private readonly sessions: SessionTable;
   private applied = 0;
+  /**
+   * Members' addresses, from the conf-change entries that added them; a member leaves it when a
+   * configuration no longer names it. Replicated state, so it survives restarts and snapshots.
+   */
+  private readonly members = new Map<NodeId, MemberAddresses>();
   /** The log's clock: the highest nowMs applied. A max, so it never goes back across leaders. */
   private clock = 0;
   readonly options: KvOptions;
@@ -43,6 +49,11 @@ export class KvStateMachine {
     return this.sessions.size;
   }
 
+  /** Addresses of the members added through the log (bootstrap members are not here). */
+  get memberAddresses(): ReadonlyMap<NodeId, MemberAddresses> {
+    return this.members;
+  }
+
   /** Serves a linearizable read once `appliedIndex` has reached the read's ReadIndex. */
   read(key: string): string | null {
     return this.data.get(key) ?? null;
@@ -56,6 +67,10 @@ export class KvStateMachine {
   apply(entry: Entry): KvResult | null {
     assert(entry.index === this.applied + 1, `apply index ${entry.index} after ${this.applied}`);
     this.applied = entry.index;
+    if (entry.type === 'conf-change') {
+      this.applyMembership(entry.data);
+      return null;
+    }
     if (entry.type !== 'normal' || entry.data.length === 0) return null;
     let cmd: KvCommand;
     try {
@@ -78,6 +93,23 @@ export class KvStateMachine {
     const result = this.execute(cmd);
     this.sessions.complete(cmd.session, result, this.clock);
     return result;
+  }
+
+  private applyMembership(data: Uint8Array): void {
+    let decoded: ReturnType<typeof decodeConfChange>;
+    try {
+      decoded = decodeConfChange(data);
+    } catch {
+      // Raft never applies a malformed conf change (it asserts first); here it changes nothing,
+      // like any entry that is not a command.
+      return;
+    }
+    const { change, conf } = decoded;
+    if (change.kind === 'simple' && change.action !== 'remove' && change.addresses !== undefined) {
+      this.members.set(change.node, { peer: change.addresses.peer, client: change.addresses.client });
+    }
+    const named = new Set([...conf.voters, ...conf.learners, ...conf.votersOutgoing]);
+    for (const id of [...this.members.keys()]) if (!named.has(id)) this.members.delete(id);
   }
 
   private execute(cmd: Exclude<KvCommand, { kind: 'register' }>): KvResult {
@@ -125,6 +157,7 @@ export class KvStateMachine {
       options: this.options,
       data: keys.map((k) => [k, this.data.get(k)!] as const),
       sessions: [...this.sessions.all()],
+      members: [...this.members.entries()].sort(([a], [b]) => a - b),
     });
   }
 
@@ -136,6 +169,7 @@ export class KvStateMachine {
     sm.clock = s.clockMs;
     for (const [k, v] of s.data) sm.data.set(k, v);
     for (const rec of s.sessions) sm.sessions.load(rec);
+    for (const [id, addresses] of s.members) sm.members.set(id, addresses);
     return sm;
   }
 }

@@ -10,9 +10,24 @@ import type { ConfState, NodeId } from './types.js';
  * - leave-joint: ends the joint configuration (the leader proposes it; callers need not).
  */
 export type ConfChange =
-  | { readonly kind: 'simple'; readonly action: 'add-voter' | 'add-learner' | 'remove'; readonly node: NodeId }
+  | {
+      readonly kind: 'simple';
+      readonly action: 'add-voter' | 'add-learner' | 'remove';
+      readonly node: NodeId;
+      /**
+       * Where the added node listens. Raft ignores it; the state machine keeps it, so a new
+       * member's addresses reach every replica, a node restarted later and a snapshot alike.
+       */
+      readonly addresses?: MemberAddresses;
+    }
   | { readonly kind: 'joint'; readonly voters: readonly NodeId[]; readonly learners: readonly NodeId[] }
   | { readonly kind: 'leave-joint' };
+
+/** A member's advertised addresses, each 'host:port'. */
+export interface MemberAddresses {
+  readonly peer: string;
+  readonly client: string;
+}
 
 /**
  * What a conf-change entry carries: the change, and the whole configuration it leads to. Carrying
@@ -78,6 +93,13 @@ export function nextConf(conf: ConfState, change: ConfChange): ConfState {
       if (joint) invalid('leave the joint configuration first');
       const { action, node } = change;
       if (!Number.isInteger(node) || node <= 0) invalid(`node id ${node} is not a positive integer`);
+      if (change.addresses !== undefined) {
+        if (action === 'remove') invalid('a removal carries no addresses');
+        const { peer, client } = change.addresses;
+        if (typeof peer !== 'string' || typeof client !== 'string' || peer === '' || client === '') {
+          invalid('addresses need a peer and a client address');
+        }
+      }
       const voters = conf.voters.filter((id) => id !== node);
       const learners = conf.learners.filter((id) => id !== node);
       if (action === 'add-voter') voters.push(node);

@@ -208,8 +208,19 @@ export class Raft {
    */
   hup(reason: 'election-timeout' | 'campaign-requested' | 'leadership-transfer', from: NodeId = NONE): void {
     if (this.role === 'leader' || !this.promotable()) return;
+    // The configuration it would campaign in may already be gone: a committed conf change that is
+    // not yet applied (after a restart, say) could remove this node, which would then win
+    // an election as a node with no place in the configuration (etcd refuses alike).
+    if (this.hasUnappliedConfChanges()) return;
     const transfer = reason === 'leadership-transfer';
     this.campaign(this.cfg.preVote && !transfer ? 'pre-vote' : 'vote', transfer, reason, from);
+  }
+
+  private hasUnappliedConfChanges(): boolean {
+    const { applied, committed } = this.log;
+    if (committed <= applied) return false;
+    const entries = this.log.slice(applied + 1, committed + 1, Number.MAX_SAFE_INTEGER) ?? [];
+    return entries.some((entry) => entry.type === 'conf-change');
   }
 
   campaign(kind: 'pre-vote' | 'vote', transfer: boolean, reason: StateChangeReason, from: NodeId): void {
@@ -474,6 +485,11 @@ export class Raft {
   /** A committed conf-change entry (at `index`) is being applied: every replica switches configuration here. */
   applyConfChange({ conf }: ConfChangeEntry, index: number): void {
     this.tracker.applyConf(conf, this.log.lastIndex() + 1);
+    if ((this.role === 'candidate' || this.role === 'pre-candidate') && !this.promotable()) {
+      // Its campaign was for a configuration it is no longer a voter of.
+      this.becomeFollower(this.term, NONE, 'removed');
+      return;
+    }
     if (this.role !== 'leader') return;
     if (!this.promotable()) {
       // Removed (or never a voter): this leader leads on, without counting itself, until a quorum

@@ -69,6 +69,10 @@ const base: KvSnapshotState = {
     { clientId: '1', lastSeq: 0, lastActiveMs: 50, result: null },
     { clientId: '2', lastSeq: 1, lastActiveMs: 60, result: { type: 'ok', value: null } },
   ],
+  members: [
+    [4, { peer: '127.0.0.1:7004', client: '127.0.0.1:8004' }],
+    [5, { peer: '127.0.0.1:7005', client: '127.0.0.1:8005' }],
+  ],
 };
 
 t.test('a valid hand-built snapshot restores', (t) => {
@@ -76,6 +80,17 @@ t.test('a valid hand-built snapshot restores', (t) => {
   t.equal(sm.read('b'), '2');
   t.equal(sm.sessionCount, 2);
   t.equal(sm.appliedIndex, 3);
+  t.same([...sm.memberAddresses.entries()], base.members);
+  t.end();
+});
+
+t.test('a version 1 snapshot (before member addresses) restores with no members', (t) => {
+  const v2 = encodeSnapshot({ ...base, members: [] });
+  t.equal(v2[v2.length - 1], 0, 'the member count is the last byte');
+  const v1 = Uint8Array.of(...v2.subarray(0, 3), 1, ...v2.subarray(4, v2.length - 1));
+  const sm = KvStateMachine.restore(v1);
+  t.equal(sm.read('a'), '1');
+  t.equal(sm.memberAddresses.size, 0);
   t.end();
 });
 
@@ -103,7 +118,9 @@ t.test('inconsistent snapshots are refused with KV_BAD_SNAPSHOT', (t) => {
     'key beyond keyBytesMax': encodeSnapshot({ ...base, options: { ...kvOptionsDefault, keyBytesMax: 1 }, data: [['ab', '1']] }),
     'zero limit': encodeSnapshot({ ...base, options: { ...kvOptionsDefault, valueBytesMax: 0 } }),
     'bad magic': Uint8Array.of(0x4b, 0x56, 0x00, 1),
-    'future version': Uint8Array.of(0x4b, 0x56, 0x53, 2),
+    'future version': Uint8Array.of(0x4b, 0x56, 0x53, 3),
+    'members out of order': encodeSnapshot({ ...base, members: [base.members[1]!, base.members[0]!] }),
+    'member count lie': Uint8Array.of(...encodeSnapshot({ ...base, members: [] }).subarray(0, -1), 0x7f),
     'trailing byte': Uint8Array.of(...encodeSnapshot(base), 0),
     'key count lie': Uint8Array.of(0x4b, 0x56, 0x53, 1, 0, 0, 1, 1, 1, 0, 0x7f),
   };

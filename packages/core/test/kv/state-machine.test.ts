@@ -4,6 +4,7 @@ import type { Entry } from '../../src/raft/types.js';
 import { decodeCommand as decodeForTest, encodeCommand, type KvCommand } from '../../src/kv/command.js';
 import type { KvResult } from '../../src/kv/result.js';
 import { KvStateMachine } from '../../src/kv/state-machine.js';
+import { encodeConfChange } from '../../src/raft/conf-change.js';
 import { buildLog, stepArb } from './log-builder.js';
 import { checkProperty } from './property.js';
 
@@ -71,6 +72,35 @@ t.test('no-op and conf-change entries return null and still advance appliedIndex
   t.equal(f.raw('normal', new Uint8Array(0)), null);
   t.equal(f.raw('conf-change', Uint8Array.of(1, 2, 3)), null);
   t.equal(f.sm.appliedIndex, 2);
+  t.end();
+});
+
+t.test('members added with addresses are kept, survive a snapshot, and go when a configuration drops them', (t) => {
+  const f = new Feeder(new KvStateMachine());
+  const add = (node: number, peer: string): Uint8Array =>
+    encodeConfChange({
+      change: { kind: 'simple', action: 'add-learner', node, addresses: { peer, client: `c${node}` } },
+      conf: { voters: [1, 2, 3], learners: node === 4 ? [4] : [4, 5], votersOutgoing: [] },
+    });
+  f.raw('conf-change', add(4, 'p4'));
+  f.raw('conf-change', add(5, 'p5'));
+  t.same(
+    [...f.sm.memberAddresses.entries()],
+    [
+      [4, { peer: 'p4', client: 'c4' }],
+      [5, { peer: 'p5', client: 'c5' }],
+    ],
+  );
+  const restored = KvStateMachine.restore(f.sm.snapshot());
+  t.same([...restored.memberAddresses.entries()], [...f.sm.memberAddresses.entries()], 'a snapshot carries them');
+  f.raw(
+    'conf-change',
+    encodeConfChange({
+      change: { kind: 'simple', action: 'remove', node: 4 },
+      conf: { voters: [1, 2, 3], learners: [5], votersOutgoing: [] },
+    }),
+  );
+  t.same([...f.sm.memberAddresses.keys()], [5], 'the removed member is forgotten');
   t.end();
 });
 

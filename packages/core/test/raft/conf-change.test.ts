@@ -180,3 +180,20 @@ t.test('invalid changes are refused with the reason', async (t) => {
   );
   t.same(nextConf(conf([1, 2]), { kind: 'joint', voters: [3, 1], learners: [4] }), conf([1, 3], [4], [1, 2]));
 });
+
+t.test('a restarted node whose removal is committed but not yet applied does not campaign (it once won and crashed)', async (t) => {
+  const c = new TestCluster({ size: 3, seed: 1, config: { preVote: false, checkQuorum: false } });
+  c.elect(1);
+  c.node(1).proposeConfChange({ kind: 'simple', action: 'remove', node: 3 });
+  c.stabilize();
+  t.same(c.node(3).status().conf.voters, [1, 2], 'node 3 applied its removal');
+  c.crash(3);
+  c.restart(3); // back to the bootstrap configuration {1,2,3}; the removal is committed, not applied
+  t.doesNotThrow(() => {
+    c.node(3).campaign();
+    c.stabilize();
+  });
+  t.not(c.node(3).status().role, 'leader', 'node 3 never leads');
+  t.equal([1, 2].filter((id) => c.node(id).status().role === 'leader').length, 1, 'the cluster keeps one leader');
+  t.same(c.node(3).status().conf.voters, [1, 2], 'after the restart it applied its removal again');
+});

@@ -20,7 +20,13 @@ import { TurnCorker } from './turn-corker.js';
  * Answers one valid request. The node assembly supplies the Raft-backed one. It should resolve
  * with an error result rather than reject; a rejection is answered `internal` (outcome unknown).
  */
-export type ClientHandler = (request: ClientRequest) => Promise<ClientResult>;
+export type ClientHandler = (request: ClientRequest, from: ClientContext) => Promise<ClientResult>;
+
+/** What the server knows of the connection a request came on. */
+export interface ClientContext {
+  /** The client showed a TLS certificate signed by the node's CA (only with TLS). */
+  readonly verifiedCertificate: boolean;
+}
 
 export interface ClientServerLimits {
   /** Requests of one connection being handled at once; one more is answered `overloaded`. */
@@ -48,7 +54,10 @@ export interface ClientServerOptions {
   readonly handler: ClientHandler;
   readonly logger?: Logger;
   readonly limits?: Partial<ClientServerLimits>;
-  /** TLS for clients (no client certificate asked). */
+  /**
+   * TLS for clients. A client certificate is asked for but not required: one signed by the CA
+   * marks the connection verified (ClientContext), which admin requests accept instead of a token.
+   */
   readonly tls?: TlsFiles | null;
 }
 
@@ -90,7 +99,7 @@ export class ClientServer {
     const limits = { ...CLIENT_SERVER_LIMITS_DEFAULT, ...o.limits };
     for (const [name, v] of Object.entries(limits)) assert(Number.isSafeInteger(v) && v >= 1, `${name} must be an integer >= 1`);
     const log = (o.logger ?? pino()).child({ component: 'client-server' });
-    const server = createListener(o.tls ?? null, false);
+    const server = createListener(o.tls ?? null, 'request');
     // Attached once the port is bound, so that a listen error is a rejection, not an unhandled event.
     const port = await listen(server, o.listen);
     const wss = new WebSocketServer({ server, maxPayload: limits.frameBytesMax, perMessageDeflate: false });
@@ -125,6 +134,7 @@ export class ClientServer {
       this.log.warn({ remote }, 'too many client connections, refused');
       return void ws.close(CLIENT_CLOSE.tryAgainLater, 'too many connections');
     }
+    const from: ClientContext = { verifiedCertificate: (req.socket as Socket & { authorized?: boolean }).authorized === true };
     let inflight = 0;
     ws.on('message', (data, isBinary) => {
       const text = decodeText(data, isBinary);
@@ -151,7 +161,7 @@ export class ClientServer {
       }
       inflight++;
       this.counters.requests++;
-      void this.handle(request).then((result) => {
+      void this.handle(request, from).then((result) => {
         inflight--;
         this.reply(ws, { v: PROTOCOL_VERSION, id: request.id, ...result });
       });
@@ -167,7 +177,7 @@ export class ClientServer {
   }
 
   /** Never rejects. */
-  private handle(request: ClientRequest): Promise<ClientResult> {
+  private handle(request: ClientRequest, from: ClientContext): Promise<ClientResult> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.counters.timeouts++;
@@ -178,7 +188,7 @@ export class ClientServer {
       }, this.limits.requestMsMax);
       let p: Promise<ClientResult>;
       try {
-        p = this.o.handler(request);
+        p = this.o.handler(request, from);
       } catch (err) {
         p = Promise.reject(err);
       }

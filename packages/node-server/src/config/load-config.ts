@@ -33,6 +33,11 @@ const OPTIONS = {
   'tls-key': { type: 'string' },
   'tls-ca': { type: 'string' },
   'unsafe-local-reads': { type: 'boolean' },
+  join: { type: 'string' },
+  'join-as-learner': { type: 'boolean' },
+  'admin-token': { type: 'string' },
+  'advertise-peer': { type: 'string' },
+  'advertise-client': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -51,7 +56,9 @@ Options (each also as KVAPP_<NAME> in the environment, or a camelCase key in --c
   --peer-listen HOST:PORT      where peers connect (default ${formatHostPort(CONFIG_DEFAULTS.peerListen)})
   --client-listen HOST:PORT    where clients connect, WebSocket (default ${formatHostPort(CONFIG_DEFAULTS.clientListen)})
   --http-listen HOST:PORT      /metrics and /health (optional)
-  --peers ID=HOST:PORT,...     the address this node dials for each other voter (none: a one-node cluster)
+  --peers ID=HOST:PORT,...     the other voters of a NEW cluster (none: a one-node cluster), and the
+                               address this node dials for each; once the data dir exists, the
+                               voters come from its log, and these only redirect addresses
   --client-addresses ID=HOST:PORT,...  client addresses to name in not_leader redirects
   --cluster-secret S | --cluster-secret-file FILE   shared secret proving cluster membership
   --tick-ms N                  Raft tick (default ${CONFIG_DEFAULTS.tickMs})
@@ -60,6 +67,13 @@ Options (each also as KVAPP_<NAME> in the environment, or a camelCase key in --c
   --snapshot-entries N         applied entries between snapshots (default ${CONFIG_DEFAULTS.snapshotEntries})
   --log-level LEVEL            fatal|error|warn|info|debug|trace|silent (default ${CONFIG_DEFAULTS.logLevel})
   --tls-cert FILE --tls-key FILE --tls-ca FILE   TLS on both ports; peers verified against the CA
+  --join HOST:PORT,...         client endpoints of a running cluster: a new data dir joins it as a
+                               learner (then asks to be promoted) instead of bootstrapping a cluster
+  --join-as-learner            after joining, stay a learner until \`kvapp member promote\`
+  --admin-token TOKEN          admin requests (members, leader transfer, snapshot) must carry it;
+                               without it and TLS, only a loopback client port serves them
+  --advertise-peer HOST:PORT   the peer address other members are told (default: --peer-listen)
+  --advertise-client HOST:PORT the client address redirects name (default: --client-listen)
   --unsafe-local-reads         TEST ONLY: reads skip ReadIndex (needs KVAPP_ALLOW_UNSAFE=1)
   --help, --version            print this help or the version and exit
 `;

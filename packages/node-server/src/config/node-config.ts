@@ -39,6 +39,18 @@ export interface NodeConfig {
   readonly tls: TlsPaths | null;
   /** Test-only: serve reads from local state without ReadIndex (a planted linearizability bug). */
   readonly unsafeLocalReads: boolean;
+  /**
+   * Client endpoints ('host:port') of a running cluster: a node with an empty data dir asks it to
+   * be added as a learner instead of bootstrapping a new cluster. Empty: bootstrap (or restart).
+   */
+  readonly join: readonly string[];
+  /** A node that joined stays a learner until an operator promotes it (default: it asks to be promoted once caught up). */
+  readonly joinAsLearner: boolean;
+  /** Admin requests must carry this token (compared in constant time); null: see README "Who may change membership". */
+  readonly adminToken: string | null;
+  /** The addresses other members and clients are told to use for this node (default: the listen addresses). */
+  readonly advertisePeer: HostPort | null;
+  readonly advertiseClient: HostPort | null;
 }
 
 /** An address as a `{ host, port }` or as the text `"host:port"` (`"[::1]:7001"` for IPv6). */
@@ -74,6 +86,12 @@ export interface NodeConfigInput {
   readonly logLevel?: LogLevel;
   readonly tls?: TlsPaths | null;
   readonly unsafeLocalReads?: boolean;
+  /** Client endpoints of a running cluster to join, as a list or the flag's 'h:p,h:p' text. */
+  readonly join?: readonly string[] | string;
+  readonly joinAsLearner?: boolean;
+  readonly adminToken?: string | null;
+  readonly advertisePeer?: AddressInput | null;
+  readonly advertiseClient?: AddressInput | null;
 }
 
 /**
@@ -95,6 +113,11 @@ export const CONFIG_DEFAULTS = Object.freeze({
   logLevel: 'info',
   tls: null,
   unsafeLocalReads: false,
+  join: Object.freeze([]),
+  joinAsLearner: false,
+  adminToken: null,
+  advertisePeer: null,
+  advertiseClient: null,
 } as const) satisfies Required<Omit<NodeConfigInput, 'id' | 'dataDir' | 'clusterSecret' | 'clusterSecretFile'>>;
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

@@ -31,6 +31,11 @@ export const CONFIG_KEYS = [
   'logLevel',
   'tls',
   'unsafeLocalReads',
+  'join',
+  'joinAsLearner',
+  'adminToken',
+  'advertisePeer',
+  'advertiseClient',
 ] as const satisfies readonly (keyof NodeConfigInput)[];
 
 export interface ResolveOptions {
@@ -106,6 +111,11 @@ export function resolveNodeConfig(input: NodeConfigInput, options: ResolveOption
     logLevel: logLevel as LogLevel,
     tls: v.tls(orDefault('tls')),
     unsafeLocalReads,
+    join: v.endpoints('join', orDefault('join')),
+    joinAsLearner: v.boolean('joinAsLearner', orDefault('joinAsLearner')),
+    adminToken: v.token('adminToken', orDefault('adminToken')),
+    advertisePeer: orDefault('advertisePeer') === null ? null : v.address('advertisePeer', given('advertisePeer')),
+    advertiseClient: orDefault('advertiseClient') === null ? null : v.address('advertiseClient', given('advertiseClient')),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -209,6 +219,38 @@ class Validator {
       }
     }
     return map;
+  }
+
+  /** A list of 'host:port' client endpoints, as an array or comma-separated text. */
+  endpoints(key: string, value: unknown): string[] {
+    const items =
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((x) => x.trim())
+            .filter((x) => x !== '')
+        : value;
+    if (!Array.isArray(items)) {
+      this.problem(key, `must be HOST:PORT,... got ${show(value)}`);
+      return [];
+    }
+    const out: string[] = [];
+    for (const item of items) {
+      const parsed = toHostPort(item);
+      if (parsed === null || parsed.port === 0) this.problem(key, `${show(item)} is not HOST:PORT`);
+      else out.push(typeof item === 'string' ? item.trim() : String(item));
+    }
+    return out;
+  }
+
+  /** A shared admin token: long enough that guessing it is hopeless. */
+  token(key: string, value: unknown): string | null {
+    if (value === null || value === undefined) return null;
+    if (typeof value !== 'string' || value.trim().length < 16) {
+      this.problem(key, 'must be a string of at least 16 characters');
+      return null;
+    }
+    return value.trim();
   }
 
   secret(inline: unknown, file: unknown, readFile: (path: string) => string): string {

@@ -1,6 +1,8 @@
 import type { KvResult, NodeId } from '@kvapp/core';
 import type { ClientRequest, ClientResult, ErrorCode } from '@kvapp/client/protocol';
 import { RequestError, type ClientCommand } from '@kvapp/kernel';
+import type { ClientContext } from '../client-api/index.js';
+import type { AdminRequest } from './admin-handler.js';
 import type { KernelHost } from './kernel-host.js';
 
 export interface ClientHandlerOptions {
@@ -9,23 +11,33 @@ export interface ClientHandlerOptions {
   readonly clientAddressOf: (id: NodeId) => string | null;
   /** TEST ONLY: answer reads from local state on any node, skipping ReadIndex (a planted bug). */
   readonly unsafeLocalReads: boolean;
+  /** Answers the admin requests (members, leader transfer, snapshot). */
+  readonly admin: (request: AdminRequest, from: ClientContext) => Promise<ClientResult>;
+  /** Why this node serves no data (removed from the configuration), or null while it does. */
+  readonly outOfService: () => string | null;
   /** Counts each request's op and result code. */
   readonly count?: (op: string, result: string) => void;
 }
 
+/** The not_leader answer naming the leader's client address, or null on the leader. */
+export function notLeaderAnswer(driver: KernelHost, clientAddressOf: (id: NodeId) => string | null): () => ClientResult | null {
+  return () => {
+    const soft = driver.softState;
+    if (soft.role === 'leader') return null;
+    const leader = soft.leader === 0 ? null : clientAddressOf(soft.leader);
+    const message = soft.leader === 0 ? 'no leader is known right now' : `node ${soft.leader} is the leader`;
+    return { ok: false, error: { code: 'not_leader', message, leader } };
+  };
+}
+
 /** Maps the client protocol onto the driver: the node's whole client-facing behaviour. */
-export function createClientHandler(o: ClientHandlerOptions): (request: ClientRequest) => Promise<ClientResult> {
+export function createClientHandler(o: ClientHandlerOptions): (request: ClientRequest, from: ClientContext) => Promise<ClientResult> {
   const fail = (code: ErrorCode, message: string, extra: { leader?: string | null; current?: string | null } = {}): ClientResult => ({
     ok: false,
     error: { code, message, ...extra },
   });
 
-  const notLeader = (): ClientResult | null => {
-    const soft = o.driver.softState;
-    if (soft.role === 'leader') return null;
-    const leader = soft.leader === 0 ? null : o.clientAddressOf(soft.leader);
-    return fail('not_leader', soft.leader === 0 ? 'no leader is known right now' : `node ${soft.leader} is the leader`, { leader });
-  };
+  const notLeader = notLeaderAnswer(o.driver, o.clientAddressOf);
 
   const fromDriverError = (error: unknown): ClientResult => {
     if (!(error instanceof RequestError)) throw error;
@@ -62,7 +74,9 @@ export function createClientHandler(o: ClientHandlerOptions): (request: ClientRe
     }
   };
 
-  const handle = async (request: ClientRequest): Promise<ClientResult> => {
+  const handle = async (request: ClientRequest, from: ClientContext): Promise<ClientResult> => {
+    const away = request.op === 'status' ? null : o.outOfService();
+    if (away !== null) return fail('unavailable', away);
     switch (request.op) {
       case 'status': {
         const s = o.driver.status();
@@ -101,11 +115,18 @@ export function createClientHandler(o: ClientHandlerOptions): (request: ClientRe
           return fromDriverError(error);
         }
       }
+      case 'member-list':
+      case 'member-add':
+      case 'member-promote':
+      case 'member-remove':
+      case 'leader-transfer':
+      case 'snapshot-now':
+        return o.admin(request, from);
     }
   };
 
-  return async (request) => {
-    const result = await handle(request);
+  return async (request, from) => {
+    const result = await handle(request, from);
     o.count?.(request.op, result.ok ? 'ok' : result.error.code);
     return result;
   };

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import {
   KvStateMachine,
   type KvOptions,
+  type ConfChange,
   type KvResult,
+  type MemberAddresses,
   type Message,
   type NodeId,
   type RaftNode,
@@ -139,6 +141,11 @@ export class KernelHost {
     return this.kernel.pendingCount;
   }
 
+  /** Addresses of the members added through the log, as of the applied index. */
+  get memberAddresses(): ReadonlyMap<NodeId, MemberAddresses> {
+    return (this.kernel.stateMachine as KvStateMachine).memberAddresses;
+  }
+
   /** Reads this node's applied state as it is: may be stale, never waits for a quorum. */
   readLocal(key: string): string | null {
     return this.kernel.readLocal(key);
@@ -187,6 +194,23 @@ export class KernelHost {
   transferLeadership(to: NodeId): Promise<void> {
     return new Promise((resolve, reject) => {
       this.guard(() => this.kernel.transferLeadership(to, (answer) => (answer.ok ? resolve() : reject(answer.error))));
+    });
+  }
+
+  /**
+   * Proposes a membership change on this node, if it leads; resolves with the entry's place once
+   * proposed. Whether it applied shows in the configuration (status().conf) later.
+   */
+  proposeConfChange(change: ConfChange): Promise<{ index: number; term: number }> {
+    return new Promise((resolve, reject) => {
+      this.guard(() => this.kernel.proposeConfChange(change, settle(resolve, reject)));
+    });
+  }
+
+  /** Snapshots the applied state and compacts the log now; resolves with the index covered. */
+  compactNow(): Promise<{ index: number }> {
+    return new Promise((resolve, reject) => {
+      this.guard(() => this.kernel.compactNow(settle(resolve, reject)));
     });
   }
 

@@ -4,11 +4,11 @@
  * - LISTEN_FAILED: a port could not be bound (details: listener, host, port, reason).
  * - DATA_DIR_LOCKED: another live process (or this one) runs a node on the data dir (details:
  *   dataDir, pid).
- * - BOOTSTRAP_MISMATCH: the data dir was started with other voters than the configuration names
- *   (details: dataDir, stored, configured).
+ * - JOIN_FAILED: a node with a new data dir and --join could not be added to the cluster
+ *   (details: endpoints, reason).
  * Whatever startNode() had opened is closed again before it rejects.
  */
-export type StartErrorCode = 'LISTEN_FAILED' | 'DATA_DIR_LOCKED' | 'BOOTSTRAP_MISMATCH';
+export type StartErrorCode = 'LISTEN_FAILED' | 'DATA_DIR_LOCKED' | 'JOIN_FAILED';
 
 export class StartError extends Error {
   constructor(

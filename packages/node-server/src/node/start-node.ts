@@ -11,10 +11,16 @@ import { walFailpointHooks } from '../failpoints/wal-failpoints.js';
 import { startHttpServer, type HealthReport } from '../ops/http-server.js';
 import { NodeMetrics } from '../ops/metrics.js';
 import { PeerTransport, type TransportLimits } from '../transport/index.js';
-import { createClientHandler } from './client-handler.js';
+import { createClientHandler, notLeaderAnswer } from './client-handler.js';
 import type { DurableLog, PersistBatch } from './durable-log.js';
 import type { WalLog } from '../wal/index.js';
-import { checkBootstrapVoters, readBootstrapVoters, storeBootstrapVoters } from './bootstrap-voters.js';
+import { KvClient } from '@kvapp/client';
+import type { ConfState, MemberAddresses } from '@kvapp/core';
+import { readBootstrapRecord, storeBootstrapRecord, type BootstrapRecord } from './bootstrap-record.js';
+import { adminAccess } from './admin-access.js';
+import { createAdminHandler } from './admin-handler.js';
+import { joinCluster } from './join-cluster.js';
+import { MemberDirectory, membersOf } from './member-directory.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { KernelHost } from './kernel-host.js';
 import { StartError } from './start-error.js';
@@ -38,6 +44,10 @@ export interface NodeAddresses {
 
 export interface NodeStatusReport extends HealthReport {
   readonly id: NodeId;
+  /** Why the node serves no data (removed from the configuration, not yet added), or null. */
+  readonly outOfService: string | null;
+  /** The configuration as applied here: voters, learners, and a joint change's outgoing voters. */
+  readonly conf: ConfState;
   readonly role: string;
   readonly term: number;
   readonly leader: NodeId;
@@ -56,15 +66,27 @@ export interface NodeHandle {
 /** How often gauges are refreshed from the Raft status. */
 const METRICS_REFRESH_MS = 250;
 
+/** A joining node's whole add-learner request, retries included. */
+const JOIN_DEADLINE_MS = 30_000;
+
+/** A joined learner asks to be promoted this often, this many times at most, until it is a voter. */
+const PROMOTE_RETRY_MS = 1000;
+const PROMOTE_ATTEMPTS_MAX = 600;
+
+const NO_MEMBERS: ConfState = { voters: [], learners: [], votersOutgoing: [] };
+
 /**
  * Starts one node. The `kvapp-node` command is a thin wrapper over this. `input` needs only `id`,
  * `dataDir` and the cluster secret; the rest comes from CONFIG_DEFAULTS. In order:
  * 1. validate the configuration (ConfigError naming every bad field);
  * 2. lock the data dir (StartError DATA_DIR_LOCKED while another live process holds it);
- * 3. check the voters against those the data dir was started with (BOOTSTRAP_MISMATCH);
+ * 3. read how the data dir began (bootstrap.json): the configuration the log's conf changes apply
+ *    to. A new data dir bootstraps a new cluster of this node and `peers`, or, with `join`,
+ *    starts with no members and asks the cluster to add it;
  * 4. recover the log;
  * 5. bind the peer, client and HTTP ports (LISTEN_FAILED) — peer messages are ignored until 6;
- * 6. only then store the voters of a new data dir, dial the peers and start the Raft clock.
+ * 6. only then join (JOIN_FAILED), store how a new data dir began, dial the members and start
+ *    the Raft clock.
  * A failure at any step closes what the earlier steps opened before the promise rejects, so a
  * refused start leaves no port bound and no lock held.
  */
@@ -98,22 +120,26 @@ async function assemble(
   const lock = await DataDirLock.acquire(config.dataDir, walLog);
   undo.push(() => lock.release());
 
-  const voters = [config.id, ...config.peers.keys()].sort((a, b) => a - b);
-  const storedVoters = await readBootstrapVoters(config.dataDir);
-  if (storedVoters !== null) checkBootstrapVoters(config.dataDir, storedVoters, voters);
+  const stored = await readBootstrapRecord(config.dataDir);
+  const joining = stored === null && config.join.length > 0;
+  const flagVoters = [config.id, ...config.peers.keys()].sort((a, b) => a - b);
+  // The bootstrap members' addresses: only the flags know them, and only this node's view of them.
+  const flagAddresses = new Map<NodeId, MemberAddresses>();
+  for (const [id, peer] of config.peers) {
+    const client = config.clientAddresses.get(id);
+    flagAddresses.set(id, { peer: formatHostPort(peer), client: client ? formatHostPort(client) : '' });
+  }
+  const initialConf: ConfState = stored?.conf ?? (joining ? NO_MEMBERS : { voters: flagVoters, learners: [], votersOutgoing: [] });
+  let bootstrapAddresses: ReadonlyMap<NodeId, MemberAddresses> = stored?.addresses ?? flagAddresses;
 
   if (failpoints.active) logger.warn({ failpoints: failpoints.describe() }, 'failpoints armed');
   if (config.unsafeLocalReads) logger.warn('UNSAFE: reads are served from local state without ReadIndex (test-only bug switch)');
   const metrics = new NodeMetrics();
   const walFailpoints = walFailpointHooks(failpoints);
-  const opened = await WalDurableLog.open(
-    config.dataDir,
-    { voters, learners: [], votersOutgoing: [] },
-    {
-      ...(walFailpoints !== undefined ? { failpoints: walFailpoints } : {}),
-      log: walLog,
-    },
-  );
+  const opened = await WalDurableLog.open(config.dataDir, initialConf, {
+    ...(walFailpoints !== undefined ? { failpoints: walFailpoints } : {}),
+    log: walLog,
+  });
   undo.push(() => opened.log.close());
   const { recovered, snapshot } = opened;
   logger.info(
@@ -189,10 +215,24 @@ async function assemble(
   transport = peerTransport;
   undo.push(() => peerTransport.close());
 
-  const clientAddressOf = (id: NodeId): string | null => {
-    const address = config.clientAddresses.get(id);
-    return address ? formatHostPort(address) : null;
-  };
+  // What this node tells the others; a port 0 in the flags means the one actually bound.
+  const selfAddresses = (): MemberAddresses => ({
+    peer: formatHostPort(config.advertisePeer ?? { host: config.peerListen.host, port: peerTransport.port }),
+    client: formatHostPort(config.advertiseClient ?? { host: config.clientListen.host, port: clientPort }),
+  });
+  let clientPort = config.clientListen.port;
+  const directory = new MemberDirectory({
+    self: config.id,
+    selfAddresses,
+    flagPeers: config.peers,
+    flagClients: config.clientAddresses,
+    bootstrap: () => bootstrapAddresses,
+    fromLog: () => driver.memberAddresses,
+  });
+  /** Why this node serves no data right now; kept current by the membership watcher below. */
+  let outOfService: string | null = null;
+  const clientAddressOf = (id: NodeId): string | null => directory.client(id);
+  const notLeader = notLeaderAnswer(driver, clientAddressOf);
   const clients = await bind('client', config.clientListen, () =>
     ClientServer.start({
       listen: config.clientListen,
@@ -200,20 +240,30 @@ async function assemble(
         driver,
         clientAddressOf,
         unsafeLocalReads: config.unsafeLocalReads,
+        admin: createAdminHandler({
+          driver,
+          directory,
+          access: adminAccess({ token: config.adminToken, tls: config.tls !== null, clientHost: config.clientListen.host }),
+          notLeader,
+        }),
+        outOfService: () => outOfService,
         count: (op, result) => metrics.clientRequests.inc({ op, result }),
       }),
       logger,
       tls,
     }),
   );
+  clientPort = clients.port;
   undo.push(() => clients.close());
 
   const status = (): NodeStatusReport => {
     const s = driver.status();
     const applied = driver.appliedIndex;
     return {
-      healthy: s.lead !== 0 && applied >= s.commit,
+      healthy: s.lead !== 0 && applied >= s.commit && outOfService === null,
       id: s.id,
+      outOfService,
+      conf: s.conf,
       role: s.role,
       term: s.term,
       leader: s.lead,
@@ -227,17 +277,107 @@ async function assemble(
     : null;
   if (http) undo.push(() => http.close());
 
-  if (storedVoters === null) {
-    await storeBootstrapVoters(config.dataDir, voters);
+  if (joining) {
+    const members = await joinCluster({
+      endpoints: config.join,
+      id: config.id,
+      addresses: selfAddresses(),
+      adminToken: config.adminToken,
+      tls,
+      deadlineMs: JOIN_DEADLINE_MS,
+    });
+    const known = new Map<NodeId, MemberAddresses>();
+    for (const m of members) if (m.peer !== null && m.id !== config.id) known.set(m.id, { peer: m.peer, client: m.client ?? '' });
+    bootstrapAddresses = known;
+    logger.info({ members: members.map((m) => ({ id: m.id, role: m.role })) }, 'joined the cluster as a learner');
+  }
+  if (stored === null) {
+    const record: BootstrapRecord = { conf: initialConf, addresses: bootstrapAddresses };
+    await storeBootstrapRecord(config.dataDir, record);
     const written = recovered.entries.length > 0 || recovered.hardState !== null || snapshot.meta.index > 0;
-    // A data dir with a log but no stored voters was written by an earlier version of kvapp-node.
-    if (written) logger.warn({ voters, dataDir: config.dataDir }, 'data dir had no stored voters: adopted those of the configuration');
-    else logger.info({ voters, dataDir: config.dataDir }, 'new data dir: voters stored');
+    // A data dir with a log but no bootstrap.json was written by an early version of kvapp-node.
+    if (written)
+      logger.warn({ conf: initialConf, dataDir: config.dataDir }, 'data dir had no bootstrap.json: took the voters of the configuration');
+    else
+      logger.info(
+        { conf: initialConf, dataDir: config.dataDir },
+        joining ? 'new data dir: joined a running cluster' : 'new data dir: bootstrapped a new cluster',
+      );
   }
 
   running = true;
-  peerTransport.setPeers(config.peers);
   const ticker = setInterval(() => driver.tick(), config.tickMs);
+
+  // The membership watcher: the configuration changes as conf-change entries apply; the transport
+  // dials every member, a removed node says so, a node that joined asks to become a voter.
+  const promoter =
+    config.join.length > 0 && !config.joinAsLearner
+      ? new KvClient({
+          endpoints: config.join,
+          opDeadlineMs: 2 * PROMOTE_RETRY_MS,
+          ...(config.adminToken !== null ? { adminToken: config.adminToken } : {}),
+          ...(tls !== null ? { tls } : {}),
+        })
+      : null;
+  let promoteAttempts = 0;
+  let promoting = false;
+  let nextPromoteAt = 0;
+  let lastMembership = '';
+  let flagsChecked = stored === null || config.peers.size === 0;
+  const watchMembership = (): void => {
+    const s = driver.status();
+    const key = `${JSON.stringify(s.conf)} ${JSON.stringify([...driver.memberAddresses])}`;
+    if (key !== lastMembership) {
+      lastMembership = key;
+      const { peers, unknown } = directory.peersOf(s.conf);
+      peerTransport.setPeers(peers);
+      if (unknown.length > 0) logger.warn({ members: unknown }, 'no address known for these members: name them in --peers');
+      const members = membersOf(s.conf);
+      const before = outOfService;
+      outOfService =
+        members.length === 0
+          ? `node ${config.id} is not a member yet: it waits to be added (kvapp member add)`
+          : members.includes(config.id)
+            ? null
+            : `node ${config.id} was removed from the cluster's configuration; it serves nothing until it is added again`;
+      logger.info({ conf: s.conf, applied: driver.appliedIndex }, 'configuration');
+      if (outOfService !== null && outOfService !== before) logger.warn({ conf: s.conf }, outOfService);
+    }
+    // Compared once this node has caught up with a leader, so that the log's configuration is whole.
+    if (!flagsChecked && s.lead !== 0 && driver.appliedIndex >= Math.max(s.commit, recoveredCommit)) {
+      flagsChecked = true;
+      const voters = [...s.conf.voters].sort((a, b) => a - b);
+      if (voters.join(',') !== flagVoters.join(',')) {
+        logger.warn(
+          { flags: flagVoters, log: voters },
+          'the peer flags name other voters than the log: the log wins (the flags only bootstrap a new data dir, and give addresses)',
+        );
+      }
+    }
+    const now = Date.now();
+    if (
+      promoter !== null &&
+      !promoting &&
+      s.conf.learners.includes(config.id) &&
+      now >= nextPromoteAt &&
+      promoteAttempts < PROMOTE_ATTEMPTS_MAX
+    ) {
+      promoting = true;
+      promoteAttempts++;
+      nextPromoteAt = now + PROMOTE_RETRY_MS;
+      void promoter.promoteMember(config.id).then((outcome) => {
+        promoting = false;
+        if (outcome.status === 'ok') logger.info({ index: outcome.index }, 'promoted to voter');
+        else if (promoteAttempts === PROMOTE_ATTEMPTS_MAX)
+          logger.warn({ outcome }, 'gave up asking to be promoted: promote this node by hand');
+        else logger.debug({ outcome }, 'not promoted yet');
+      });
+    }
+  };
+  const recoveredCommit = recovered.hardState?.commit ?? 0;
+  watchMembership();
+  const membershipTimer = setInterval(watchMembership, config.heartbeatMs);
+  membershipTimer.unref();
 
   const lastPeerStats = new Map<
     NodeId,
@@ -290,6 +430,8 @@ async function assemble(
         await clients.close();
         clearInterval(ticker);
         clearInterval(metricsTimer);
+        clearInterval(membershipTimer);
+        promoter?.close();
         driver.stop();
         await driver.idle(); // the fsync in progress finishes; nothing acknowledged is lost
         await peerTransport.close();
@@ -301,7 +443,7 @@ async function assemble(
       return stopping;
     },
   };
-  logger.info({ addresses: handle.addresses, voters }, 'node started');
+  logger.info({ addresses: handle.addresses, conf: driver.status().conf }, 'node started');
   return handle;
 }
 

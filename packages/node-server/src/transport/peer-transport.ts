@@ -76,7 +76,7 @@ export class PeerTransport {
     // put `node` twice on every line. A logger without it gets the node id here.
     const base = o.logger ?? pino();
     const log = base.child({ component: 'peer-transport', ...('node' in base.bindings() ? {} : { node: o.nodeId }) });
-    const server = createListener(o.tls ?? null, true);
+    const server = createListener(o.tls ?? null, 'require');
     // The WebSocket server is attached only once the port is bound: attached before, it would
     // re-emit a listen error (EADDRINUSE) as an 'error' event nobody handles yet.
     const port = await listen(server, o.listen);

@@ -19,13 +19,14 @@ function upgradeRequired(_req: IncomingMessage, res: ServerResponse): void {
 }
 
 /**
- * The HTTP(S) server a WebSocket server rides on. With `requireClientCert`, a TLS client without
- * a certificate signed by the CA is refused during the TLS handshake (peer port).
+ * The HTTP(S) server a WebSocket server rides on. Client certificates, with TLS:
+ * - 'require': a client without one signed by the CA is refused in the handshake (peer port);
+ * - 'request': asked for, not required; the socket's `authorized` says whether one was verified.
  */
-export function createListener(tls: TlsFiles | null, requireClientCert: boolean): Server {
+export function createListener(tls: TlsFiles | null, clientCert: 'require' | 'request'): Server {
   if (tls === null) return createHttpServer(upgradeRequired);
   return createHttpsServer(
-    { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: requireClientCert, rejectUnauthorized: requireClientCert },
+    { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: clientCert === 'require' },
     upgradeRequired,
   ) as unknown as Server;
 }

@@ -8,7 +8,7 @@ import { tmpDir } from '../wal/tmp-dir.js';
 import { waitFor } from './node-support.js';
 
 const storedVoters = (dir: string): unknown =>
-  (JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8')) as { voters: unknown }).voters;
+  (JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8')) as { conf: { voters: unknown } }).conf.voters;
 
 t.test('startNode with only id, data dir, secret (and free ports) fills in the defaults and runs a one-node cluster', async (t) => {
   const dir = tmpDir(t);
@@ -23,7 +23,7 @@ t.test('startNode with only id, data dir, secret (and free ports) fills in the d
   await waitFor('the single node elects itself', () => node.status().role === 'leader');
   t.equal(node.addresses.http, null);
   const started = lines.find((line) => line['msg'] === 'node started');
-  t.same(started?.['voters'], [1]);
+  t.same((started?.['conf'] as { voters?: unknown } | undefined)?.voters, [1]);
 });
 
 t.test('startNode takes peers as a plain object, with string or numeric keys', async (t) => {

@@ -1,0 +1,126 @@
+import type { ConfChange, ConfState, NodeId } from '@kvapp/core';
+import type { ClientRequest, ClientResult, ErrorCode } from '@kvapp/client/protocol';
+import { RequestError } from '@kvapp/kernel';
+import type { ClientContext } from '../client-api/index.js';
+import type { AdminAccess } from './admin-access.js';
+import type { KernelHost } from './kernel-host.js';
+import { membersOf, type MemberDirectory } from './member-directory.js';
+
+/** The admin requests of the client protocol. */
+export type AdminRequest = Extract<
+  ClientRequest,
+  { op: 'member-list' | 'member-add' | 'member-promote' | 'member-remove' | 'leader-transfer' | 'snapshot-now' }
+>;
+
+export interface AdminLimits {
+  /** A learner further behind the leader's last index than this is not promoted. */
+  readonly promoteLagMax: number;
+  /** How long a membership change may take to apply before the answer is `timeout` (fate unknown). */
+  readonly changeWaitMs: number;
+  /** How often the wait looks at the applied index. */
+  readonly pollMs: number;
+}
+
+export const ADMIN_LIMITS_DEFAULT: AdminLimits = { promoteLagMax: 1000, changeWaitMs: 5000, pollMs: 10 };
+
+export interface AdminHandlerOptions {
+  readonly driver: KernelHost;
+  readonly directory: MemberDirectory;
+  readonly access: AdminAccess;
+  /** A not_leader answer naming the leader, or null on the leader. */
+  readonly notLeader: () => ClientResult | null;
+  readonly limits?: Partial<AdminLimits>;
+}
+
+/**
+ * Membership, leadership and snapshot requests. A change is answered once this node has applied
+ * it (not merely proposed it), so `kvapp member add` returning means the learner is a member.
+ */
+export function createAdminHandler(o: AdminHandlerOptions): (request: AdminRequest, from: ClientContext) => Promise<ClientResult> {
+  const limits = { ...ADMIN_LIMITS_DEFAULT, ...o.limits };
+  const fail = (code: ErrorCode, message: string): ClientResult => ({ ok: false, error: { code, message } });
+  const conf = (): ConfState => o.driver.status().conf;
+
+  /** Proposes `change` and waits until this node applied it and `done` holds of the configuration. */
+  const change = async (proposal: ConfChange, done: (c: ConfState) => boolean): Promise<ClientResult> => {
+    let placed: { index: number };
+    try {
+      placed = await o.driver.proposeConfChange(proposal);
+    } catch (error) {
+      if (!(error instanceof RequestError)) throw error;
+      // The core's refusals (another change pending, an invalid change) come back as OVERLOADED.
+      if (error.code === 'OVERLOADED') return fail('refused', error.message);
+      if (error.code === 'NOT_LEADER') return o.notLeader() ?? fail('not_leader', error.message);
+      return fail('timeout', error.message);
+    }
+    const until = Date.now() + limits.changeWaitMs;
+    while (o.driver.appliedIndex < placed.index) {
+      if (Date.now() >= until)
+        return fail('timeout', `the change at index ${placed.index} did not apply within ${limits.changeWaitMs} ms; it may still`);
+      await new Promise((resolve) => setTimeout(resolve, limits.pollMs));
+    }
+    if (!done(conf()))
+      return fail(
+        'timeout',
+        `the change at index ${placed.index} is not in the configuration (a leader change replaced it, or another change followed)`,
+      );
+    return { ok: true, index: placed.index };
+  };
+
+  const isMember = (c: ConfState, id: NodeId) => membersOf(c).includes(id);
+
+  return async (request, from) => {
+    const refusal = o.access(request.token, from);
+    if (refusal !== null) return fail('unauthorized', refusal);
+    if (request.op !== 'snapshot-now') {
+      const redirect = o.notLeader();
+      if (redirect) return redirect;
+    }
+    const status = o.driver.status();
+    switch (request.op) {
+      case 'member-list':
+        return { ok: true, members: o.directory.list(status) };
+      case 'member-add': {
+        if (status.conf.voters.includes(request.node)) return fail('refused', `node ${request.node} is a voter already`);
+        const addresses = { peer: request.peer, client: request.client };
+        const r = await change({ kind: 'simple', action: 'add-learner', node: request.node, addresses }, (c) =>
+          c.learners.includes(request.node),
+        );
+        return r.ok ? { ok: true, members: o.directory.list(o.driver.status()) } : r;
+      }
+      case 'member-promote': {
+        if (!status.conf.learners.includes(request.node)) return fail('refused', `node ${request.node} is not a learner`);
+        const match = status.progress.get(request.node)?.match ?? 0;
+        const lag = status.lastIndex - match;
+        if (lag > limits.promoteLagMax) {
+          return fail(
+            'refused',
+            `learner ${request.node} is ${lag} entries behind the leader (at most ${limits.promoteLagMax} to be promoted); try again once it caught up`,
+          );
+        }
+        return change({ kind: 'simple', action: 'add-voter', node: request.node }, (c) => c.voters.includes(request.node));
+      }
+      case 'member-remove':
+        if (!isMember(status.conf, request.node)) return fail('refused', `node ${request.node} is not a member`);
+        return change({ kind: 'simple', action: 'remove', node: request.node }, (c) => !isMember(c, request.node));
+      case 'leader-transfer':
+        if (!status.conf.voters.includes(request.node)) return fail('refused', `node ${request.node} is not a voter`);
+        if (request.node === status.id) return { ok: true };
+        try {
+          await o.driver.transferLeadership(request.node);
+          return { ok: true };
+        } catch (error) {
+          if (!(error instanceof RequestError)) throw error;
+          return error.code === 'NOT_LEADER' ? (o.notLeader() ?? fail('not_leader', error.message)) : fail('refused', error.message);
+        }
+      case 'snapshot-now': {
+        try {
+          return { ok: true, index: (await o.driver.compactNow()).index };
+        } catch (error) {
+          if (!(error instanceof RequestError)) throw error;
+          return fail('timeout', error.message);
+        }
+      }
+    }
+  };
+}
