@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { KvClient } from './client.js';
 import type { EndpointHealth, Outcome, StatusOutcome } from './outcome.js';
-import { FRAME_BYTES_MAX_DEFAULT } from './protocol.js';
+import { FRAME_BYTES_MAX_DEFAULT, type MemberInfo } from './protocol.js';
 import { readValue, StdinValueError } from './stdin-value.js';
 
 /** Exit codes: people read the message, scripts read these. */
@@ -11,7 +11,7 @@ export const EXIT = { ok: 0, fail: 1, indeterminate: 2, usage: 3 } as const;
 export interface CliIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
-  /** Where KVAPP_ENDPOINTS is looked up (process.env by default). */
+  /** Where KVAPP_ENDPOINTS and KVAPP_ADMIN_TOKEN are looked up (process.env by default). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** What a value of `-` is read from (process.stdin by default). */
   readonly stdin?: AsyncIterable<Uint8Array | string>;
@@ -25,6 +25,9 @@ const processIo: CliIo = {
 /** The environment variable that stands in for --endpoints, as ETCDCTL_ENDPOINTS does for etcdctl. */
 export const ENDPOINTS_ENV = 'KVAPP_ENDPOINTS';
 
+/** The environment variable that stands in for --admin-token (kept out of the process list). */
+export const ADMIN_TOKEN_ENV = 'KVAPP_ADMIN_TOKEN';
+
 /**
  * The most a value of `-` may read from standard input: what one request frame carries. A value
  * that large is still refused by the node if it exceeds the node's own value limit.
@@ -35,6 +38,7 @@ interface GlobalOptions {
   endpoints?: string;
   deadlineMs: number;
   json: boolean;
+  adminToken?: string;
 }
 
 /** Runs `kvapp <args>` and resolves to the exit code. Never throws for a user's mistake. */
@@ -47,12 +51,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
     .option('--endpoints <list>', `comma-separated client addresses, host:port,host:port (default: $${ENDPOINTS_ENV})`)
     .addOption(new Option('--deadline-ms <ms>', 'give up (indeterminate or fail) after this long').default(5000).argParser(positiveInt))
     .option('--json', 'print the outcome as one JSON object', false)
+    .option('--admin-token <token>', `sent with member, leader and snapshot commands (default: $${ADMIN_TOKEN_ENV})`)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showHelpAfterError()
     .addHelpText(
       'after',
-      `\nA value of - is read from standard input (at most ${STDIN_VALUE_BYTES_MAX} bytes, taken as they are).\nExit codes: 0 ok, 1 not applied, 2 outcome unknown, 3 usage.`,
+      `\nA value of - is read from standard input (at most ${STDIN_VALUE_BYTES_MAX} bytes, taken as they are).\nExit codes: 0 ok, 1 not applied (also: unauthorized, refused), 2 outcome unknown, 3 usage.`,
     );
 
   const withClient = async (fn: (client: KvClient, g: GlobalOptions) => Promise<number>): Promise<void> => {
@@ -73,8 +78,19 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
       code = EXIT.usage;
       return;
     }
+    const adminToken = g.adminToken ?? env[ADMIN_TOKEN_ENV];
+    if (adminToken === '') {
+      io.err(`kvapp: ${g.adminToken !== undefined ? '--admin-token' : ADMIN_TOKEN_ENV} is empty`);
+      code = EXIT.usage;
+      return;
+    }
     // A person waits for this answer: when nothing listens on any endpoint, say so at once.
-    const client = new KvClient({ endpoints, opDeadlineMs: g.deadlineMs, giveUpWhenAllRefused: true });
+    const client = new KvClient({
+      endpoints,
+      opDeadlineMs: g.deadlineMs,
+      giveUpWhenAllRefused: true,
+      ...(adminToken !== undefined ? { adminToken } : {}),
+    });
     try {
       code = await fn(client, g);
     } finally {
@@ -160,6 +176,119 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
     .option('--json', 'print one JSON array', false)
     .action((o: { json: boolean }) => printStatus(o.json || program.opts<GlobalOptions>().json));
 
+  /** A node id argument; null (one line said, exit code set) when it is not a positive integer. */
+  const nodeIdOf = (text: string, what: string): number | null => {
+    const id = Number(text);
+    if (/^\d+$/.test(text) && Number.isSafeInteger(id) && id > 0) return id;
+    io.err(`kvapp ${what}: the node id must be a positive integer, got "${text}"`);
+    code = EXIT.usage;
+    return null;
+  };
+  /** An admin command's outcome: ok printed by `ok`, the rest as report() does. */
+  const admin =
+    (what: string, call: (c: KvClient) => Promise<Outcome>, ok: (o: Outcome & { status: 'ok' }) => string[]) =>
+    (c: KvClient, g: GlobalOptions): Promise<number> =>
+      call(c).then((o) => reportAdmin(o, g, io, what, ok));
+
+  const member = program.command('member').description('list and change the members of the cluster (admin: see --admin-token)');
+  member
+    .command('list')
+    .description("every member's id, role, addresses and, from the leader, match index and lag")
+    .option('--json', 'print the outcome as one JSON object', false)
+    .action((o: { json: boolean }) =>
+      withClient((c, g) =>
+        admin(
+          'member list',
+          (c) => c.listMembers(),
+          (r) => memberTable(r.members ?? []),
+        )(c, { ...g, json: o.json || g.json }),
+      ),
+    );
+  member
+    .command('add <id>')
+    .description('add node <id> as a learner, reached at --peer and --client (a node started with --join does this itself)')
+    .option('--peer <host:port>', 'the address its peers dial')
+    .option('--client <host:port>', 'the address clients are redirected to')
+    .action((text: string, o: { peer?: string; client?: string }) => {
+      const id = nodeIdOf(text, 'member add');
+      if (id === null) return;
+      for (const [flag, value] of [
+        ['--peer', o.peer],
+        ['--client', o.client],
+      ] as const) {
+        if (value === undefined || !/^[^\s:]+:\d{1,5}$/.test(value)) {
+          io.err(`kvapp member add: ${flag} host:port is required${value === undefined ? '' : `, got "${value}"`}`);
+          code = EXIT.usage;
+          return;
+        }
+      }
+      return withClient(
+        admin(
+          `member add ${id}`,
+          (c) => c.addMember(id, { peer: o.peer!, client: o.client! }),
+          (r) => [`ok: node ${id} added as a learner`, ...memberTable(r.members ?? [])],
+        ),
+      );
+    });
+  member
+    .command('promote <id>')
+    .description('make learner <id> a voter; refused while it lags the leader')
+    .action((text: string) => {
+      const id = nodeIdOf(text, 'member promote');
+      if (id !== null)
+        return withClient(
+          admin(
+            `member promote ${id}`,
+            (c) => c.promoteMember(id),
+            (r) => [`ok: node ${id} promoted to voter (log index ${r.index})`],
+          ),
+        );
+    });
+  member
+    .command('remove <id>')
+    .description('remove node <id> from the configuration; it then serves nothing')
+    .action((text: string) => {
+      const id = nodeIdOf(text, 'member remove');
+      if (id !== null)
+        return withClient(
+          admin(
+            `member remove ${id}`,
+            (c) => c.removeMember(id),
+            (r) => [`ok: node ${id} removed (log index ${r.index})`],
+          ),
+        );
+    });
+  program
+    .command('leader')
+    .description('move the leadership (admin)')
+    .command('transfer <id>')
+    .description('ask the leader to hand leadership to voter <id>; kvapp endpoint status shows when it has')
+    .action((text: string) => {
+      const id = nodeIdOf(text, 'leader transfer');
+      if (id !== null)
+        return withClient(
+          admin(
+            `leader transfer ${id}`,
+            (c) => c.transferLeader(id),
+            () => [`ok: the leader is handing leadership to node ${id}`],
+          ),
+        );
+    });
+  program
+    .command('snapshot')
+    .description('snapshots (admin)')
+    .command('now')
+    .description('have the leader snapshot its applied state and compact its log now')
+    .action(() =>
+      withClient(
+        admin(
+          'snapshot now',
+          (c) => c.snapshotNow(),
+          (r) => [`ok: snapshot taken up to log index ${r.index}`],
+        ),
+      ),
+    );
+
   try {
     await program.parseAsync([...args], { from: 'user' });
   } catch (err) {
@@ -208,6 +337,40 @@ function report(o: Outcome, g: GlobalOptions, io: CliIo, what: string): number {
       io.err(`${what}: outcome unknown, it may or may not have been applied: ${o.reason}`);
       return EXIT.indeterminate;
   }
+}
+
+/** An admin command's outcome, printed; the exit code as report() gives. */
+function reportAdmin(o: Outcome, g: GlobalOptions, io: CliIo, what: string, ok: (o: Outcome & { status: 'ok' }) => string[]): number {
+  if (g.json) io.out(JSON.stringify(o));
+  switch (o.status) {
+    case 'ok':
+      if (!g.json) for (const line of ok(o)) io.out(line);
+      return EXIT.ok;
+    case 'fail': {
+      const hint =
+        o.error.code === 'unauthorized' ? ` (give --admin-token or set ${ADMIN_TOKEN_ENV}, or use a client port on loopback)` : '';
+      io.err(`${what}: not applied (${o.error.code}): ${o.error.message}${hint}`);
+      return EXIT.fail;
+    }
+    case 'indeterminate':
+      io.err(`${what}: outcome unknown, it may or may not have been applied: ${o.reason}`);
+      return EXIT.indeterminate;
+  }
+}
+
+/** `kvapp member list`: one row per member, by id, columns aligned; - where a value is unknown. */
+export function memberTable(members: readonly MemberInfo[]): string[] {
+  const head = ['ID', 'ROLE', 'LEADER', 'PEER', 'CLIENT', 'MATCH', 'LAG'];
+  const rows = [...members]
+    .sort((a, b) => a.id - b.id)
+    .map((m) => [String(m.id), m.role, m.leader ? '*' : '', m.peer ?? '-', m.client ?? '-', String(m.match ?? '-'), String(m.lag ?? '-')]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows].map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** The package's own version, read at run time so that it is always the installed one. */
