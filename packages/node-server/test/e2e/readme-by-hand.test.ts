@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../node/node-support.js';
 
-// The README's "Run a 3-node cluster by hand" shell blocks, run as written with bash against
-// real processes, so that the instructions cannot drift from the commands. Only the values of
+// The README's "Run a 3-node cluster by hand" shell blocks (start 3 nodes, talk to them, join a
+// 4th and remove one, stop), run as written with bash against real processes, so that the instructions cannot drift from the commands. Only the values of
 // the settings line (ports, data dir), which the README says to change when a port is taken,
 // are replaced: by free ports and a temporary directory.
 
@@ -35,6 +35,32 @@ function setVariable(script: string, name: string, value: string): string {
   return script.replace(pattern, `$1${name}=${value}`);
 }
 
+/** A row of `kvapp member list`. */
+interface MemberRow {
+  readonly id: number;
+  readonly role: string;
+  readonly leader: boolean;
+}
+
+/**
+ * Every table `kvapp member list` printed, in order. The nodes log to the same stdout, so a log
+ * line (JSON) may fall between two rows; any other line ends a table.
+ */
+function memberTables(stdout: string): MemberRow[][] {
+  const tables: MemberRow[][] = [];
+  let table: MemberRow[] | null = null;
+  for (const line of stdout.split('\n')) {
+    if (/^ID {2}ROLE +LEADER {2}PEER +CLIENT +MATCH {2}LAG$/.test(line)) tables.push((table = []));
+    else if (table !== null && line.startsWith('{')) continue;
+    else if (table !== null) {
+      const m = /^(\d+) +(voter|learner|leaving) +(\* +)?127\.0\.0\.1:\d+ +127\.0\.0\.1:\d+ +\d+ +\d+$/.exec(line);
+      if (m === null) table = null;
+      else table.push({ id: Number(m[1]), role: m[2]!, leader: m[3] !== undefined });
+    }
+  }
+  return tables;
+}
+
 /** Resolves when a connection to the port is refused: nothing listens there any more. */
 function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -47,16 +73,16 @@ function refused(port: number): Promise<boolean> {
   });
 }
 
-t.test('the by-hand cluster of the README starts, serves kvapp and stops', async (t) => {
+t.test('the by-hand cluster of the README starts, serves kvapp, takes in a 4th node, removes one and stops', async (t) => {
   t.setTimeout(240_000);
   const blocks = shellBlocks(await readFile(join(packageDir, 'README.md'), 'utf8'));
-  t.equal(blocks.length, 3, 'start, talk, stop');
+  t.equal(blocks.length, 4, 'start, talk, change the members, stop');
 
   const dir = await mkdtemp(join(tmpdir(), 'kvapp-readme-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const ports: Record<string, number> = {};
   let script = blocks.join('\n');
-  for (const name of ['P1', 'P2', 'P3', 'C1', 'C2', 'C3', 'H1', 'H2', 'H3']) {
+  for (const name of ['P1', 'P2', 'P3', 'P4', 'C1', 'C2', 'C3', 'C4', 'H1', 'H2', 'H3', 'H4']) {
     ports[name] = await freePort();
     script = setVariable(script, name, `127.0.0.1:${ports[name]}`);
   }
@@ -79,7 +105,7 @@ t.test('the by-hand cluster of the README starts, serves kvapp and stops', async
 
   t.equal(code, 0, 'bash exits 0');
   t.match(stdout, /^\S+ is healthy$/m, 'endpoint health reports healthy nodes');
-  t.equal(stdout.match(/^ok \(key was absent\)$/gm)?.length, 2, 'both puts applied');
+  t.equal(stdout.match(/^ok \(key was absent\)$/gm)?.length, 3, 'the three puts applied: two at first, one after the member changes');
   t.match(stdout, /^hello$/m, 'get prints the value put');
   t.match(stdout, /^ok \(previous value: hello\)$/m, 'cas applied');
   t.match(stdout, /^10000$/m, 'the value put from standard input reads back');
@@ -89,6 +115,24 @@ t.test('the by-hand cluster of the README starts, serves kvapp and stops', async
     ) ?? [];
   t.equal(statusLines.length, 3, 'endpoint status: one line per node, naming the leader by id and address');
   t.match(stdout, /^\{"healthy":true,.*\}\n[1-9]\d*$/m, 'the HTTP /health of node 1, then how many kvapp_* metric lines it has');
-  for (const name of ['C1', 'C2', 'C3']) t.ok(await refused(ports[name]!), `the node on ${name} stopped`);
+
+  // Membership: the tables of `kvapp member list`, before the join, after it and after the remove.
+  const tables = memberTables(stdout);
+  t.equal(tables.length, 3, 'member list printed three tables (the wait loop pipes its own to grep)');
+  const voters = (table: MemberRow[] | undefined) => (table ?? []).filter((m) => m.role === 'voter').map((m) => m.id);
+  t.same(voters(tables[0]), [1, 2, 3], 'three voters at first');
+  t.equal(tables[0]?.length, 3, 'and no other member');
+  t.same(voters(tables[1]), [1, 2, 3, 4], 'node 4 joined from an empty data dir and became a voter');
+  t.equal(tables[1]?.length, 4, 'four members after the join');
+  t.same(voters(tables[2]), [1, 2, 4], 'node 3 removed: three voters');
+  t.equal(tables[2]?.length, 3, 'three members after the remove');
+  for (const [i, table] of tables.entries()) t.equal(table.filter((m) => m.leader).length, 1, `table ${i + 1} marks one leader`);
+  t.match(stdout, /^ok: node 3 removed \(log index \d+\)$/m, 'member remove says so');
+  const health3 = /^\{"healthy":false,"id":3,.*\}$/m.exec(stdout)?.[0];
+  t.ok(health3 !== undefined, 'the /health of node 3 after its removal is unhealthy');
+  t.match(JSON.parse(health3 ?? '{}'), { healthy: false, id: 3, outOfService: /removed/, conf: { voters: [1, 2, 4] } }, 'and says why');
+  t.match(stdout, /^yes$/m, 'the three voters left serve a put and a get');
+
+  for (const name of ['C1', 'C2', 'C3', 'C4']) t.ok(await refused(ports[name]!), `the node on ${name} stopped`);
   if (!t.passing()) t.comment(`stdout (end):\n${stdout.slice(-6000)}\nstderr (end):\n${stderr.slice(-4000)}`);
 });
