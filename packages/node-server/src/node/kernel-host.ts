@@ -71,6 +71,8 @@ export interface KernelHostOptions {
   readonly onProposal?: (outcome: ProposalOutcome) => void;
   /** A snapshot of `bytes` at `index` was written and the log before it dropped; for the log. */
   readonly onCompacted?: (index: number, bytes: number) => void;
+  /** A snapshot received from the leader was written (in `ms`): this node jumped to `index`. */
+  readonly onSnapshotInstalled?: (index: number, bytes: number, ms: number) => void;
 }
 
 /**
@@ -274,8 +276,13 @@ export class KernelHost {
   }
 
   private async runJob(job: WriteJob): Promise<void> {
-    if (job.kind === 'persist') await this.options.log.persist(job);
-    else {
+    if (job.kind === 'persist') {
+      const started = performance.now();
+      await this.options.log.persist(job);
+      if (job.snapshot !== null) {
+        this.options.onSnapshotInstalled?.(job.snapshot.meta.index, job.snapshot.data.length, performance.now() - started);
+      }
+    } else {
       await this.options.log.compact(job.index, job.conf, job.data);
       this.options.onCompacted?.(job.index, job.data.length);
     }

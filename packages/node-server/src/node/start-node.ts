@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { RaftNode, seededRng, type NodeId } from '@kvapp/core';
 import { ClientServer } from '../client-api/index.js';
@@ -25,6 +26,7 @@ import { DataDirLock } from './data-dir-lock.js';
 import { KernelHost } from './kernel-host.js';
 import { StartError } from './start-error.js';
 import { WalDurableLog } from './wal-log.js';
+import { SnapshotReader } from '../snapshot/snapshot-reader.js';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -182,7 +184,14 @@ async function assemble(
       );
       void handle?.stop().finally(() => options.onFatal?.(error));
     },
-    onCompacted: (index, bytes) => logger.info({ index, bytes }, 'snapshot taken, log compacted'),
+    onCompacted: (index, bytes) => {
+      metrics.snapshots.inc({ origin: 'taken' });
+      logger.info({ index, bytes }, 'snapshot taken, log compacted');
+    },
+    onSnapshotInstalled: (index, bytes, ms) => {
+      metrics.snapshots.inc({ origin: 'installed' });
+      logger.info({ index, bytes, writeMs: Math.round(ms) }, 'snapshot installed from the leader');
+    },
     observer: {
       ...(failpoints.active ? { beforeApply: () => failpoints.hitSync('before-apply') } : {}),
     },
@@ -245,6 +254,7 @@ async function assemble(
           directory,
           access: adminAccess({ token: config.adminToken, tls: config.tls !== null, clientHost: config.clientListen.host }),
           notLeader,
+          snapshots: new SnapshotReader(join(config.dataDir, 'snap')),
         }),
         outOfService: () => outOfService,
         count: (op, result) => metrics.clientRequests.inc({ op, result }),

@@ -79,6 +79,12 @@ export class NodeMetrics {
     labelNames: ['peer'] as const,
     registers: [this.registry],
   });
+  readonly snapshots = new Counter({
+    name: 'kvapp_snapshots_total',
+    help: 'Snapshots written: taken here (compacting the log) or installed from the leader',
+    labelNames: ['origin'] as const,
+    registers: [this.registry],
+  });
   readonly clientFramesRejected = new Counter({
     name: 'kvapp_client_frames_rejected_total',
     help: 'Client frames refused before reaching a handler (undecodable, invalid request, too large)',

@@ -34,6 +34,8 @@ export class PeerLink {
   private queueBytes = 0;
   /** Bytes given to ws.send whose callback has not run yet. */
   private unflushedBytes = 0;
+  /** Bytes whose ws.send callback ran on the current socket: the peer is taking them in. */
+  private flushedBytes = 0;
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
@@ -115,6 +117,7 @@ export class PeerLink {
       // Only the current socket's bytes count; a dead socket's callbacks arrive after reset.
       if (this.ws === ws) {
         this.unflushedBytes -= frame.length;
+        this.flushedBytes += frame.length;
         this.drain();
       }
     });
@@ -181,16 +184,24 @@ export class PeerLink {
     }, delay);
   }
 
+  /**
+   * A link is dead when a whole ping period passed with no pong and none of our bytes taken in.
+   * The ping waits behind the bytes written before it, so a pong can be late while a large
+   * message (a chunked snapshot) is on its way; a peer still taking bytes in is alive.
+   */
   private startPing(ws: WebSocket): void {
     let alive = true;
+    let flushedAtPing = this.flushedBytes;
     ws.on('pong', () => (alive = true));
     this.pingTimer = setInterval(() => {
-      if (!alive) {
-        this.log.warn('peer did not answer a ping, closing the link');
+      const progressed = this.flushedBytes !== flushedAtPing;
+      if (!alive && !progressed) {
+        this.log.warn('peer did not answer a ping and took in no bytes for a ping period, closing the link');
         ws.terminate();
         return;
       }
       alive = false;
+      flushedAtPing = this.flushedBytes;
       ws.ping();
     }, this.o.limits.pingIntervalMs);
   }

@@ -16,7 +16,7 @@ const clientOf = (node: NodeHandle) => `127.0.0.1:${node.addresses.client.port}`
 const votersOf = (node: NodeHandle): number[] => [...node.status().conf.voters];
 
 /** Three nodes on fixed ports (so that a restart keeps its addresses), stopped at teardown. */
-async function threeNodes(t: Parameters<typeof tmpDir>[0]) {
+async function threeNodes(t: Parameters<typeof tmpDir>[0], extra: Record<string, unknown> = {}) {
   const root = tmpDir(t);
   const ids = [1, 2, 3, 4, 5];
   const peerPorts = new Map<number, number>();
@@ -36,7 +36,7 @@ async function threeNodes(t: Parameters<typeof tmpDir>[0]) {
   t.teardown(async () => {
     for (const node of nodes.values()) await node.stop();
   });
-  for (const id of [1, 2, 3]) nodes.set(id, await startNode(inputOf(id, [1, 2, 3]), { logger: silent }));
+  for (const id of [1, 2, 3]) nodes.set(id, await startNode(inputOf(id, [1, 2, 3], extra), { logger: silent }));
   await waitFor('a leader', () => [...nodes.values()].some((n) => n.status().role === 'leader'));
   const endpoints = () => [...nodes.values()].map(clientOf);
   return { root, nodes, inputOf, endpoints, clientPorts };
@@ -72,6 +72,23 @@ t.test('a 4th node joins from an empty data dir, catches up, becomes a voter, an
     listed.members?.every((m) => m.match !== null && m.lag !== null),
     'the leader reports match and lag',
   );
+});
+
+t.test('a node that joins after the others compacted their logs catches up by a snapshot, logged and counted', async (t) => {
+  const { nodes, inputOf, endpoints } = await threeNodes(t, { snapshotEntries: 20, httpListen: '127.0.0.1:0' });
+  const writer = new KvClient({ endpoints: endpoints() });
+  t.teardown(() => writer.close());
+  for (let i = 0; i < 60; i++) t.equal((await writer.put(`k${i}`, `v${i}`)).status, 'ok');
+  const { logger, lines } = capturingLogger();
+  const fourth = await startNode(inputOf(4, [], { join: endpoints(), httpListen: '127.0.0.1:0' }), { logger });
+  nodes.set(4, fourth);
+  await waitFor('node 4 installed a snapshot', () => lines.some((l) => l['msg'] === 'snapshot installed from the leader'), 400);
+  const installed = lines.find((l) => l['msg'] === 'snapshot installed from the leader')!;
+  t.ok((installed['index'] as number) >= 20, `at index ${String(installed['index'])}, past the others' compaction`);
+  t.ok((installed['bytes'] as number) > 0);
+  const metrics = await (await fetch(`http://127.0.0.1:${fourth.addresses.http!.port}/metrics`)).text();
+  t.match(metrics, /kvapp_snapshots_total\{origin="installed"\} [1-9]/, 'counted on /metrics');
+  await waitFor('node 4 applied everything', () => fourth.status().applied >= nodes.get(1)!.status().commit, 400);
 });
 
 t.test('a restart with other peer flags keeps the voters of the log (warned), and a member added later is still dialled', async (t) => {

@@ -182,6 +182,31 @@ t.test('heartbeats close a connection whose peer stopped answering pings', async
   t.ok(connections >= 2, 'the dead link was replaced by a new connection');
 });
 
+t.test(
+  'a peer that takes in our bytes is alive though its pong is late (a large transfer); once it takes nothing, the link closes',
+  async (t) => {
+    // A fake acceptor that reads everything but never answers pings: only write progress shows it alive.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
+    await new Promise<void>((r) => wss.once('listening', r));
+    t.teardown(() => new Promise<void>((r) => (wss.clients.forEach((c) => c.terminate()), wss.close(() => r()))));
+    wss.on('connection', async (ws) => {
+      const { acceptHandshake } = await import('../../src/transport/handshake.js');
+      await acceptHandshake(ws, { clusterId: 'test-cluster', nodeId: 2, secret: 'sesame' }, 1000).catch(() => undefined);
+    });
+    const port = (wss.address() as { port: number }).port;
+    const a = await startNode(t, 1, peersOf([2, { host: '127.0.0.1', port }]), { limits: { ...fastLimits, pingIntervalMs: 50 } });
+    await until(() => a.transport.stats().peers.get(2)!.connected, 3000, 'first link');
+    // Bytes flow every 10 ms for 20 ping periods: the link must stay up though no pong ever comes.
+    for (let i = 0; i < 100; i++) {
+      a.transport.send(message(1, 2, { index: i, entries: [{ term: 1, index: i + 1, type: 'normal', data: new Uint8Array(4096) }] }));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    t.equal(a.transport.stats().peers.get(2)!.connects, 1, 'one connection all along: taking bytes in kept it alive');
+    await until(() => a.transport.stats().peers.get(2)!.connects >= 2, 3000, 'idle and silent: closed and redialed');
+    t.pass('a silent idle peer is still found dead');
+  },
+);
+
 t.test('a message above messageBytesMax is never sent, and a frame above frameBytesMax received closes the connection', async (t) => {
   const b = await startNode(t, 2, new Map(), { limits: { ...fastLimits, frameBytesMax: 1024 } });
   const a = await startNode(t, 1, peersOf([2, b.address]), { limits: { ...fastLimits, frameBytesMax: 1024, messageBytesMax: 1536 } });
