@@ -1,16 +1,12 @@
-import type { Entry, NodeId } from '../../src/index.js';
-import { text, type TestCluster } from '../support/cluster.js';
-import { formatEntry } from '../support/format.js';
-import { INVARIANTS } from '../support/safety.js';
+import type { NodeId } from '../../src/index.js';
+import type { TestCluster } from '../support/cluster.js';
+import { INVARIANTS, SafetyChecker } from '../support/safety.js';
 
 /**
  * The properties a schedule must keep, checked at two grains:
  * - per message (and per role change): election safety, and ReadIndex linearizability;
  * - per action: everything, including log matching, leader completeness and state machine
- *   safety, which cost a scan of every log. These are support/safety.ts's SafetyChecker, with
- *   one difference: a node's log is read from where its in-memory log starts, which is past its
- *   storage's first index while the write of a received snapshot is pending (asynchronous
- *   writes); SafetyChecker reads a missing entry there and throws a TypeError.
+ *   safety, which cost a scan of every log (support/safety.ts's SafetyChecker).
  *
  * Election safety is fed by every role change a node reports (Ready.stateChanges) and by a scan
  * of every node's role after every delivered message, so a leader that rises and falls inside
@@ -49,20 +45,9 @@ export interface CheckStats {
   transfersRequested: number;
 }
 
-function key(e: Entry): string {
-  return `${e.term}:${e.type}:${text(e.data)}`;
-}
-
-export class PropertyChecker {
-  private readonly committed = new Map<number, { readonly entry: Entry; readonly term: number }>();
-  private readonly appliedAt = new Map<number, { readonly key: string; readonly by: NodeId }>();
-  private readonly leaderOfTerm = new Map<number, NodeId>();
-  /** Terms whose leader the per-action scan saw. */
-  private readonly termsSeenPerAction = new Set<number>();
-  private readonly reads = new Map<string, ReadRequest>();
-  private maxCommitted = 0;
-  private first: PropertyViolation | undefined;
-  readonly stats: CheckStats = {
+/** All counts zero. */
+export function noStats(): CheckStats {
+  return {
     leaderTerms: 0,
     leaderTermsSeenOnlyWithinAnAction: 0,
     readsRequested: 0,
@@ -71,6 +56,18 @@ export class PropertyChecker {
     confChangesRefused: 0,
     transfersRequested: 0,
   };
+}
+
+export class PropertyChecker {
+  /** Log matching, leader completeness and state machine safety, with their history. */
+  private readonly logs = new SafetyChecker();
+  private readonly leaderOfTerm = new Map<number, NodeId>();
+  /** Terms whose leader the per-action scan saw. */
+  private readonly termsSeenPerAction = new Set<number>();
+  private readonly reads = new Map<string, ReadRequest>();
+  private maxCommitted = 0;
+  private first: PropertyViolation | undefined;
+  readonly stats: CheckStats = noStats();
 
   /** Hooks the cluster so that every role change and every read answer is checked as it happens. */
   attach(c: TestCluster): void {
@@ -116,112 +113,11 @@ export class PropertyChecker {
       const s = c.node(id).status();
       if (s.role === 'leader') this.termsSeenPerAction.add(s.term);
     }
-    if (this.first === undefined) this.logMatching(c);
-    if (this.first === undefined) this.leaderCompleteness(c);
-    if (this.first === undefined) this.stateMachineSafety(c);
+    if (this.first === undefined) {
+      const violation = this.logs.checkLogs(c);
+      if (violation !== undefined) this.fail(violation.invariant, violation.detail);
+    }
     return this.first;
-  }
-
-  /**
-   * A node's log: a live node's in memory (persisted or not), a down node's in its storage.
-   * `first` is where the entries start: past a snapshot, also one whose write is pending.
-   */
-  private logOf(c: TestCluster, id: NodeId): { first: number; entries: readonly Entry[] } {
-    const storage = c.storages.get(id)!;
-    if (c.down.has(id)) {
-      const first = storage.firstIndex();
-      return { first, entries: storage.entries(first, storage.lastIndex() + 1, Number.MAX_SAFE_INTEGER) };
-    }
-    const node = c.node(id);
-    const last = node.status().lastIndex;
-    let first = storage.firstIndex();
-    let entries = node.entries(first, last + 1);
-    if (entries.length !== last + 1 - first) {
-      // The in-memory log starts later (a snapshot it received, not yet written): read from there.
-      for (first = first + 1; first <= last + 1; first++) {
-        entries = node.entries(first, last + 1);
-        if (entries.length === last + 1 - first) break;
-      }
-    }
-    return { first, entries };
-  }
-
-  private logMatching(c: TestCluster): void {
-    const logs = c.ids().map((id) => ({ id, ...this.logOf(c, id) }));
-    for (let x = 0; x < logs.length; x++) {
-      for (let y = x + 1; y < logs.length; y++) {
-        const a = logs[x]!;
-        const b = logs[y]!;
-        const lo = Math.max(a.first, b.first);
-        let shared = Math.min(a.first + a.entries.length, b.first + b.entries.length) - 1;
-        while (shared >= lo && a.entries[shared - a.first]!.term !== b.entries[shared - b.first]!.term) shared--;
-        for (let i = lo; i <= shared; i++) {
-          const ea = a.entries[i - a.first]!;
-          const eb = b.entries[i - b.first]!;
-          if (key(ea) !== key(eb)) {
-            this.fail(
-              'logMatching',
-              `nodes ${a.id} and ${b.id} share ${shared}@${a.entries[shared - a.first]!.term} but differ at ${i}: ${formatEntry(ea)} vs ${formatEntry(eb)}`,
-            );
-            return;
-          }
-        }
-      }
-    }
-  }
-
-  private leaderCompleteness(c: TestCluster): void {
-    // Learn what is committed now (each live node's commit index covers its log up to it).
-    for (const id of c.ids()) {
-      if (c.down.has(id)) continue;
-      const s = c.node(id).status();
-      const { first, entries } = this.logOf(c, id);
-      for (let i = first; i <= s.commit; i++) {
-        const entry = entries[i - first]!;
-        const known = this.committed.get(i);
-        if (known === undefined) this.committed.set(i, { entry, term: s.term });
-        else if (key(known.entry) !== key(entry)) {
-          this.fail(
-            'leaderCompleteness',
-            `index ${i} was committed as ${formatEntry(known.entry)} but node ${id} (term ${s.term}) committed ${formatEntry(entry)}`,
-          );
-          return;
-        }
-      }
-    }
-    for (const id of c.ids()) {
-      if (c.down.has(id)) continue;
-      const s = c.node(id).status();
-      if (s.role !== 'leader') continue;
-      const { first, entries } = this.logOf(c, id);
-      for (const [index, { entry, term }] of this.committed) {
-        if (term >= s.term || index < first) continue;
-        const mine = entries[index - first];
-        if (mine === undefined || key(mine) !== key(entry)) {
-          this.fail(
-            'leaderCompleteness',
-            `leader ${id} of term ${s.term} lacks ${formatEntry(entry)}, committed by term ${term} (it has ${mine ? formatEntry(mine) : 'nothing'} there)`,
-          );
-          return;
-        }
-      }
-    }
-  }
-
-  private stateMachineSafety(c: TestCluster): void {
-    for (const id of c.ids()) {
-      for (const entry of c.applied.get(id)!) {
-        const seen = this.appliedAt.get(entry.index);
-        if (seen === undefined) this.appliedAt.set(entry.index, { key: key(entry), by: id });
-        else if (seen.key !== key(entry)) {
-          this.fail(
-            'stateMachineSafety',
-            `node ${id} applied ${formatEntry(entry)} at ${entry.index}, node ${seen.by} applied term:type:data ${seen.key} there`,
-          );
-          return;
-        }
-      }
-    }
   }
 
   /** Call right before node `id` is asked for a read with `context`. */

@@ -1,7 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import type { RaftConfig } from '../../src/index.js';
-import type { CheckStats } from './checks.js';
+import { noStats, type CheckStats } from './checks.js';
 import { clusterDump, propertyRuns, runSchedule, scheduleArb, type Action } from './schedule.js';
 import { settle } from './settle.js';
 
@@ -48,15 +48,7 @@ for (const size of [3, 5]) {
     t.test(
       `${size} nodes, ${label}: election safety, log matching, leader completeness, state machine safety, linearizable reads`,
       async (t) => {
-        const total: CheckStats = {
-          leaderTerms: 0,
-          leaderTermsSeenOnlyWithinAnAction: 0,
-          readsRequested: 0,
-          readsConfirmed: 0,
-          confChangesProposed: 0,
-          confChangesRefused: 0,
-          transfersRequested: 0,
-        };
+        const total: CheckStats = noStats();
         check(t, `${size} nodes, ${label}`, size === 3 ? 100 : 60, (seed, actions) => {
           addStats(total, runSchedule({ size, seed, config, asyncWrites }, actions).checker.finish());
         });

@@ -39,7 +39,12 @@ export class SafetyChecker {
 
   /** Runs every check; returns the first violation. */
   check(c: TestCluster): Violation | undefined {
-    return this.electionSafety(c) ?? this.logMatching(c) ?? this.leaderCompleteness(c) ?? this.stateMachineSafety(c);
+    return this.electionSafety(c) ?? this.checkLogs(c);
+  }
+
+  /** The checks that scan every log: log matching, leader completeness, state machine safety. */
+  checkLogs(c: TestCluster): Violation | undefined {
+    return this.logMatching(c) ?? this.leaderCompleteness(c) ?? this.stateMachineSafety(c);
   }
 
   private electionSafety(c: TestCluster): Violation | undefined {
@@ -56,11 +61,23 @@ export class SafetyChecker {
     return undefined;
   }
 
-  /** A node's log as [firstIndex, entries]; a down node's is what it persisted. */
+  /**
+   * A node's log as [firstIndex, entries]: a live node's in memory (persisted or not), a down
+   * node's in its storage. A live node's entries start past its storage's first index while the
+   * write of a snapshot it received is pending (asynchronous writes): read from there.
+   */
   private logOf(c: TestCluster, id: NodeId): { first: number; entries: readonly Entry[] } {
+    const storage = c.storages.get(id)!;
+    if (c.down.has(id)) {
+      const first = storage.firstIndex();
+      return { first, entries: storage.entries(first, storage.lastIndex() + 1, Number.MAX_SAFE_INTEGER) };
+    }
     const node = c.node(id);
-    const first = c.storages.get(id)!.firstIndex();
-    return { first, entries: node.entries(first, node.status().lastIndex + 1) };
+    const last = node.status().lastIndex;
+    let first = storage.firstIndex();
+    let entries = node.entries(first, last + 1);
+    for (; entries.length !== last + 1 - first && first <= last; first++) entries = node.entries(first + 1, last + 1);
+    return { first, entries };
   }
 
   private logMatching(c: TestCluster): Violation | undefined {
