@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import pRetry, { AbortError } from 'p-retry';
 import { Connection, type AttemptResult, type ConnectionOptions } from './connection.js';
 import type { KvConnectionPool } from './connection-pool.js';
-import type { EndpointHealth, Outcome, StatusOutcome } from './outcome.js';
+import type { EndpointHealth, Outcome, SnapshotSaveOutcome, StatusOutcome } from './outcome.js';
+import { BackupWriter } from './snapshot-backup.js';
 import {
   FRAME_BYTES_MAX_DEFAULT,
+  type SnapshotInfo,
   PROTOCOL_VERSION,
   type ClientResponse,
   type ErrorBody,
@@ -179,6 +181,119 @@ export class KvClient {
   /** Has the leader snapshot its applied state and compact its log now; ok carries the index covered. */
   snapshotNow(): Promise<Outcome> {
     return this.admin({ op: 'snapshot-now' });
+  }
+
+  /**
+   * `kvapp snapshot save`: has the leader snapshot its state now (snapshot-now), then reads that
+   * node's snapshot file in chunks (snapshot-read, every chunk from the same node, each within the
+   * op deadline) into `file`: a temp file beside it, checked against the SHA-256 the node named,
+   * fsynced and renamed into place (see snapshot-backup.ts for the format). If the node's
+   * snapshot changes between chunks (it took a newer one), the read starts again, a few times at
+   * most. Nothing is left at `file` unless the outcome is ok.
+   */
+  async saveSnapshot(file: string): Promise<SnapshotSaveOutcome> {
+    const taken = await this.snapshotNow();
+    if (taken.status === 'indeterminate')
+      return { status: 'fail', error: { code: 'timeout', message: `snapshot-now: outcome unknown: ${taken.reason}` } };
+    if (taken.status === 'fail')
+      return { status: 'fail', error: { code: taken.error.code, message: `snapshot-now: ${taken.error.message}` } };
+    // The node that answered snapshot-now (the leader): the one whose file is read.
+    const endpoint = this.leader ?? this.o.endpoints[this.cursor]!;
+    const writer = new BackupWriter(file);
+    try {
+      for (let restarts = 0; restarts <= SNAPSHOT_READ_RESTARTS_MAX; restarts++) {
+        const r = await this.readSnapshotInto(endpoint, writer);
+        if (r === 'changed') continue;
+        if (r.status !== 'ok') {
+          await writer.abort();
+          return r;
+        }
+        try {
+          await writer.finish();
+        } catch (error) {
+          return { status: 'fail', error: { code: 'file', message: (error as Error).message } };
+        }
+        return { ...r, restarts };
+      }
+      await writer.abort();
+      return {
+        status: 'fail',
+        error: { code: 'refused', message: `the snapshot on ${endpoint} changed ${SNAPSHOT_READ_RESTARTS_MAX + 1} times while being read` },
+      };
+    } catch (error) {
+      await writer.abort();
+      const e = error as NodeJS.ErrnoException;
+      if (e.syscall === undefined) throw error;
+      return { status: 'fail', error: { code: 'file', message: `${file}: ${e.message}` } };
+    }
+  }
+
+  /** One pass over the snapshot file on `endpoint`, chunk by chunk; 'changed' to start again. */
+  private async readSnapshotInto(endpoint: string, writer: BackupWriter): Promise<SnapshotSaveOutcome | 'changed'> {
+    let info: SnapshotInfo | null = null;
+    let offset = 0;
+    let chunks = 0;
+    for (;;) {
+      const body: RequestBody = {
+        op: 'snapshot-read',
+        offset,
+        ...(info !== null ? { index: info.index, checksum: info.checksum } : {}),
+        ...(this.o.adminToken !== undefined ? { token: this.o.adminToken } : {}),
+      };
+      const r = await this.pinned(endpoint, body);
+      if ('failed' in r) return { status: 'fail', error: { code: r.code, message: r.failed } };
+      if (!r.ok) {
+        if (r.error.code === 'refused' && info !== null) return 'changed';
+        return { status: 'fail', error: { code: r.error.code, message: r.error.message } };
+      }
+      const got = r.snapshot;
+      if (got === undefined || r.data === undefined)
+        return { status: 'fail', error: { code: 'internal', message: 'snapshot-read answered ok without snapshot and data' } };
+      if (info === null) {
+        info = got;
+        await writer.begin(info);
+      } else if (got.index !== info.index || got.checksum !== info.checksum || got.bytes !== info.bytes) {
+        return 'changed';
+      }
+      const data = Buffer.from(r.data, 'base64');
+      if (offset + data.length > info.bytes || (data.length === 0 && offset < info.bytes)) {
+        return {
+          status: 'fail',
+          error: { code: 'internal', message: `snapshot-read answered ${data.length} bytes at offset ${offset} of ${info.bytes}` },
+        };
+      }
+      await writer.append(data);
+      offset += data.length;
+      chunks++;
+      if (offset === info.bytes) return { status: 'ok', snapshot: info, endpoint, chunks, restarts: 0 };
+    }
+  }
+
+  /**
+   * A read-only request to one endpoint, retried there (never elsewhere) on a lost connection or a
+   * transient error until the op deadline: for requests that must reach the same node.
+   */
+  private async pinned(endpoint: string, body: RequestBody): Promise<ClientResponse | { failed: string; code: ErrorCode }> {
+    const deadline = this.deadline();
+    let backoff = this.o.backoffMsMin;
+    let last = 'no attempt';
+    let code: ErrorCode = 'unavailable';
+    for (;;) {
+      const left = deadline - this.o.now();
+      if (left <= 0 || this.closed) return { failed: `${endpoint} did not answer ${body.op} in time: ${last}`, code };
+      const r = await this.connection(endpoint).request(body, left);
+      if (r.kind === 'response') {
+        const e = r.response.ok ? null : r.response.error;
+        if (e === null || !['unavailable', 'overloaded', 'timeout', 'internal'].includes(e.code)) return r.response;
+        last = `${e.code}: ${e.message}`;
+        code = e.code;
+      } else {
+        last = describe(r);
+        code = r.kind === 'not-sent' ? 'unavailable' : 'timeout';
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(backoff, Math.max(1, deadline - this.o.now()))));
+      backoff = Math.min(this.o.backoffMsMax, backoff * 2);
+    }
   }
 
   /** Asks every endpoint for its view, once each, in parallel. */
@@ -461,6 +576,9 @@ function statusOf(endpoint: string, r: AttemptResult): StatusOutcome {
   if (r.kind === 'response') return { endpoint, ok: false, message: 'answered ok without a status' };
   return { endpoint, ok: false, message: describe(r) };
 }
+
+/** How many times saveSnapshot starts again when the node's snapshot changes under it. */
+const SNAPSHOT_READ_RESTARTS_MAX = 4;
 
 /** Admin ops that change something: like a sessionless write, not retried once their fate is unknown. */
 const ADMIN_CHANGES: ReadonlySet<string> = new Set(['member-add', 'member-promote', 'member-remove', 'leader-transfer', 'snapshot-now']);

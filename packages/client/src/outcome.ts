@@ -1,4 +1,4 @@
-import type { ErrorCode, MemberInfo, NodeStatus } from './protocol.js';
+import type { ErrorCode, MemberInfo, NodeStatus, SnapshotInfo } from './protocol.js';
 
 /**
  * How an operation ended. Never a guess:
@@ -45,3 +45,19 @@ export interface EndpointHealth {
   /** Why it is not healthy; absent when healthy. */
   readonly error?: string;
 }
+
+/**
+ * How KvClient.saveSnapshot ended. ok: the file holds the snapshot `snapshot` of `endpoint`,
+ * checked. fail: nothing is at the file (code 'file': it could not be written or did not match).
+ */
+export type SnapshotSaveOutcome =
+  | {
+      readonly status: 'ok';
+      readonly snapshot: SnapshotInfo;
+      /** The node the snapshot was taken on and read from. */
+      readonly endpoint: string;
+      readonly chunks: number;
+      /** How often the read started again because the node's snapshot changed meanwhile. */
+      readonly restarts: number;
+    }
+  | { readonly status: 'fail'; readonly error: { readonly code: ErrorCode | 'file'; readonly message: string } };

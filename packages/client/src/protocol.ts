@@ -71,7 +71,21 @@ export type ClientRequest =
   /** Hands leadership to voter `node`; answered once the transfer started, not finished. */
   | (RequestBase & { readonly op: 'leader-transfer'; readonly node: number; readonly token?: string })
   /** Snapshots the answering node's applied state and compacts its log now (clients send it to the leader). */
-  | (RequestBase & { readonly op: 'snapshot-now'; readonly token?: string });
+  | (RequestBase & { readonly op: 'snapshot-now'; readonly token?: string })
+  /**
+   * A chunk of the snapshot file the answering node holds, from byte `offset` (at most
+   * SNAPSHOT_CHUNK_BYTES_MAX bytes). Answered by any node (the one that took the snapshot, for
+   * `kvapp snapshot save`). After the first chunk the client names the snapshot it is reading
+   * (`index` and `checksum` from the first answer): the node answers `refused` if it holds
+   * another one by then, and the client starts again.
+   */
+  | (RequestBase & {
+      readonly op: 'snapshot-read';
+      readonly offset: number;
+      readonly index?: number;
+      readonly checksum?: string;
+      readonly token?: string;
+    });
 
 export type ClientOp = ClientRequest['op'];
 
@@ -83,7 +97,29 @@ export const ADMIN_OPS: readonly ClientOp[] = [
   'member-remove',
   'leader-transfer',
   'snapshot-now',
+  'snapshot-read',
 ];
+
+/**
+ * The most raw bytes one snapshot-read answer carries: base64 makes them 4/3 as many characters,
+ * so the answer stays well under FRAME_BYTES_MAX_DEFAULT.
+ */
+export const SNAPSHOT_CHUNK_BYTES_MAX = 512 * 1024;
+
+/**
+ * Which snapshot a snapshot-read answer is a chunk of: the node's snapshot file at log `index`
+ * (taken in `term`), `bytes` long, whose SHA-256 (lowercase hex, of the whole file) is `checksum`.
+ */
+export interface SnapshotInfo {
+  readonly index: number;
+  readonly term: number;
+  readonly bytes: number;
+  readonly checksum: string;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** Standard base64 with padding (what Buffer.toString('base64') writes). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** voter; learner (gets the log, does not vote); leaving: a voter of the old side of a joint change only. */
 export type MemberRole = 'voter' | 'learner' | 'leaving';
@@ -181,6 +217,10 @@ export type ClientResult =
       readonly members?: readonly MemberInfo[];
       /** member-promote, member-remove: the log index of the change; snapshot-now: the index covered. */
       readonly index?: number;
+      /** snapshot-read: the snapshot the chunk belongs to. */
+      readonly snapshot?: SnapshotInfo;
+      /** snapshot-read: the chunk's bytes, base64 (empty at the end of the file). */
+      readonly data?: string;
     }
   | { readonly ok: false; readonly error: ErrorBody };
 
@@ -244,6 +284,7 @@ const REQUEST_FIELDS: Record<ClientOp, { required: readonly string[]; optional: 
   'member-remove': { required: ['node'], optional: ['token'] },
   'leader-transfer': { required: ['node'], optional: ['token'] },
   'snapshot-now': { required: [], optional: ['token'] },
+  'snapshot-read': { required: ['offset'], optional: ['index', 'checksum', 'token'] },
 };
 
 const OPS = Object.keys(REQUEST_FIELDS) as ClientOp[];
@@ -283,6 +324,20 @@ function checkRequestBody(o: Record<string, unknown>, op: ClientOp): string | nu
   if (Object.hasOwn(o, 'token')) {
     const e = checkString(o['token'], 'token');
     if (e !== null) return e;
+  }
+  if (Object.hasOwn(o, 'offset')) {
+    const e = checkCount(o['offset'], 'offset', 0);
+    if (e !== null) return e;
+  }
+  if (Object.hasOwn(o, 'index')) {
+    const e = checkCount(o['index'], 'index', 1);
+    if (e !== null) return e;
+  }
+  if (Object.hasOwn(o, 'checksum') && !(typeof o['checksum'] === 'string' && SHA256_HEX.test(o['checksum']))) {
+    return 'checksum must be 64 lowercase hex digits (SHA-256)';
+  }
+  if (op === 'snapshot-read' && Object.hasOwn(o, 'checksum') !== Object.hasOwn(o, 'index')) {
+    return 'index and checksum name a snapshot together: give both or neither';
   }
   if (Object.hasOwn(o, 'read') && o['read'] !== 'linearizable' && o['read'] !== 'serializable') {
     return 'read must be "linearizable" or "serializable"';
@@ -381,6 +436,24 @@ function checkMembers(x: unknown): string | null {
   return null;
 }
 
+function checkSnapshotInfo(x: unknown): string | null {
+  if (!isPlainObject(x)) return 'snapshot must be an object';
+  return (
+    checkFields(x, ['index', 'term', 'bytes', 'checksum'], []) ??
+    checkCount(x['index'], 'snapshot.index', 1) ??
+    checkCount(x['term'], 'snapshot.term', 0) ??
+    checkCount(x['bytes'], 'snapshot.bytes', 1) ??
+    (typeof x['checksum'] === 'string' && SHA256_HEX.test(x['checksum']) ? null : 'snapshot.checksum must be 64 lowercase hex digits')
+  );
+}
+
+function checkChunk(x: unknown): string | null {
+  if (typeof x !== 'string' || !BASE64.test(x)) return 'data must be base64';
+  // 4 characters carry 3 bytes: a longer chunk than a node sends is refused before decoding.
+  if ((x.length / 4) * 3 > SNAPSHOT_CHUNK_BYTES_MAX + 2) return `data carries more than ${SNAPSHOT_CHUNK_BYTES_MAX} bytes`;
+  return null;
+}
+
 function checkError(x: unknown): string | null {
   if (!isPlainObject(x)) return 'error must be an object';
   const shape = checkFields(x, ['code', 'message'], ['leader', 'current']);
@@ -394,7 +467,7 @@ function checkError(x: unknown): string | null {
 }
 
 function checkOkBody(x: Record<string, unknown>): string | null {
-  const shape = checkFields(x, ['v', 'id', 'ok'], ['value', 'prev', 'clientId', 'status', 'members', 'index']);
+  const shape = checkFields(x, ['v', 'id', 'ok'], ['value', 'prev', 'clientId', 'status', 'members', 'index', 'snapshot', 'data']);
   if (shape !== null) return shape;
   return (
     (Object.hasOwn(x, 'value') ? checkNullableString(x['value'], 'value') : null) ??
@@ -402,7 +475,10 @@ function checkOkBody(x: Record<string, unknown>): string | null {
     (Object.hasOwn(x, 'clientId') ? checkString(x['clientId'], 'clientId') : null) ??
     (Object.hasOwn(x, 'status') ? checkStatus(x['status']) : null) ??
     (Object.hasOwn(x, 'members') ? checkMembers(x['members']) : null) ??
-    (Object.hasOwn(x, 'index') ? checkCount(x['index'], 'index', 0) : null)
+    (Object.hasOwn(x, 'index') ? checkCount(x['index'], 'index', 0) : null) ??
+    (Object.hasOwn(x, 'snapshot') ? checkSnapshotInfo(x['snapshot']) : null) ??
+    (Object.hasOwn(x, 'data') ? checkChunk(x['data']) : null) ??
+    (Object.hasOwn(x, 'data') !== Object.hasOwn(x, 'snapshot') ? 'data and snapshot come together' : null)
   );
 }
 

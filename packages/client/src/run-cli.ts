@@ -274,9 +274,8 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
           ),
         );
     });
-  program
-    .command('snapshot')
-    .description('snapshots (admin)')
+  const snapshot = program.command('snapshot').description('snapshots (admin)');
+  snapshot
     .command('now')
     .description('have the leader snapshot its applied state and compact its log now')
     .action(() =>
@@ -287,6 +286,29 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
           (r) => [`ok: snapshot taken up to log index ${r.index}`],
         ),
       ),
+    );
+  snapshot
+    .command('save <file>')
+    .description(
+      'have the leader snapshot now, then copy that snapshot to <file> (checked, written atomically); kvapp-node --restore seeds a new cluster from it',
+    )
+    .action((file: string) =>
+      withClient(async (c, g) => {
+        const o = await c.saveSnapshot(file);
+        if (g.json) io.out(JSON.stringify(o));
+        if (o.status === 'ok') {
+          const s = o.snapshot;
+          if (!g.json)
+            io.out(
+              `ok: snapshot saved to ${file}: index ${s.index}, term ${s.term}, ${s.bytes} bytes, sha256 ${s.checksum} (from ${o.endpoint})`,
+            );
+          return EXIT.ok;
+        }
+        const hint =
+          o.error.code === 'unauthorized' ? ` (give --admin-token or set ${ADMIN_TOKEN_ENV}, or use a client port on loopback)` : '';
+        io.err(`snapshot save: nothing saved (${o.error.code}): ${o.error.message}${hint}`);
+        return EXIT.fail;
+      }),
     );
 
   try {

@@ -4,12 +4,13 @@ import { RequestError } from '@kvapp/kernel';
 import type { ClientContext } from '../client-api/index.js';
 import type { AdminAccess } from './admin-access.js';
 import type { KernelHost } from './kernel-host.js';
+import type { SnapshotChunk, SnapshotExpectation } from '../snapshot/snapshot-reader.js';
 import { membersOf, type MemberDirectory } from './member-directory.js';
 
 /** The admin requests of the client protocol. */
 export type AdminRequest = Extract<
   ClientRequest,
-  { op: 'member-list' | 'member-add' | 'member-promote' | 'member-remove' | 'leader-transfer' | 'snapshot-now' }
+  { op: 'member-list' | 'member-add' | 'member-promote' | 'member-remove' | 'leader-transfer' | 'snapshot-now' | 'snapshot-read' }
 >;
 
 export interface AdminLimits {
@@ -30,6 +31,8 @@ export interface AdminHandlerOptions {
   /** A not_leader answer naming the leader, or null on the leader. */
   readonly notLeader: () => ClientResult | null;
   readonly limits?: Partial<AdminLimits>;
+  /** Reads chunks of the snapshot this node holds (snapshot-read); unset: refused. */
+  readonly snapshots?: { read(offset: number, expect?: SnapshotExpectation): Promise<SnapshotChunk> };
 }
 
 /**
@@ -72,7 +75,8 @@ export function createAdminHandler(o: AdminHandlerOptions): (request: AdminReque
   return async (request, from) => {
     const refusal = o.access(request.token, from);
     if (refusal !== null) return fail('unauthorized', refusal);
-    if (request.op !== 'snapshot-now') {
+    // Snapshots are taken and read on the node asked, leader or not.
+    if (request.op !== 'snapshot-now' && request.op !== 'snapshot-read') {
       const redirect = o.notLeader();
       if (redirect) return redirect;
     }
@@ -120,6 +124,14 @@ export function createAdminHandler(o: AdminHandlerOptions): (request: AdminReque
           if (!(error instanceof RequestError)) throw error;
           return fail('timeout', error.message);
         }
+      }
+      case 'snapshot-read': {
+        if (o.snapshots === undefined) return fail('refused', 'this node keeps no snapshot files');
+        const expect =
+          request.index !== undefined && request.checksum !== undefined ? { index: request.index, checksum: request.checksum } : undefined;
+        const chunk = await o.snapshots.read(request.offset, expect);
+        if (!chunk.ok) return fail(chunk.code, chunk.message);
+        return { ok: true, snapshot: chunk.snapshot, data: chunk.data.toString('base64') };
       }
     }
   };

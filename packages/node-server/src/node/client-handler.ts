@@ -121,6 +121,7 @@ export function createClientHandler(o: ClientHandlerOptions): (request: ClientRe
       case 'member-remove':
       case 'leader-transfer':
       case 'snapshot-now':
+      case 'snapshot-read':
         return o.admin(request, from);
     }
   };
