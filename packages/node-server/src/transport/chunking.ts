@@ -14,22 +14,46 @@ export function isChunk(frame: Uint8Array): boolean {
   return frame.length > 0 && frame[0] === CHUNK_TAG;
 }
 
-/** `message` (an encoded message) as chunk frames of at most `frameBytesMax` bytes each. */
-export function splitIntoChunks(message: Uint8Array, frameBytesMax: number): Uint8Array[] {
+/**
+ * An encoded message, given as the parts whose concatenation it is, as chunk frames of at most
+ * `frameBytesMax` bytes each. Each frame is a list of fragments: its 9-byte header, then views of
+ * the parts, never copies (the sender writes them as one WebSocket message in fragments).
+ */
+export function chunkFrames(parts: readonly Uint8Array[], frameBytesMax: number): Uint8Array[][] {
   const room = frameBytesMax - headerBytes;
   if (room < 1) throw new RangeError(`frameBytesMax ${frameBytesMax} leaves no room for a chunk`);
-  const chunks: Uint8Array[] = [];
-  for (let offset = 0; offset < message.length; offset += room) {
-    const part = message.subarray(offset, Math.min(message.length, offset + room));
-    const frame = new Uint8Array(headerBytes + part.length);
-    const view = new DataView(frame.buffer);
-    frame[0] = CHUNK_TAG;
-    view.setUint32(1, message.length);
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const chunks: Uint8Array[][] = [];
+  let partIndex = 0;
+  let partOffset = 0;
+  for (let offset = 0; offset < total; offset += room) {
+    const header = new Uint8Array(headerBytes);
+    const view = new DataView(header.buffer);
+    header[0] = CHUNK_TAG;
+    view.setUint32(1, total);
     view.setUint32(5, offset);
-    frame.set(part, headerBytes);
+    const frame: Uint8Array[] = [header];
+    let left = Math.min(room, total - offset);
+    while (left > 0) {
+      const part = parts[partIndex]!;
+      const take = Math.min(left, part.length - partOffset);
+      frame.push(part.subarray(partOffset, partOffset + take));
+      left -= take;
+      partOffset += take;
+      if (partOffset === part.length) {
+        partIndex++;
+        partOffset = 0;
+      }
+    }
     chunks.push(frame);
   }
   return chunks;
+}
+
+/** `message` (an encoded message) as whole chunk frames (copies), of at most `frameBytesMax` bytes each. */
+export function splitIntoChunks(message: Uint8Array, frameBytesMax: number): Uint8Array[] {
+  return chunkFrames([message], frameBytesMax).map((fragments) => Buffer.concat(fragments));
 }
 
 /**

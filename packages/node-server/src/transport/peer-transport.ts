@@ -3,8 +3,8 @@ import type { IncomingMessage, Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Message, NodeId } from '@kvapp/core';
-import { decodeMessage, encodeMessage } from './codec.js';
-import { ChunkAssembler, isChunk, splitIntoChunks } from './chunking.js';
+import { decodeMessage, encodeMessageParts } from './codec.js';
+import { ChunkAssembler, chunkFrames, isChunk } from './chunking.js';
 import { TransportError } from './errors.js';
 import { acceptHandshake, CLOSE, type HandshakeIdentity } from './handshake.js';
 import { checkTransportLimits, TRANSPORT_LIMITS_DEFAULT, type TransportLimits } from './limits.js';
@@ -110,18 +110,20 @@ export class PeerTransport {
 
   /** Gives the message's frame (or its chunks) to the link; false when it was dropped. */
   private hand(link: PeerLink, message: Message): boolean {
-    const frame = encodeMessage(message);
-    if (frame.length <= this.limits.frameBytesMax) return link.send(frame);
-    if (frame.length > this.limits.messageBytesMax) {
+    const parts = encodeMessageParts(message);
+    let bytes = 0;
+    for (const part of parts) bytes += part.length;
+    if (bytes <= this.limits.frameBytesMax) return link.send(parts.length === 1 ? parts[0]! : parts);
+    if (bytes > this.limits.messageBytesMax) {
       this.counters.messagesOversize++;
       this.log.warn(
-        { peer: message.to, type: message.type, bytes: frame.length, messageBytesMax: this.limits.messageBytesMax },
+        { peer: message.to, type: message.type, bytes, messageBytesMax: this.limits.messageBytesMax },
         'message larger than messageBytesMax dropped',
       );
       return false;
     }
     this.counters.messagesChunked++;
-    return link.sendAll(splitIntoChunks(frame, this.limits.frameBytesMax));
+    return link.sendAll(chunkFrames(parts, this.limits.frameBytesMax));
   }
 
   /** The driver's `send` shape. */

@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { ChunkAssembler, isChunk, splitIntoChunks } from '../../src/transport/chunking.js';
+import { ChunkAssembler, chunkFrames, isChunk, splitIntoChunks } from '../../src/transport/chunking.js';
 import { fcSeed } from './support.js';
 
 t.test('split then assembled gives back every byte, for any size and frame limit', async (t) => {
@@ -19,6 +19,31 @@ t.test('split then assembled gives back every byte, for any size and frame limit
         Buffer.compare(Buffer.from(last), Buffer.from(message)) === 0
       );
     }),
+    { seed, numRuns: 300 },
+  );
+  t.notOk(run.failed, `seed ${seed}: ${run.counterexample ? fc.stringify(run.counterexample) : ''}`);
+});
+
+t.test('chunks of a message given in parts are the same frames, made of views of the parts (no copies)', async (t) => {
+  const seed = fcSeed();
+  const run = fc.check(
+    fc.property(
+      fc
+        .array(fc.uint8Array({ minLength: 0, maxLength: 1500 }), { minLength: 1, maxLength: 4 })
+        .filter((ps) => ps.some((p) => p.length > 0)),
+      fc.integer({ min: 10, max: 2000 }),
+      (parts, frameBytesMax) => {
+        const whole = Buffer.concat(parts);
+        const frames = chunkFrames(parts, frameBytesMax);
+        const expected = splitIntoChunks(whole, frameBytesMax);
+        if (frames.length !== expected.length) return false;
+        return frames.every((fragments, i) => {
+          const joined = Buffer.concat(fragments);
+          const views = fragments.slice(1).every((f) => parts.some((p) => f.buffer === p.buffer));
+          return joined.length <= frameBytesMax && Buffer.compare(joined, Buffer.from(expected[i]!)) === 0 && views;
+        });
+      },
+    ),
     { seed, numRuns: 300 },
   );
   t.notOk(run.failed, `seed ${seed}: ${run.counterexample ? fc.stringify(run.counterexample) : ''}`);

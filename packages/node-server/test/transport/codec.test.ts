@@ -3,7 +3,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import type { Entry, Message, MessageType } from '@kvapp/core';
-import { CODEC_VERSION, decodeMessage, encodeMessage } from '../../src/transport/codec.js';
+import { CODEC_VERSION, decodeMessage, encodeMessage, encodeMessageParts } from '../../src/transport/codec.js';
 import { TransportError } from '../../src/transport/errors.js';
 import { fcSeed, message } from './support.js';
 
@@ -88,6 +88,34 @@ t.test('round trip: decode(encode(m)) equals m, byte payloads stay Uint8Array', 
       { seed, numRuns: 300 },
     ),
   );
+});
+
+t.test("encodeMessageParts: the parts join into encodeMessage, and a snapshot's data is a part, not a copy", async (t) => {
+  const seed = fcSeed();
+  t.comment(`fast-check seed ${seed} (replay with FC_SEED=${seed})`);
+  t.doesNotThrow(() =>
+    fc.assert(
+      fc.property(arbMessage, (m) => {
+        const parts = encodeMessageParts(m);
+        assert.deepStrictEqual(Buffer.concat(parts), Buffer.from(encodeMessage(m)));
+        if (m.snapshot !== null && m.snapshot.data.length >= 65_536) assert.strictEqual(parts[1], m.snapshot.data);
+        else assert.strictEqual(parts.length, 1);
+      }),
+      { seed, numRuns: 300 },
+    ),
+  );
+  // Above 64 KiB msgpack itself writes bin32: the widened header must match it byte for byte.
+  const big = message(1, 2, {
+    type: 'snapshot',
+    snapshot: {
+      meta: { index: 9, term: 2, conf: { voters: [1, 2], learners: [], votersOutgoing: [] } },
+      data: new Uint8Array(70_000).fill(7),
+    },
+  });
+  const parts = encodeMessageParts(big);
+  t.equal(parts[1], big.snapshot!.data, 'the data is a part of its own');
+  t.same(Buffer.concat(parts), Buffer.from(encodeMessage(big)));
+  t.same(decodeMessage(Buffer.concat(encodeMessageParts(big))), big);
 });
 
 t.test('payload bytes survive exactly, as plain Uint8Array copies', async (t) => {

@@ -242,6 +242,23 @@ t.test('a snapshot larger than a frame arrives whole, in chunks', async (t) => {
   t.equal(b.transport.stats().framesRejected, 0);
 });
 
+t.test('a snapshot of 64 KiB or more goes as fragments of views, whole or in chunks, and arrives byte for byte', async (t) => {
+  for (const frameBytesMax of [16 * 1024 * 1024, 40_000]) {
+    const limits = { ...fastLimits, frameBytesMax };
+    const b = await startNode(t, 2, new Map(), { limits });
+    const a = await startNode(t, 1, peersOf([2, b.address]), { limits });
+    const data = Uint8Array.from({ length: 150_000 }, (_, i) => (i * 13) % 251);
+    const snapshot = { meta: { index: 7, term: 2, conf: { voters: [1, 2], learners: [], votersOutgoing: [] } }, data };
+    a.transport.send(message(1, 2, { type: 'snapshot', snapshot }));
+    a.transport.send(message(1, 2, { index: 8 }));
+    await until(() => b.received.length === 2, 3000, `the snapshot and the message after it (frames of ${frameBytesMax})`);
+    t.ok(Buffer.from(b.received[0]!.snapshot!.data).equals(Buffer.from(data)), `every byte, frames of ${frameBytesMax}`);
+    t.equal(b.received[1]!.index, 8, 'the next message follows');
+    t.equal(a.transport.stats().messagesChunked, frameBytesMax < 150_000 ? 1 : 0);
+    t.equal(b.transport.stats().framesRejected, 0);
+  }
+});
+
 t.test('chunks: a message left unfinished is discarded, one announcing too much closes the connection', async (t) => {
   const limits = { ...fastLimits, frameBytesMax: 1024, messageBytesMax: 4096 };
   const b = await startNode(t, 2, new Map(), { limits });
