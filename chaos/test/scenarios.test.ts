@@ -49,8 +49,8 @@ for (const profile of Object.values(profiles)) {
 t.test('CI profile fits in about five minutes; nightly is longer and uses several seeds', async (t) => {
   const ci = profiles.ci;
   const faultS = ci.scenarios.reduce((sum, s) => sum + s.timeLimitS, 0) * ci.seedsPerScenario;
-  t.ok(ci.scenarios.length >= 8 && ci.scenarios.length <= 12, `${ci.scenarios.length} CI runs`);
-  t.ok(faultS <= 240, `CI workload time ${faultS} s leaves room for setup, checks and reports`);
+  t.ok(ci.scenarios.length >= 8 && ci.scenarios.length <= 13, `${ci.scenarios.length} CI runs`);
+  t.ok(faultS <= 260, `CI workload time ${faultS} s leaves room for setup, checks and reports`);
   t.ok(ci.scenarios.every((s) => s.timeLimitS <= 30));
   const nightly = profiles.nightly;
   t.ok(nightly.seedsPerScenario >= 2);
@@ -92,4 +92,20 @@ t.test("a nemesis' suite timing replaces the default; the others keep it", async
       t.same({ faultS: s.faultS, recoverS: s.recoverS, timeLimitS: s.timeLimitS }, want, `${profile.name} ${s.name}`);
     }
   }
+});
+
+t.test('the membership scenario: in both profiles, valid, at most 30 s in CI, minutes nightly', async (t) => {
+  const ci = profiles.ci.scenarios.find((s) => s.name === 'membership');
+  const nightly = profiles.nightly.scenarios.find((s) => s.name === 'membership');
+  t.ok(ci, 'in the CI profile');
+  t.ok(nightly, 'in the nightly profile');
+  for (const s of [ci!, nightly!]) {
+    t.equal(s.nemesis, 'membership');
+    t.equal(s.expect, 'valid', 'it must be valid');
+    t.equal(s.nodes, 3, 'starts from 3 voters (a step grows it to 5 and back)');
+    t.ok(s.faultS! <= 2, 'a fault is one step: the heal waits for the step, so the period is about as long as the step');
+  }
+  t.ok(ci!.timeLimitS <= 20, `CI: ${ci!.timeLimitS} s of steps, about 25 s with set-up and check`);
+  t.ok(nightly!.timeLimitS >= 120, `nightly: ${nightly!.timeLimitS} s, minutes`);
+  t.equal(nemeses.membership.inMix, false, 'not drawn by mix: it changes which nodes the other nemeses may pick');
 });

@@ -9,6 +9,7 @@ export const bandColours = {
   network: 'rgba(251,140,0,0.16)',
   storage: 'rgba(0,137,123,0.14)',
   clock: 'rgba(109,76,65,0.14)',
+  membership: 'rgba(67,160,71,0.14)',
 } as const;
 
 /** Every band fill, for names that no registered nemesis claims (a colour from their hash). */

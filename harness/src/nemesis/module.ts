@@ -1,3 +1,4 @@
+import type { RunClock } from '../history/run-clock.js';
 import type { KvCluster } from '../run/kv-cluster.js';
 import type { Workload } from '../workload/workload.js';
 import type { Random } from './partitions.js';
@@ -12,6 +13,8 @@ export interface FaultContext {
    */
   readonly random: Random;
   readonly signal: AbortSignal;
+  /** The run's clock (history.jsonl's and nemesis.jsonl's times), for a nemesis that times what it saw. */
+  readonly clock?: RunClock;
 }
 
 /** One fault in force, as its nemesis started it. */

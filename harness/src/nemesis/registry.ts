@@ -1,6 +1,7 @@
 import { delay } from './kinds/delay.js';
 import { failpointCrash } from './kinds/failpoint-crash.js';
 import { kill } from './kinds/kill.js';
+import { membership } from './kinds/membership.js';
 import { mixNemesis } from './kinds/mix.js';
 import { none } from './kinds/none.js';
 import { partitionBridge } from './kinds/partition-bridge.js';
@@ -35,6 +36,7 @@ export const nemeses = {
   delay,
   'failpoint-crash': failpointCrash,
   'snapshot-catch-up': snapshotCatchUp,
+  membership,
   mix,
   none,
 } as const satisfies Record<string, NemesisModule>;

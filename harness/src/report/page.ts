@@ -18,6 +18,8 @@ export interface PageParts {
     readonly fromS: number;
     readonly toS: number;
   } | null;
+  /** The configuration over time as bands (configuration.ts); null when the run changed no membership. */
+  readonly configuration?: string | null;
   readonly latencyChart: string;
   readonly throughputChart: string;
   readonly counterexample: { readonly frame: string; readonly keys: readonly string[]; readonly note: string };
@@ -35,6 +37,7 @@ export function renderPage(p: PageParts): string {
 ${p.notes.length ? `<div class="notes">${p.notes.map((n) => `<p>${esc(n)}</p>`).join('')}</div>` : ''}
 <section id="summary">${summary(p)}</section>
 <section id="timeline"><h2>Operations per process</h2>${timelineIntro(p)}<div class="scroll">${p.timeline?.svg ?? '<p>No history to draw.</p>'}</div></section>
+${p.configuration ? `<section id="configuration"><h2>Configuration over time</h2><p class="note">Voters (+L learners, -leaving voters of a joint change) as the membership nemesis saw them after each change; hover a band for when and why.</p>${p.configuration}</section>` : ''}
 <section id="latency"><h2>Latency over time</h2>${p.latencyChart}</section>
 <section id="throughput"><h2>Throughput over time</h2>${p.throughputChart}</section>
 ${counterexampleSection(p)}
@@ -144,6 +147,7 @@ table.availability td:first-child{text-align:left}
 .scroll{overflow-x:auto;border:1px solid #ddd;background:#fff}
 svg text{font:10px system-ui,sans-serif;fill:#444}
 .nemesis-label{font-weight:bold;fill:#333}
+.conf-label{font-weight:bold;fill:#333}
 .lane-label{fill:#555}
 .lane-stripe{fill:#f6f6f6}
 .op{stroke:none}

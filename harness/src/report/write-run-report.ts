@@ -1,6 +1,7 @@
 import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lineChart } from './charts.js';
+import { configurationSpans, configurationStrip } from './configuration.js';
 import { counterexample, counterexampleFrame, type Counterexample } from './counterexample.js';
 import { nemesisPeriods } from './nemesis-periods.js';
 import { renderPage } from './page.js';
@@ -69,6 +70,7 @@ export async function writeRunReport(dir: string, options: RunReportOptions = {}
 
   // When results.json is missing, the same figures the run would have written, from the same code.
   const completed = files.history ? operations(files.history.operations) : [];
+  const spans = configurationSpans(files.nemesis, endTime);
   const html = renderPage({
     dir,
     results: r,
@@ -78,6 +80,7 @@ export async function writeRunReport(dir: string, options: RunReportOptions = {}
     availability: files.history ? availability(completed, files.nemesis, endTime) : [],
     durationS: endTime / 1e9,
     timeline,
+    configuration: spans.length === 0 ? null : configurationStrip(spans, endTime / 1e9),
     latencyChart,
     throughputChart,
     counterexample: { frame: counterexampleFrame(cx), keys: cx.keys, note: cx.note },

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clusterLayout, formatHostPort } from '../cluster/layout.js';
-import type { ClusterLayout, NodePlan } from '../cluster/layout.js';
-import { reserveClusterPorts } from '../cluster/ports.js';
+import { clientSide, clusterLayout, formatHostPort, nodeArgs } from '../cluster/layout.js';
+import type { ClusterLayout, HostPort, NodePlan } from '../cluster/layout.js';
+import { reserveClusterPorts, reserveFreePorts } from '../cluster/ports.js';
 import { ProcessSupervisor } from '../cluster/process-supervisor.js';
 import type { ManagedProcess } from '../cluster/process-supervisor.js';
 import { ProxySet } from '../proxy/proxy-set.js';
@@ -32,6 +32,8 @@ export interface KvClusterOptions {
 }
 
 const healthTimeoutMs = 500;
+/** The "from" side of a node's shared inbound peer proxy (peerAddressForOthers). */
+const anySide = 'any';
 const metricsTimeoutMs = 1000;
 
 /** The kvapp-node entry point: dist/cli.js next to the package's dist/index.js. */
@@ -49,7 +51,12 @@ export function nodeCliPath(): string {
  * most one of them is alive.
  */
 export class KvCluster {
-  readonly ids: readonly string[];
+  /** The nodes the harness keeps running: the initial ones, plus those added, minus those retired. */
+  private active: string[];
+  /** Nodes added at run time (addNode), by id; retired ones stay, so that their logs can be found. */
+  private readonly added = new Map<string, NodePlan>();
+  /** Every id ever used, so that an added node never takes a retired node's id. */
+  private idMax: number;
   private readonly supervisor = new ProcessSupervisor({ stopDeadlineMs: 3000, stateTimeoutMs: 10_000 });
   private readonly current = new Map<string, ManagedProcess>();
   private variants = 0;
@@ -61,7 +68,13 @@ export class KvCluster {
     private readonly options: KvClusterOptions,
     private readonly cliPath: string,
   ) {
-    this.ids = layout.nodes.map((n) => n.id);
+    this.active = layout.nodes.map((n) => n.id);
+    this.idMax = Math.max(...this.active.map(Number));
+  }
+
+  /** The nodes the harness keeps running now, ascending (a membership nemesis adds and retires nodes). */
+  get ids(): readonly string[] {
+    return this.active;
   }
 
   /** Reserves ports, starts every proxy and every node. On failure everything started is closed. */
@@ -97,11 +110,11 @@ export class KvCluster {
   }
 
   clientEndpoint(id: string): string {
-    return formatHostPort(this.layout.clientAddresses[id]!);
+    return formatHostPort(this.node(id).clientAddresses[id]!);
   }
 
   node(id: string): NodePlan {
-    const n = this.layout.nodes.find((x) => x.id === id);
+    const n = this.layout.nodes.find((x) => x.id === id) ?? this.added.get(id);
     assert.ok(n !== undefined, `no node ${id}`);
     return n;
   }
@@ -201,6 +214,81 @@ export class KvCluster {
     for (const id of this.ids) await this.ensureRunning(id);
   }
 
+  /**
+   * The peer address other nodes are told for `id` when it is added to the configuration (what a
+   * conf-change entry carries). A node dials the address its own --peers flag names for a peer and
+   * this one only where it has none: the nodes started before `id` joined, since a node's flags are
+   * fixed when it starts. So each node gets one shared proxy "any-><id>" for them, started on
+   * first use; nodes started after `id` reach it through their own "<self>-><id>" proxies.
+   */
+  async peerAddressForOthers(id: string): Promise<string> {
+    const name = `${anySide}->${id}`;
+    if (!this.proxies.has(name)) await this.proxies.add(name, this.node(id).peerListen.port);
+    return formatHostPort({ host: this.node(id).peerListen.host, port: this.proxies.get(name).port });
+  }
+
+  /**
+   * Starts a new node at run time, with a new id (one above every id used so far) and an empty data
+   * dir, which asks the running nodes to add it (kvapp-node --join through their client proxies)
+   * and, unless `asLearner`, to promote it once it caught up. New proxies for its links: "<new>->j"
+   * to each running node (named in its --peers), "client-><new>", and "any-><new>" for the nodes
+   * started before it (peerAddressForOthers), announced with --advertise-peer. Returns its id.
+   */
+  async addNode(options: { readonly asLearner?: boolean } = {}): Promise<string> {
+    assert.ok(!this.closed, 'the cluster is closed');
+    const id = String(++this.idMax);
+    const others = [...this.active];
+    const [peer, client, http, clientProxy, ...linkPorts] = await reserveFreePorts(4 + others.length);
+    const host = this.layout.nodes[0]!.peerListen.host;
+    const at = (port: number): HostPort => ({ host, port });
+    const peers: Record<string, HostPort> = {};
+    others.forEach((j, i) => (peers[j] = at(linkPorts[i]!)));
+    const clientAddresses: Record<string, HostPort> = {};
+    for (const j of others) clientAddresses[j] = this.node(j).clientAddresses[j]!;
+    clientAddresses[id] = at(clientProxy!);
+    const base = {
+      id,
+      dataDir: join(this.options.runDir, 'data', id),
+      logFile: join(this.options.runDir, 'logs', `${id}.log`),
+      peerListen: at(peer!),
+      clientListen: at(client!),
+      httpListen: at(http!),
+      peers,
+      clientAddresses,
+      clusterSecretFile: this.layout.nodes[0]!.clusterSecretFile,
+    };
+    const plan: NodePlan = { ...base, args: nodeArgs(base, [...others, id]) };
+    this.added.set(id, plan);
+    for (const j of others) await this.proxies.add(`${id}->${j}`, this.node(j).peerListen.port, { listenPort: peers[j]!.port });
+    await this.proxies.add(`${clientSide}->${id}`, client!, { listenPort: clientProxy! });
+    const advertisePeer = await this.peerAddressForOthers(id);
+    mkdirSync(plan.dataDir, { recursive: true });
+    const joinArgs = [
+      '--join',
+      others.map((j) => this.clientEndpoint(j)).join(','),
+      '--advertise-peer',
+      advertisePeer,
+      '--advertise-client',
+      formatHostPort(clientAddresses[id]),
+      ...(options.asLearner ? ['--join-as-learner'] : []),
+    ];
+    const p = this.supervisor.add(this.spec({ ...plan, args: [...plan.args, ...joinArgs] }, {}, id));
+    this.current.set(id, p);
+    this.active = [...this.active, id].sort((a, b) => Number(a) - Number(b));
+    await p.start();
+    return id;
+  }
+
+  /**
+   * The harness stops keeping `id` running: it leaves ids, the heal, health and the client
+   * endpoints. Its process is stopped (SIGTERM) unless `keepRunning`.
+   */
+  async retire(id: string, options: { readonly keepRunning?: boolean } = {}): Promise<void> {
+    assert.ok(this.active.includes(id), `no node ${id} to retire`);
+    this.active = this.active.filter((x) => x !== id);
+    if (!options.keepRunning) await this.process(id).stop();
+  }
+
   /** Stops every node (SIGTERM, SIGKILL after `deadlineMs`) and closes every proxy. Idempotent. */
   async close(deadlineMs = 2000): Promise<void> {
     if (this.closed) return;
@@ -222,7 +310,7 @@ export class KvCluster {
       .map((p) => p.pid!);
   }
 
-  private spec(node: NodePlan, env: Readonly<Record<string, string>>, name: string) {
+  private spec(node: Pick<NodePlan, 'args' | 'logFile'>, env: Readonly<Record<string, string>>, name: string) {
     return {
       name,
       file: process.execPath,

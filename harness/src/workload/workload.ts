@@ -36,6 +36,16 @@ export interface Pin {
   readonly share: number;
 }
 
+/** One operation of the workload as it completed, for a watcher (e.g. a membership step's availability). */
+export interface OpSeen {
+  readonly f: 'read' | 'write' | 'cas' | 'delete';
+  /** performance.now() at the invocation and the completion. */
+  readonly invokedMs: number;
+  readonly completedMs: number;
+  /** ok; fail (a definite answer or a client giving up); info (indeterminate). */
+  readonly status: 'ok' | 'fail' | 'info';
+}
+
 const defaultRates: WorkloadRates = { read: 0.5, write: 0.25, cas: 0.2, delete: 0.05 };
 /** How many recent values per key a cas may expect. */
 const recentValuesMax = 4;
@@ -62,6 +72,10 @@ export class Workload {
   private loops: Promise<void>[] = [];
   private pin: Pin | null = null;
   private readonly openClients = new Set<KvClient>();
+  private endpoints: readonly string[];
+  /** Bumped by setEndpoints; each client loop takes the new list before its next operation. */
+  private endpointsVersion = 0;
+  private readonly watchers = new Set<(op: OpSeen) => void>();
 
   constructor(private readonly o: WorkloadOptions) {
     assert.ok(o.keys >= 1 && o.clients >= 1, 'a workload needs keys and clients');
@@ -70,6 +84,29 @@ export class Workload {
     assert.ok(total > 0, 'rates must not all be zero');
     this.opDeadlineMs = o.opDeadlineMs ?? 1500;
     this.thinkMsMax = 2000 / (o.opsPerSecondMax ?? 40);
+    assert.ok(o.endpoints.length >= 1, 'a workload needs endpoints');
+    this.endpoints = [...o.endpoints];
+  }
+
+  /**
+   * The client proxies of the nodes now in the cluster, e.g. after a membership change added or
+   * removed one. Each client takes them before its next operation (a fresh KvClient, same process:
+   * its previous operation completed).
+   */
+  setEndpoints(endpoints: readonly string[]): void {
+    assert.ok(endpoints.length >= 1, 'a workload needs endpoints');
+    this.endpoints = [...endpoints];
+    this.endpointsVersion += 1;
+  }
+
+  currentEndpoints(): readonly string[] {
+    return this.endpoints;
+  }
+
+  /** Calls `watcher` with every operation as it completes, until the returned function is called. */
+  watch(watcher: (op: OpSeen) => void): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
   }
 
   start(): void {
@@ -107,15 +144,23 @@ export class Workload {
     const rand = this.o.random;
     let proc = rec.newProcess();
     // Each client starts at a different node, so load and stale-read chances spread out.
-    const endpoints = [
-      ...this.o.endpoints.slice(index % this.o.endpoints.length),
-      ...this.o.endpoints.slice(0, index % this.o.endpoints.length),
+    const rotated = (): string[] => [
+      ...this.endpoints.slice(index % this.endpoints.length),
+      ...this.endpoints.slice(0, index % this.endpoints.length),
     ];
+    let endpoints = rotated();
+    let version = this.endpointsVersion;
     let client = this.newClient(endpoints);
     // Declared with `as` so the loop below does not narrow it to null.
     let pinned = null as { endpoint: string; client: KvClient } | null;
     let counter = 0;
     while (!this.stopping) {
+      if (version !== this.endpointsVersion) {
+        version = this.endpointsVersion;
+        endpoints = rotated();
+        this.dropClient(client);
+        client = this.newClient(endpoints);
+      }
       const pin = this.pin;
       const usePin = pin !== null && index < Math.ceil(pin.share * this.o.clients);
       if (usePin && pinned?.endpoint !== pin.endpoint) {
@@ -126,6 +171,7 @@ export class Workload {
       const f = usePin ? 'read' : this.pickF();
       let outcome: Outcome;
       this.counters.ops += 1;
+      const invokedMs = performance.now();
       if (f === 'read') {
         await rec.invoke(proc, 'read', key);
         outcome = await (usePin ? pinned!.client : client).get(key);
@@ -144,6 +190,15 @@ export class Workload {
         await rec.invoke(proc, 'cas', key, [expected, value]);
         outcome = await client.cas(key, expected, value);
         if (outcome.status === 'ok') this.remember(key, value);
+      }
+      if (this.watchers.size > 0) {
+        const seen: OpSeen = {
+          f,
+          invokedMs,
+          completedMs: performance.now(),
+          status: outcome.status === 'indeterminate' ? 'info' : outcome.status,
+        };
+        for (const w of this.watchers) w(seen);
       }
       if (outcome.status === 'ok') {
         this.counters.ok += 1;

@@ -34,6 +34,7 @@ export async function runWorkloadAndNemesis(run: RunContext, cluster: KvCluster)
       workload,
       random: run.nemesisRandom,
       signal: run.signal,
+      clock: run.clock,
       log: run.nemesisLog,
       faultS: spec.faultS ?? faultSDefault,
       recoverS: spec.recoverS ?? recoverSDefault,
