@@ -38,6 +38,7 @@ const OPTIONS = {
   'admin-token': { type: 'string' },
   'advertise-peer': { type: 'string' },
   'advertise-client': { type: 'string' },
+  restore: { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -74,6 +75,8 @@ Options (each also as KVAPP_<NAME> in the environment, or a camelCase key in --c
                                without it and TLS, only a loopback client port serves them
   --advertise-peer HOST:PORT   the peer address other members are told (default: --peer-listen)
   --advertise-client HOST:PORT the client address redirects name (default: --client-listen)
+  --restore FILE               seed a NEW data dir from a \`kvapp snapshot save\` file, as a new cluster
+                               of this node and --peers (start every node of it with the same file)
   --unsafe-local-reads         TEST ONLY: reads skip ReadIndex (needs KVAPP_ALLOW_UNSAFE=1)
   --help, --version            print this help or the version and exit
 `;

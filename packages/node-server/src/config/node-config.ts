@@ -51,6 +51,12 @@ export interface NodeConfig {
   /** The addresses other members and clients are told to use for this node (default: the listen addresses). */
   readonly advertisePeer: HostPort | null;
   readonly advertiseClient: HostPort | null;
+  /**
+   * A file written by `kvapp snapshot save`: a new data dir starts from that snapshot, as a new
+   * cluster of this node and `peers` (the snapshot's old membership is replaced). Refused for a
+   * data dir that holds anything. Null: start as usual.
+   */
+  readonly restore: string | null;
 }
 
 /** An address as a `{ host, port }` or as the text `"host:port"` (`"[::1]:7001"` for IPv6). */
@@ -92,6 +98,8 @@ export interface NodeConfigInput {
   readonly adminToken?: string | null;
   readonly advertisePeer?: AddressInput | null;
   readonly advertiseClient?: AddressInput | null;
+  /** A `kvapp snapshot save` file to seed a new data dir (and a new cluster) from. */
+  readonly restore?: string | null;
 }
 
 /**
@@ -118,6 +126,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   adminToken: null,
   advertisePeer: null,
   advertiseClient: null,
+  restore: null,
 } as const) satisfies Required<Omit<NodeConfigInput, 'id' | 'dataDir' | 'clusterSecret' | 'clusterSecretFile'>>;
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

@@ -36,6 +36,7 @@ export const CONFIG_KEYS = [
   'adminToken',
   'advertisePeer',
   'advertiseClient',
+  'restore',
 ] as const satisfies readonly (keyof NodeConfigInput)[];
 
 export interface ResolveOptions {
@@ -116,7 +117,10 @@ export function resolveNodeConfig(input: NodeConfigInput, options: ResolveOption
     adminToken: v.token('adminToken', orDefault('adminToken')),
     advertisePeer: orDefault('advertisePeer') === null ? null : v.address('advertisePeer', given('advertisePeer')),
     advertiseClient: orDefault('advertiseClient') === null ? null : v.address('advertiseClient', given('advertiseClient')),
+    restore: orDefault('restore') === null ? null : v.text('restore', given('restore')),
   };
+  if (config.restore !== null && config.join.length > 0)
+    problems.push(`${name('restore')} seeds a new cluster and ${name('join')} joins a running one: give one of them`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -32,7 +32,7 @@ export interface AdminHandlerOptions {
   readonly notLeader: () => ClientResult | null;
   readonly limits?: Partial<AdminLimits>;
   /** Reads chunks of the snapshot this node holds (snapshot-read); unset: refused. */
-  readonly snapshots?: { read(offset: number, expect?: SnapshotExpectation): Promise<SnapshotChunk> };
+  readonly snapshots?: { read(offset: number, expect?: SnapshotExpectation): Promise<SnapshotChunk>; newestIndex(): Promise<number> };
 }
 
 /**
@@ -118,12 +118,25 @@ export function createAdminHandler(o: AdminHandlerOptions): (request: AdminReque
           return error.code === 'NOT_LEADER' ? (o.notLeader() ?? fail('not_leader', error.message)) : fail('refused', error.message);
         }
       case 'snapshot-now': {
+        let index: number;
         try {
-          return { ok: true, index: (await o.driver.compactNow()).index };
+          index = (await o.driver.compactNow()).index;
         } catch (error) {
           if (!(error instanceof RequestError)) throw error;
           return fail('timeout', error.message);
         }
+        // The kernel answers once the snapshot job started; answer once its file is on disk, so
+        // that a snapshot-read after this answer reads it (kvapp snapshot save does just that).
+        const snapshots = o.snapshots;
+        if (snapshots !== undefined && index > 0) {
+          const until = Date.now() + limits.changeWaitMs;
+          while ((await snapshots.newestIndex()) < index) {
+            if (Date.now() >= until)
+              return fail('timeout', `the snapshot at index ${index} was not written within ${limits.changeWaitMs} ms`);
+            await new Promise((resolve) => setTimeout(resolve, limits.pollMs));
+          }
+        }
+        return { ok: true, index };
       }
       case 'snapshot-read': {
         if (o.snapshots === undefined) return fail('refused', 'this node keeps no snapshot files');

@@ -6,9 +6,11 @@
  *   dataDir, pid).
  * - JOIN_FAILED: a node with a new data dir and --join could not be added to the cluster
  *   (details: endpoints, reason).
+ * - RESTORE_REFUSED: --restore with a data dir that is not empty, or a snapshot file that does
+ *   not check out (details: dataDir, file, reason); nothing was written.
  * Whatever startNode() had opened is closed again before it rejects.
  */
-export type StartErrorCode = 'LISTEN_FAILED' | 'DATA_DIR_LOCKED' | 'JOIN_FAILED';
+export type StartErrorCode = 'LISTEN_FAILED' | 'DATA_DIR_LOCKED' | 'JOIN_FAILED' | 'RESTORE_REFUSED';
 
 export class StartError extends Error {
   constructor(

@@ -27,6 +27,7 @@ import { KernelHost } from './kernel-host.js';
 import { StartError } from './start-error.js';
 import { WalDurableLog } from './wal-log.js';
 import { SnapshotReader } from '../snapshot/snapshot-reader.js';
+import { restoreDataDir } from './restore-snapshot.js';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -122,8 +123,6 @@ async function assemble(
   const lock = await DataDirLock.acquire(config.dataDir, walLog);
   undo.push(() => lock.release());
 
-  const stored = await readBootstrapRecord(config.dataDir);
-  const joining = stored === null && config.join.length > 0;
   const flagVoters = [config.id, ...config.peers.keys()].sort((a, b) => a - b);
   // The bootstrap members' addresses: only the flags know them, and only this node's view of them.
   const flagAddresses = new Map<NodeId, MemberAddresses>();
@@ -131,6 +130,21 @@ async function assemble(
     const client = config.clientAddresses.get(id);
     flagAddresses.set(id, { peer: formatHostPort(peer), client: client ? formatHostPort(client) : '' });
   }
+  if (config.restore !== null) {
+    // A new cluster of this node and --peers, starting from the saved snapshot (README, "Backup and restore").
+    const restored = await restoreDataDir({
+      dataDir: config.dataDir,
+      file: config.restore,
+      conf: { voters: flagVoters, learners: [], votersOutgoing: [] },
+      addresses: flagAddresses,
+    });
+    logger.info(
+      { file: config.restore, ...restored, voters: flagVoters },
+      'new data dir restored from a snapshot file: a new cluster of this node and --peers',
+    );
+  }
+  const stored = await readBootstrapRecord(config.dataDir);
+  const joining = stored === null && config.join.length > 0;
   const initialConf: ConfState = stored?.conf ?? (joining ? NO_MEMBERS : { voters: flagVoters, learners: [], votersOutgoing: [] });
   let bootstrapAddresses: ReadonlyMap<NodeId, MemberAddresses> = stored?.addresses ?? flagAddresses;
 

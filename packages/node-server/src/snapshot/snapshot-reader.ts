@@ -45,10 +45,20 @@ export class SnapshotReader {
     private readonly chunkBytes: number = SNAPSHOT_CHUNK_BYTES_MAX,
   ) {}
 
+  /** The index of the newest snapshot file on disk; 0 when there is none. */
+  async newestIndex(): Promise<number> {
+    const newest = await this.newestName();
+    return newest === undefined ? 0 : Number(SNAP_NAME.exec(newest)![1]);
+  }
+
+  private async newestName(): Promise<string | undefined> {
+    const names = (await readdir(this.snapDir).catch(() => [] as string[])).filter((n) => SNAP_NAME.test(n)).sort();
+    return names[names.length - 1];
+  }
+
   async read(offset: number, expect?: SnapshotExpectation): Promise<SnapshotChunk> {
     const refused = (message: string): SnapshotChunk => ({ ok: false, code: 'refused', message });
-    const names = (await readdir(this.snapDir).catch(() => [] as string[])).filter((n) => SNAP_NAME.test(n)).sort();
-    const newest = names[names.length - 1];
+    const newest = await this.newestName();
     if (newest === undefined) return refused('this node holds no snapshot yet (ask snapshot-now first)');
     const path = join(this.snapDir, newest);
     let fh: FileHandle;
