@@ -18,8 +18,23 @@ export function isWellFormed(s: string): boolean {
   return !loneSurrogate.test(s);
 }
 
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, NUL included, is the point
+const nonAscii = /[^\x00-\x7f]/;
+
+/** The bytes TextEncoder makes of `s` (a lone surrogate becomes U+FFFD, 3 bytes), without encoding it. */
 export function utf8Length(s: string): number {
-  return encoder.encode(s).length;
+  if (!nonAscii.test(s)) return s.length;
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a surrogate pair: two UTF-16 units, four bytes
+      i++;
+    } else n += 2;
+  }
+  return n;
 }
 
 export class ByteWriter {
@@ -65,11 +80,20 @@ export class ByteWriter {
     return this;
   }
 
+  /** Encodes straight into the buffer: a large value is never encoded into a copy first. */
   string(s: string): this {
-    return this.bytes(encoder.encode(s));
+    const n = utf8Length(s);
+    this.varint(n);
+    this.reserve(n);
+    const { written } = encoder.encodeInto(s, this.buf.subarray(this.len, this.len + n));
+    if (written !== n) throw new RangeError(`string encoded to ${written} bytes, not ${n}`);
+    this.len += n;
+    return this;
   }
 
+  /** The bytes written; the buffer itself when little of it is unused (no copy of a large snapshot). */
   finish(): Uint8Array {
+    if (this.buf.length - this.len <= this.buf.length / 8) return this.buf.subarray(0, this.len);
     return this.buf.slice(0, this.len);
   }
 }

@@ -45,7 +45,10 @@ const MAGIC = [0x4b, 0x56, 0x53]; // "KVS"
 const rejectCodes: readonly KvRejectCode[] = ['KV_KEY_TOO_LARGE', 'KV_VALUE_TOO_LARGE', 'KV_BAD_COMMAND'];
 
 export function encodeSnapshot(s: KvSnapshotState): Uint8Array {
-  const w = new ByteWriter(1024);
+  // Sized up front (in UTF-16 units, exact for ASCII): no regrowth copies of a large state.
+  let estimate = 1024 + 64 * (s.sessions.length + s.members.length);
+  for (const [k, v] of s.data) estimate += k.length + v.length + 10;
+  const w = new ByteWriter(estimate);
   for (const b of MAGIC) w.u8(b);
   w.u8(KV_SNAPSHOT_VERSION).varint(s.appliedIndex).varint(s.clockMs);
   const o = s.options;
