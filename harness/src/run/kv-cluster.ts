@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { clientSide, clusterLayout, formatHostPort, nodeArgs } from '../cluster/layout.js';
 import type { ClusterLayout, HostPort, NodePlan } from '../cluster/layout.js';
@@ -32,6 +33,8 @@ export interface KvClusterOptions {
 }
 
 const healthTimeoutMs = 500;
+/** How long an added node may take to bind its ports before addNode looks again. */
+const addNodeListenMsMax = 10_000;
 /** The "from" side of a node's shared inbound peer proxy (peerAddressForOthers). */
 const anySide = 'any';
 const metricsTimeoutMs = 1000;
@@ -223,7 +226,10 @@ export class KvCluster {
    */
   async peerAddressForOthers(id: string): Promise<string> {
     const name = `${anySide}->${id}`;
-    if (!this.proxies.has(name)) await this.proxies.add(name, this.node(id).peerListen.port);
+    // A port reserved like every other (ports.ts), not the kernel's pick: that could be one reserved
+    // for a node that has not bound it yet.
+    if (!this.proxies.has(name))
+      await this.proxies.add(name, this.node(id).peerListen.port, { listenPort: (await reserveFreePorts(1))[0]! });
     return formatHostPort({ host: this.node(id).peerListen.host, port: this.proxies.get(name).port });
   }
 
@@ -233,12 +239,38 @@ export class KvCluster {
    * and, unless `asLearner`, to promote it once it caught up. New proxies for its links: "<new>->j"
    * to each running node (named in its --peers), "client-><new>", and "any-><new>" for the nodes
    * started before it (peerAddressForOthers), announced with --advertise-peer. Returns its id.
+   *
+   * A reserved port can still be taken by another socket before the node binds it (ports.ts); a
+   * node that exits at once (EADDRINUSE) never reached the cluster (it binds before it joins), so
+   * it is retired and another one, with a new id and new ports, started instead (3 tries).
    */
   async addNode(options: { readonly asLearner?: boolean } = {}): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      const id = await this.startJoiningNode(options);
+      if (await this.listening(id, addNodeListenMsMax)) return id;
+      this.active = this.active.filter((x) => x !== id);
+      const exit = this.process(id).lastExit;
+      if (attempt >= 3)
+        throw new Error(`node ${id} (try ${attempt}) exited before it listened: ${JSON.stringify(exit)}; see ${this.node(id).logFile}`);
+    }
+  }
+
+  /** True once the node answers on its http port (bound after its peer and client ports); false if its process exited first. */
+  private async listening(id: string, msMax: number): Promise<boolean> {
+    const deadline = performance.now() + msMax;
+    while (performance.now() < deadline) {
+      if (!this.process(id).alive) return false;
+      if ((await this.health(id)) !== null) return true;
+      await sleep(50);
+    }
+    return this.process(id).alive;
+  }
+
+  private async startJoiningNode(options: { readonly asLearner?: boolean }): Promise<string> {
     assert.ok(!this.closed, 'the cluster is closed');
     const id = String(++this.idMax);
     const others = [...this.active];
-    const [peer, client, http, clientProxy, ...linkPorts] = await reserveFreePorts(4 + others.length);
+    const [peer, client, http, clientProxy, anyProxy, ...linkPorts] = await reserveFreePorts(5 + others.length);
     const host = this.layout.nodes[0]!.peerListen.host;
     const at = (port: number): HostPort => ({ host, port });
     const peers: Record<string, HostPort> = {};
@@ -261,6 +293,7 @@ export class KvCluster {
     this.added.set(id, plan);
     for (const j of others) await this.proxies.add(`${id}->${j}`, this.node(j).peerListen.port, { listenPort: peers[j]!.port });
     await this.proxies.add(`${clientSide}->${id}`, client!, { listenPort: clientProxy! });
+    await this.proxies.add(`${anySide}->${id}`, peer!, { listenPort: anyProxy! });
     const advertisePeer = await this.peerAddressForOthers(id);
     mkdirSync(plan.dataDir, { recursive: true });
     const joinArgs = [
