@@ -12,4 +12,11 @@ export { AssertionError } from './assert.js';
 export { entryBytes } from './raft/entry-size.js';
 export * from './raft/types.js';
 export * from './kv/index.js';
-export { encodeConfChange, decodeConfChange, type ConfChange, type ConfChangeEntry, type MemberAddresses } from './raft/conf-change.js';
+export {
+  encodeConfChange,
+  decodeConfChange,
+  nextConf,
+  type ConfChange,
+  type ConfChangeEntry,
+  type MemberAddresses,
+} from './raft/conf-change.js';

@@ -15,7 +15,7 @@ import type { NodeId } from '../raft/types.js';
  *   varint nKeys, then nKeys × (string key | string value), keys strictly ascending
  *   varint nSessions, then nSessions × (string clientId | varint lastSeq | varint lastActiveMs | result),
  *     least recently used first
- *   version 2 adds: varint nMembers, then nMembers × (varint nodeId | string peer | string client),
+ *   version 2 adds (written only when there are members, else version 1): varint nMembers, then nMembers × (varint nodeId | string peer | string client),
  *     ids strictly ascending (version 1 has no members)
  *   result: u8 tag (0 none | 1 ok | 2 registered | 3 cas-mismatch | 4 session-expired | 5 stale-seq | 6 rejected) + fields
  * Sorted keys make the bytes a function of the state alone: two replicas in the same state
@@ -45,12 +45,14 @@ const MAGIC = [0x4b, 0x56, 0x53]; // "KVS"
 const rejectCodes: readonly KvRejectCode[] = ['KV_KEY_TOO_LARGE', 'KV_VALUE_TOO_LARGE', 'KV_BAD_COMMAND'];
 
 export function encodeSnapshot(s: KvSnapshotState): Uint8Array {
+  // Version 1 while no member addresses are kept: a node of an earlier release can still read it.
+  const version = s.members.length > 0 ? KV_SNAPSHOT_VERSION : 1;
   // Sized up front (in UTF-16 units, exact for ASCII): no regrowth copies of a large state.
   let estimate = 1024 + 64 * (s.sessions.length + s.members.length);
   for (const [k, v] of s.data) estimate += k.length + v.length + 10;
   const w = new ByteWriter(estimate);
   for (const b of MAGIC) w.u8(b);
-  w.u8(KV_SNAPSHOT_VERSION).varint(s.appliedIndex).varint(s.clockMs);
+  w.u8(version).varint(s.appliedIndex).varint(s.clockMs);
   const o = s.options;
   w.varint(o.keyBytesMax).varint(o.valueBytesMax).varint(o.sessionsMax).varint(o.sessionIdleMsMax);
   w.varint(s.data.length);
@@ -60,8 +62,10 @@ export function encodeSnapshot(s: KvSnapshotState): Uint8Array {
     w.string(rec.clientId).varint(rec.lastSeq).varint(rec.lastActiveMs);
     writeResult(w, rec.result);
   }
-  w.varint(s.members.length);
-  for (const [id, a] of s.members) w.varint(id).string(a.peer).string(a.client);
+  if (version >= 2) {
+    w.varint(s.members.length);
+    for (const [id, a] of s.members) w.varint(id).string(a.peer).string(a.client);
+  }
   return w.finish();
 }
 

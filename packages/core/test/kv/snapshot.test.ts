@@ -84,13 +84,13 @@ t.test('a valid hand-built snapshot restores', (t) => {
   t.end();
 });
 
-t.test('a version 1 snapshot (before member addresses) restores with no members', (t) => {
-  const v2 = encodeSnapshot({ ...base, members: [] });
-  t.equal(v2[v2.length - 1], 0, 'the member count is the last byte');
-  const v1 = Uint8Array.of(...v2.subarray(0, 3), 1, ...v2.subarray(4, v2.length - 1));
+t.test('with no member addresses the snapshot is version 1, which an earlier release reads; with some, version 2', (t) => {
+  const v1 = encodeSnapshot({ ...base, members: [] });
+  t.equal(v1[3], 1, 'version 1');
   const sm = KvStateMachine.restore(v1);
   t.equal(sm.read('a'), '1');
   t.equal(sm.memberAddresses.size, 0);
+  t.equal(encodeSnapshot(base)[3], 2, 'version 2 once members are kept');
   t.end();
 });
 
@@ -120,7 +120,12 @@ t.test('inconsistent snapshots are refused with KV_BAD_SNAPSHOT', (t) => {
     'bad magic': Uint8Array.of(0x4b, 0x56, 0x00, 1),
     'future version': Uint8Array.of(0x4b, 0x56, 0x53, 3),
     'members out of order': encodeSnapshot({ ...base, members: [base.members[1]!, base.members[0]!] }),
-    'member count lie': Uint8Array.of(...encodeSnapshot({ ...base, members: [] }).subarray(0, -1), 0x7f),
+    'member count lie': (() => {
+      const v2 = encodeSnapshot(base);
+      // The count of the two members sits right before them: 2 × (id, two 14-byte strings) = 2 × 31 bytes.
+      const at = v2.length - 2 * 31 - 1;
+      return Uint8Array.of(...v2.subarray(0, at), 0x7f, ...v2.subarray(at + 1));
+    })(),
     'trailing byte': Uint8Array.of(...encodeSnapshot(base), 0),
     'key count lie': Uint8Array.of(0x4b, 0x56, 0x53, 1, 0, 0, 1, 1, 1, 0, 0x7f),
   };

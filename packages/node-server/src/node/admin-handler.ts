@@ -1,4 +1,4 @@
-import type { ConfChange, ConfState, NodeId } from '@kvapp/core';
+import { nextConf, type ConfChange, type ConfState, type NodeId } from '@kvapp/core';
 import type { ClientRequest, ClientResult, ErrorCode } from '@kvapp/client/protocol';
 import { RequestError } from '@kvapp/kernel';
 import type { ClientContext } from '../client-api/index.js';
@@ -46,19 +46,25 @@ export function createAdminHandler(o: AdminHandlerOptions): (request: AdminReque
 
   /** Proposes `change` and waits until this node applied it and `done` holds of the configuration. */
   const change = async (proposal: ConfChange, done: (c: ConfState) => boolean): Promise<ClientResult> => {
+    try {
+      nextConf(conf(), proposal); // an invalid change is refused for good...
+    } catch (error) {
+      return fail('refused', error instanceof Error ? error.message : String(error));
+    }
     let placed: { index: number };
     try {
       placed = await o.driver.proposeConfChange(proposal);
     } catch (error) {
       if (!(error instanceof RequestError)) throw error;
-      // The core's refusals (another change pending, an invalid change) come back as OVERLOADED.
-      if (error.code === 'OVERLOADED') return fail('refused', error.message);
+      // ...the core's other refusals pass (another change still applying, a transfer, a full
+      // log): come back as OVERLOADED, and a client retries them.
+      if (error.code === 'OVERLOADED') return fail('overloaded', error.message);
       if (error.code === 'NOT_LEADER') return o.notLeader() ?? fail('not_leader', error.message);
       return fail('timeout', error.message);
     }
-    const until = Date.now() + limits.changeWaitMs;
+    const until = performance.now() + limits.changeWaitMs;
     while (o.driver.appliedIndex < placed.index) {
-      if (Date.now() >= until)
+      if (performance.now() >= until)
         return fail('timeout', `the change at index ${placed.index} did not apply within ${limits.changeWaitMs} ms; it may still`);
       await new Promise((resolve) => setTimeout(resolve, limits.pollMs));
     }
@@ -129,9 +135,9 @@ export function createAdminHandler(o: AdminHandlerOptions): (request: AdminReque
         // that a snapshot-read after this answer reads it (kvapp snapshot save does just that).
         const snapshots = o.snapshots;
         if (snapshots !== undefined && index > 0) {
-          const until = Date.now() + limits.changeWaitMs;
+          const until = performance.now() + limits.changeWaitMs;
           while ((await snapshots.newestIndex()) < index) {
-            if (Date.now() >= until)
+            if (performance.now() >= until)
               return fail('timeout', `the snapshot at index ${index} was not written within ${limits.changeWaitMs} ms`);
             await new Promise((resolve) => setTimeout(resolve, limits.pollMs));
           }

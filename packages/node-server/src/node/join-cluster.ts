@@ -12,6 +12,8 @@ export interface JoinOptions {
   readonly tls: { cert: Buffer; key: Buffer; ca: Buffer } | null;
   /** The whole join, retries included, ends within this. */
   readonly deadlineMs: number;
+  /** One attempt waits this long: past the leader's own bound on applying the change. */
+  readonly attemptMs: number;
 }
 
 /**
@@ -19,9 +21,26 @@ export interface JoinOptions {
  * addition (their addresses seed this node's directory). Refused or unreachable: JOIN_FAILED.
  */
 export async function joinCluster(o: JoinOptions): Promise<readonly MemberInfo[]> {
+  for (const [what, address] of [
+    ['peer', o.addresses.peer],
+    ['client', o.addresses.client],
+  ] as const) {
+    // Kept in the log for good: an address no other host can dial would be a member no one reaches.
+    if (/^(0\.0\.0\.0|\[::\]|\[::0\]):/.test(address)) {
+      throw new StartError(
+        'JOIN_FAILED',
+        `cannot join as node ${o.id}: its ${what} address ${address} is unspecified; give --advertise-${what} HOST:PORT`,
+        {
+          endpoints: [...o.endpoints],
+          reason: `unspecified ${what} address`,
+        },
+      );
+    }
+  }
   const client = new KvClient({
     endpoints: o.endpoints,
     opDeadlineMs: o.deadlineMs,
+    attemptMsMax: o.attemptMs,
     // Nothing listening on any endpoint is a wrong flag, not a moment to wait out.
     giveUpWhenAllRefused: true,
     ...(o.adminToken !== null ? { adminToken: o.adminToken } : {}),

@@ -19,7 +19,7 @@ import { KvClient } from '@kvapp/client';
 import type { ConfState, MemberAddresses } from '@kvapp/core';
 import { readBootstrapRecord, storeBootstrapRecord, type BootstrapRecord } from './bootstrap-record.js';
 import { adminAccess } from './admin-access.js';
-import { createAdminHandler } from './admin-handler.js';
+import { ADMIN_LIMITS_DEFAULT, createAdminHandler } from './admin-handler.js';
 import { joinCluster } from './join-cluster.js';
 import { MemberDirectory, membersOf } from './member-directory.js';
 import { DataDirLock } from './data-dir-lock.js';
@@ -75,6 +75,9 @@ const JOIN_DEADLINE_MS = 30_000;
 /** A joined learner asks to be promoted this often, this many times at most, until it is a voter. */
 const PROMOTE_RETRY_MS = 1000;
 const PROMOTE_ATTEMPTS_MAX = 600;
+
+/** How long an admin request of this node's (join, promote) may wait: past the leader's own bound on applying it. */
+const ADMIN_ANSWER_MS = ADMIN_LIMITS_DEFAULT.changeWaitMs + 3000;
 
 const NO_MEMBERS: ConfState = { voters: [], learners: [], votersOutgoing: [] };
 
@@ -253,7 +256,7 @@ async function assemble(
     fromLog: () => driver.memberAddresses,
   });
   /** Why this node serves no data right now; kept current by the membership watcher below. */
-  let outOfService: string | null = null;
+  let outOfService: string | null = outOfServiceReason(config.id, initialConf);
   const clientAddressOf = (id: NodeId): string | null => directory.client(id);
   const notLeader = notLeaderAnswer(driver, clientAddressOf);
   const clients = await bind('client', config.clientListen, () =>
@@ -309,6 +312,7 @@ async function assemble(
       adminToken: config.adminToken,
       tls,
       deadlineMs: JOIN_DEADLINE_MS,
+      attemptMs: ADMIN_ANSWER_MS,
     });
     const known = new Map<NodeId, MemberAddresses>();
     for (const m of members) if (m.peer !== null && m.id !== config.id) known.set(m.id, { peer: m.peer, client: m.client ?? '' });
@@ -338,7 +342,9 @@ async function assemble(
     config.join.length > 0 && !config.joinAsLearner
       ? new KvClient({
           endpoints: config.join,
-          opDeadlineMs: 2 * PROMOTE_RETRY_MS,
+          // An attempt waits past the leader's own bound on applying the change (5 s).
+          opDeadlineMs: ADMIN_ANSWER_MS,
+          attemptMsMax: ADMIN_ANSWER_MS,
           ...(config.adminToken !== null ? { adminToken: config.adminToken } : {}),
           ...(tls !== null ? { tls } : {}),
         })
@@ -356,14 +362,8 @@ async function assemble(
       const { peers, unknown } = directory.peersOf(s.conf);
       peerTransport.setPeers(peers);
       if (unknown.length > 0) logger.warn({ members: unknown }, 'no address known for these members: name them in --peers');
-      const members = membersOf(s.conf);
       const before = outOfService;
-      outOfService =
-        members.length === 0
-          ? `node ${config.id} is not a member yet: it waits to be added (kvapp member add)`
-          : members.includes(config.id)
-            ? null
-            : `node ${config.id} was removed from the cluster's configuration; it serves nothing until it is added again`;
+      outOfService = outOfServiceReason(config.id, s.conf);
       logger.info({ conf: s.conf, applied: driver.appliedIndex }, 'configuration');
       if (outOfService !== null && outOfService !== before) logger.warn({ conf: s.conf }, outOfService);
     }
@@ -469,6 +469,14 @@ async function assemble(
   };
   logger.info({ addresses: handle.addresses, conf: driver.status().conf }, 'node started');
   return handle;
+}
+
+/** Why a node with configuration `conf` serves nothing (not added yet, or removed), or null. */
+function outOfServiceReason(id: NodeId, conf: ConfState): string | null {
+  const members = membersOf(conf);
+  if (members.length === 0) return `node ${id} is not a member yet: it waits to be added (kvapp member add)`;
+  if (members.includes(id)) return null;
+  return `node ${id} was removed from the cluster's configuration; it serves nothing until it is added again`;
 }
 
 /** Human words for the usual reasons a port cannot be bound. */

@@ -37,6 +37,12 @@ function frameBytes(frame: Frame): number {
   return bytes;
 }
 
+/** Written in pieces of at most this, each counted as it is flushed (see write()). */
+const FRAGMENT_BYTES_MAX = 1024 * 1024;
+
+/** Ping periods a late pong is excused while the bytes ahead of the ping keep moving. */
+const PING_PERIODS_EXCUSED_MAX = 30;
+
 export class PeerLink {
   private state: State = 'waiting';
   private ws: WebSocket | null = null;
@@ -119,24 +125,32 @@ export class PeerLink {
     return this.state === 'open' && this.unflushedBytes < this.o.limits.sendBufferBytesMax;
   }
 
+  /**
+   * Writes one message as fragments of at most FRAGMENT_BYTES_MAX, sent back to back (nothing else
+   * can come between them), each counted as flushed when the socket took it: progress through a
+   * 16 MiB chunk shows every megabyte, not once at its end.
+   */
   private write(frame: Frame): void {
     const ws = this.ws!;
     const bytes = frameBytes(frame);
     this.unflushedBytes += bytes;
     this.o.stats.messagesSent++;
     this.o.stats.bytesSent += bytes;
-    const written = () => {
-      // Only the current socket's bytes count; a dead socket's callbacks arrive after reset.
-      if (this.ws === ws) {
-        this.unflushedBytes -= bytes;
-        this.flushedBytes += bytes;
-        this.drain();
-      }
-    };
-    if (frame instanceof Uint8Array) return void ws.send(frame, { binary: true }, written);
-    // Fragments of one message, sent back to back: nothing else can come between them.
-    const last = frame.length - 1;
-    frame.forEach((fragment, i) => ws.send(fragment, { binary: true, fin: i === last }, i === last ? written : undefined));
+    const fragments: Uint8Array[] = [];
+    for (const part of frame instanceof Uint8Array ? [frame] : frame) {
+      if (part.length <= FRAGMENT_BYTES_MAX) fragments.push(part);
+      else for (let at = 0; at < part.length; at += FRAGMENT_BYTES_MAX) fragments.push(part.subarray(at, at + FRAGMENT_BYTES_MAX));
+    }
+    const last = fragments.length - 1;
+    fragments.forEach((fragment, i) =>
+      ws.send(fragment, { binary: true, fin: i === last }, (error?: Error) => {
+        // Only the current socket's bytes count; a dead socket's callbacks arrive after reset.
+        if (this.ws !== ws || error) return;
+        this.unflushedBytes -= fragment.length;
+        this.flushedBytes += fragment.length;
+        if (i === last) this.drain();
+      }),
+    );
   }
 
   private drain(): void {
@@ -205,23 +219,36 @@ export class PeerLink {
   }
 
   /**
-   * A link is dead when a whole ping period passed with no pong and none of our bytes taken in.
-   * The ping waits behind the bytes written before it, so a pong can be late while a large
-   * message (a chunked snapshot) is on its way; a peer still taking bytes in is alive.
+   * A link is dead when a ping period passes without the pong. One excuse: the ping went out
+   * behind bytes still waiting to be written (a chunked snapshot), and the socket took some of
+   * them during the period — the pong is behind them. Small messages flowing to a peer that
+   * stopped reading are no excuse (they were not ahead of the ping), and no excuse lasts more
+   * than PING_PERIODS_EXCUSED_MAX periods.
    */
   private startPing(ws: WebSocket): void {
-    let alive = true;
-    let flushedAtPing = this.flushedBytes;
-    ws.on('pong', () => (alive = true));
+    let answered = true;
+    let behindBytes = false;
+    let excused = 0;
+    let flushedBefore = this.flushedBytes;
+    ws.on('pong', () => {
+      answered = true;
+      excused = 0;
+    });
     this.pingTimer = setInterval(() => {
-      const progressed = this.flushedBytes !== flushedAtPing;
-      if (!alive && !progressed) {
-        this.log.warn('peer did not answer a ping and took in no bytes for a ping period, closing the link');
+      if (!answered) {
+        const progressed = this.flushedBytes !== flushedBefore;
+        flushedBefore = this.flushedBytes;
+        if (behindBytes && progressed && excused < PING_PERIODS_EXCUSED_MAX) {
+          excused++;
+          return; // the ping already sent is still on its way, behind the bytes
+        }
+        this.log.warn({ excusedPeriods: excused }, 'peer did not answer a ping, closing the link');
         ws.terminate();
         return;
       }
-      alive = false;
-      flushedAtPing = this.flushedBytes;
+      answered = false;
+      behindBytes = this.unflushedBytes > 0;
+      flushedBefore = this.flushedBytes;
       ws.ping();
     }, this.o.limits.pingIntervalMs);
   }

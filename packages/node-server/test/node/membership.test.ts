@@ -192,7 +192,7 @@ t.test('admin access: a token, compared whole; none on a loopback port is open',
   t.equal((await c.listMembers()).status, 'ok', 'loopback without a token');
   const snap = await c.snapshotNow();
   t.equal(snap.status, 'ok');
-  t.ok((snap.status === 'ok' && snap.index) || 0 > 0, 'the snapshot covers the applied index');
+  t.ok(snap.status === 'ok' && (snap.index ?? 0) > 0, 'the snapshot covers the applied index');
 });
 
 t.test('a non-loopback client port without a token refuses admin requests', async (t) => {
@@ -238,13 +238,26 @@ t.test('a version 1 bootstrap file (voters only) still starts the node; a damage
 t.test('a join nobody answers is one clear error and leaves nothing bound', async (t) => {
   const nowhere = await freePort();
   const peerPort = await freePort();
-  const refused = await startNode(nodeInput(9, tmpDir(t), { join: [`127.0.0.1:${nowhere}`], peerListen: `127.0.0.1:${peerPort}` }), {
+  const dataDir = tmpDir(t);
+  const refused = await startNode(nodeInput(9, dataDir, { join: [`127.0.0.1:${nowhere}`], peerListen: `127.0.0.1:${peerPort}` }), {
     logger: silent,
   }).catch((error: unknown) => error);
   t.equal((refused as { code?: string }).code, 'JOIN_FAILED');
   t.match(String((refused as Error).message), new RegExp(`cannot join the cluster at 127.0.0.1:${nowhere} as node 9: unavailable`));
   t.notMatch(String((refused as Error).message), /\n/, 'one line');
   t.ok(await portIsFree(peerPort), 'the refused node bound nothing');
+  // Nor is the data dir left locked or half begun: the same dir starts as a one-node cluster.
+  const again = await startNode(nodeInput(9, dataDir), { logger: silent });
+  t.teardown(() => again.stop());
+  await waitFor('the one-node cluster elects itself', () => again.status().role === 'leader');
+});
+
+t.test('a node whose advertised address no other host can dial is refused before it asks to join', async (t) => {
+  const refused = await startNode(nodeInput(9, tmpDir(t), { join: ['127.0.0.1:1'], advertisePeer: '0.0.0.0:7999' }), {
+    logger: silent,
+  }).catch((error: unknown) => error);
+  t.equal((refused as { code?: string }).code, 'JOIN_FAILED');
+  t.match(String((refused as Error).message), /peer address 0\.0\.0\.0:7999 is unspecified; give --advertise-peer/);
 });
 
 function tmpDirOf(node: NodeHandle, inputOf: (id: number, peers: number[]) => { dataDir: string }): string {

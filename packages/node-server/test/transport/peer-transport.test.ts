@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { CLOSE, answerChallenge, makeChallenge } from '../../src/transport/handshake.js';
 import { capturingLogger, closed, fastLimits, fcSeed, message, nextFrame, rawSocket, startNode, until } from './support.js';
@@ -182,30 +182,60 @@ t.test('heartbeats close a connection whose peer stopped answering pings', async
   t.ok(connections >= 2, 'the dead link was replaced by a new connection');
 });
 
-t.test(
-  'a peer that takes in our bytes is alive though its pong is late (a large transfer); once it takes nothing, the link closes',
-  async (t) => {
-    // A fake acceptor that reads everything but never answers pings: only write progress shows it alive.
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
-    await new Promise<void>((r) => wss.once('listening', r));
-    t.teardown(() => new Promise<void>((r) => (wss.clients.forEach((c) => c.terminate()), wss.close(() => r()))));
-    wss.on('connection', async (ws) => {
-      const { acceptHandshake } = await import('../../src/transport/handshake.js');
-      await acceptHandshake(ws, { clusterId: 'test-cluster', nodeId: 2, secret: 'sesame' }, 1000).catch(() => undefined);
-    });
-    const port = (wss.address() as { port: number }).port;
-    const a = await startNode(t, 1, peersOf([2, { host: '127.0.0.1', port }]), { limits: { ...fastLimits, pingIntervalMs: 50 } });
-    await until(() => a.transport.stats().peers.get(2)!.connected, 3000, 'first link');
-    // Bytes flow every 10 ms for 20 ping periods: the link must stay up though no pong ever comes.
-    for (let i = 0; i < 100; i++) {
-      a.transport.send(message(1, 2, { index: i, entries: [{ term: 1, index: i + 1, type: 'normal', data: new Uint8Array(4096) }] }));
+/** A fake peer that completes the handshake and never answers a ping; `reading` decides how it reads. */
+async function silentPeer(
+  t: Parameters<Parameters<typeof t.test>[1]>[0],
+  reading: (socket: Socket) => void,
+): Promise<{ port: number; received: { bytes: number } }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false, maxPayload: 64 * 1024 * 1024 });
+  await new Promise<void>((r) => wss.once('listening', r));
+  t.teardown(() => new Promise<void>((r) => (wss.clients.forEach((c) => c.terminate()), wss.close(() => r()))));
+  const received = { bytes: 0 };
+  wss.on('connection', async (ws, req) => {
+    reading(req.socket);
+    const { acceptHandshake } = await import('../../src/transport/handshake.js');
+    await acceptHandshake(ws, { clusterId: 'test-cluster', nodeId: 2, secret: 'sesame' }, 1000).catch(() => undefined);
+    ws.on('message', (data: Buffer) => (received.bytes += data.length));
+  });
+  return { port: (wss.address() as { port: number }).port, received };
+}
+
+t.test('a late pong is excused while the bytes ahead of the ping are taken in (a slow snapshot), not after', async (t) => {
+  // Reads in bursts and never pongs: a slow reader of a large message.
+  const peer = await silentPeer(t, (socket) => {
+    const burst = setInterval(() => {
+      socket.resume();
+      setTimeout(() => socket.pause(), 3);
+    }, 20);
+    socket.once('close', () => clearInterval(burst));
+  });
+  const limits = { ...fastLimits, pingIntervalMs: 50, frameBytesMax: 1024 * 1024 };
+  const a = await startNode(t, 1, peersOf([2, { host: '127.0.0.1', port: peer.port }]), { limits });
+  await until(() => a.transport.stats().peers.get(2)!.connected, 3000, 'first link');
+  const data = new Uint8Array(12 * 1024 * 1024).fill(5);
+  const snapshot = { meta: { index: 3, term: 1, conf: { voters: [1, 2], learners: [], votersOutgoing: [] } }, data };
+  a.transport.send(message(1, 2, { type: 'snapshot', snapshot }));
+  await until(() => peer.received.bytes >= data.length, 20_000, 'the whole snapshot taken in by the slow reader');
+  t.equal(a.transport.stats().peers.get(2)!.connects, 1, 'one connection all along: the moving bytes excused the late pongs');
+  await until(() => a.transport.stats().peers.get(2)!.connects >= 2, 3000, 'nothing ahead of the ping any more: closed and redialed');
+});
+
+t.test('a peer that stopped reading is found dead though small messages keep flowing to it', async (t) => {
+  const peer = await silentPeer(t, (socket) => setTimeout(() => socket.pause(), 200));
+  const a = await startNode(t, 1, peersOf([2, { host: '127.0.0.1', port: peer.port }]), { limits: { ...fastLimits, pingIntervalMs: 50 } });
+  await until(() => a.transport.stats().peers.get(2)!.connected, 3000, 'first link');
+  let sending = true;
+  t.teardown(() => (sending = false));
+  void (async () => {
+    for (let i = 0; sending && i < 500; i++) {
+      a.transport.send(message(1, 2, { index: i, context: new Uint8Array(100) }));
       await new Promise((r) => setTimeout(r, 10));
     }
-    t.equal(a.transport.stats().peers.get(2)!.connects, 1, 'one connection all along: taking bytes in kept it alive');
-    await until(() => a.transport.stats().peers.get(2)!.connects >= 2, 3000, 'idle and silent: closed and redialed');
-    t.pass('a silent idle peer is still found dead');
-  },
-);
+  })();
+  await until(() => a.transport.stats().peers.get(2)!.connects >= 2, 3000, 'closed and redialed while small messages still flowed');
+  sending = false;
+  t.pass('the kernel taking our small writes is no sign of life');
+});
 
 t.test('a message above messageBytesMax is never sent, and a frame above frameBytesMax received closes the connection', async (t) => {
   const b = await startNode(t, 2, new Map(), { limits: { ...fastLimits, frameBytesMax: 1024 } });
