@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import type { NodeId } from '@kvapp/core';
+import { PingWatch } from './ping-watch.js';
 import { backoffMs } from './backoff.js';
 import { dialHandshake, type HandshakeIdentity } from './handshake.js';
 import type { TransportLimits } from './limits.js';
@@ -39,9 +40,6 @@ function frameBytes(frame: Frame): number {
 
 /** Written in pieces of at most this, each counted as it is flushed (see write()). */
 const FRAGMENT_BYTES_MAX = 1024 * 1024;
-
-/** Ping periods a late pong is excused while the bytes ahead of the ping keep moving. */
-const PING_PERIODS_EXCUSED_MAX = 30;
 
 export class PeerLink {
   private state: State = 'waiting';
@@ -218,38 +216,17 @@ export class PeerLink {
     }, delay);
   }
 
-  /**
-   * A link is dead when a ping period passes without the pong. One excuse: the ping went out
-   * behind bytes still waiting to be written (a chunked snapshot), and the socket took some of
-   * them during the period — the pong is behind them. Small messages flowing to a peer that
-   * stopped reading are no excuse (they were not ahead of the ping), and no excuse lasts more
-   * than PING_PERIODS_EXCUSED_MAX periods.
-   */
+  /** Pings every period; PingWatch decides when a silent peer is dead. */
   private startPing(ws: WebSocket): void {
-    let answered = true;
-    let behindBytes = false;
-    let excused = 0;
-    let flushedBefore = this.flushedBytes;
-    ws.on('pong', () => {
-      answered = true;
-      excused = 0;
-    });
+    const watch = new PingWatch(this.flushedBytes);
+    ws.on('pong', () => watch.pong());
     this.pingTimer = setInterval(() => {
-      if (!answered) {
-        const progressed = this.flushedBytes !== flushedBefore;
-        flushedBefore = this.flushedBytes;
-        if (behindBytes && progressed && excused < PING_PERIODS_EXCUSED_MAX) {
-          excused++;
-          return; // the ping already sent is still on its way, behind the bytes
-        }
-        this.log.warn({ excusedPeriods: excused }, 'peer did not answer a ping, closing the link');
+      const verdict = watch.period(this.unflushedBytes, this.flushedBytes);
+      if (verdict === 'ping') return void ws.ping();
+      if (verdict === 'dead') {
+        this.log.warn({ excusedPeriods: watch.excusedPeriods }, 'peer did not answer a ping, closing the link');
         ws.terminate();
-        return;
       }
-      answered = false;
-      behindBytes = this.unflushedBytes > 0;
-      flushedBefore = this.flushedBytes;
-      ws.ping();
     }, this.o.limits.pingIntervalMs);
   }
 

@@ -54,10 +54,8 @@ t.test('a 4th node joins from an empty data dir, catches up, becomes a voter, an
   t.same(stored(join(tmpDirOf(fourth, inputOf), '')).conf, { voters: [], learners: [] }, 'a joined data dir begins with no members');
   await waitFor('node 4 is a voter everywhere', () => [...nodes.values()].every((n) => votersOf(n).includes(4)), 400);
   t.ok(lines.some((l) => l['msg'] === 'joined the cluster as a learner'));
-  t.ok(
-    lines.some((l) => l['msg'] === 'promoted to voter'),
-    'it asked to be promoted once caught up',
-  );
+  await waitFor('node 4 logs its promotion', () => lines.some((l) => l['msg'] === 'promoted to voter'));
+  t.pass('it asked to be promoted once caught up');
   await waitFor('node 4 applied the writes', () => fourth.status().applied >= nodes.get(1)!.status().commit);
 
   const admin = new KvClient({ endpoints: endpoints() });
