@@ -9,8 +9,8 @@ import type { Random } from './partitions.js';
  * wait is bounded and says what it waited for and what it saw last.
  */
 
-/** The four kinds of step; a run draws them from its seed (stepOrder). */
-export const stepKinds = ['remove-rejoin', 'replace', 'grow-shrink', 'kill-mid-change'] as const;
+/** The kinds of step; a run draws them from its seed (stepOrder). */
+export const stepKinds = ['remove-rejoin', 'replace', 'grow-shrink', 'kill-mid-change', 'kill-mid-joint'] as const;
 export type StepKind = (typeof stepKinds)[number];
 
 /** What a step needs of the cluster; KvCluster gives it in kinds/membership.ts, a test a stub. */
@@ -25,6 +25,8 @@ export interface MembershipDriver {
   add(id: string): Promise<Outcome>;
   promote(id: string): Promise<Outcome>;
   remove(id: string): Promise<Outcome>;
+  /** Voter `id` out, learner `by` in, in one joint change. */
+  replace(id: string, by: string): Promise<Outcome>;
   /** Starts a new node with a new id and an empty data dir that joins (kvapp-node --join); returns its id. */
   startJoining(): Promise<string>;
   /** Stops a node's process for good; it leaves ids() and the clients' endpoints. */
@@ -207,7 +209,8 @@ class Step {
     if (this.kind === 'remove-rejoin') await this.removeRejoin(voters, random);
     else if (this.kind === 'replace') await this.replace(voters, random);
     else if (this.kind === 'grow-shrink') await this.growShrink(voters, random);
-    else await this.killMidChange(voters, random);
+    else if (this.kind === 'kill-mid-change') await this.killMidChange(voters, random);
+    else await this.killMidJoint(voters, random);
     const after = await this.waitSteady(this.d.ids());
     return {
       step: this.kind,
@@ -280,6 +283,57 @@ class Step {
       await this.removeNode(target.id, '');
     } else this.record(settled, `removed ${target.id}`);
     await this.addBack(target.id);
+  }
+
+  /**
+   * A joint change under a kill: a voter is removed and added back as a learner (the standby),
+   * then another voter is replaced by it in one joint change, and 0-30 ms after proposing it the
+   * leader (half the time) or another voter is killed -9 and started again a second later. Whether
+   * the joint change finished or was abandoned, the step then restores the voters it began with.
+   */
+  private async killMidJoint(voters: string[], random: Random): Promise<void> {
+    const standby = await this.pickVoter(voters, random);
+    await this.removeNode(standby.id, standby.note);
+    this.actions.push(`add ${standby.id}`);
+    const present = (m: readonly MemberInfo[]): boolean => m.some((x) => x.id === Number(standby.id));
+    this.record(
+      await this.retryUntil(() => this.d.add(standby.id), present, `node ${standby.id} added as a learner`),
+      `added ${standby.id} (learner)`,
+    );
+    const rest = voters.filter((v) => v !== standby.id);
+    const out = rest[Math.floor(random() * rest.length)]!;
+    const leader = await this.d.leader();
+    const victims = rest.filter((v) => v !== leader);
+    const victim = leader !== null && rest.includes(leader) && random() < 0.5 ? leader : victims[Math.floor(random() * victims.length)]!;
+    const afterMs = Math.floor(random() * 30);
+    this.actions.push(`replace ${out} by ${standby.id}`, `kill ${victim}${victim === leader ? ' (leader)' : ''} ${afterMs} ms later`);
+    // The learner must be caught up for the leader to accept it; a refusal is retried below.
+    await this.waitMembers(
+      (m) => m.some((x) => x.id === Number(standby.id) && (x.lag ?? 0) <= 100),
+      `learner ${standby.id} caught up`,
+      this.b.joinMsMax,
+    );
+    const proposed = this.d.replace(out, standby.id);
+    await this.d.sleep(afterMs);
+    await this.d.kill(victim);
+    await this.d.sleep(1000);
+    await this.d.restart(victim);
+    const outcome = await proposed;
+    this.actions.push(`restart ${victim}`, `replace answered ${outcome.status}`);
+    const settled = await this.waitMembers((m) => confOf(m).leaving.length === 0, 'the joint change to be left', this.b.healthyMsMax);
+    this.record(settled, `joint change ${out} -> ${standby.id} settled`);
+    const role = (id: string) => settled.find((m) => m.id === Number(id))?.role;
+    if (role(standby.id) !== 'voter') {
+      this.actions.push(`promote ${standby.id}`);
+      await this.promote(standby.id);
+    }
+    if (role(out) !== 'voter') {
+      if (role(out) === undefined) await this.addBack(out);
+      else {
+        this.actions.push(`promote ${out}`);
+        await this.promote(out);
+      }
+    }
   }
 
   private async pickVoter(voters: string[], random: Random): Promise<{ id: string; note: string }> {

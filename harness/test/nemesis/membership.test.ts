@@ -104,6 +104,14 @@ function stubCluster(options: { broken?: 'promote' | 'remove' } = {}) {
       if (options.broken !== 'remove') members.delete(Number(id));
       return ok;
     },
+    replace: async (id, by) => {
+      log.push(`replace ${id} by ${by}`);
+      if (members.get(Number(by)) === 'learner' && members.get(Number(id)) === 'voter') {
+        members.delete(Number(id));
+        members.set(Number(by), 'voter');
+      }
+      return ok;
+    },
     startJoining: async () => {
       const id = next++;
       ids = [...ids, String(id)];
@@ -153,7 +161,13 @@ for (const kind of stepKinds) {
         'five voters at one point',
       );
     }
-    if (kind === 'kill-mid-change') t.ok(c.log.some((l) => l.startsWith('kill ')) && c.log.some((l) => l.startsWith('restart ')));
+    if (kind === 'kill-mid-change' || kind === 'kill-mid-joint')
+      t.ok(c.log.some((l) => l.startsWith('kill ')) && c.log.some((l) => l.startsWith('restart ')));
+    if (kind === 'kill-mid-joint')
+      t.ok(
+        c.log.some((l) => /^replace \d by \d$/.test(l)),
+        'a joint change was proposed',
+      );
   });
 }
 

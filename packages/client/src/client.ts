@@ -173,6 +173,11 @@ export class KvClient {
     return this.admin({ op: 'member-remove', node });
   }
 
+  /** Replaces voter `node` by learner `by` in one joint change; ok (with the index) once it is whole. */
+  replaceMember(node: number, by: number): Promise<Outcome> {
+    return this.admin({ op: 'member-replace', node, by });
+  }
+
   /** Starts handing leadership to voter `node`; watch statusAll() to see it finish. */
   transferLeader(node: number): Promise<Outcome> {
     return this.admin({ op: 'leader-transfer', node });
@@ -581,7 +586,14 @@ function statusOf(endpoint: string, r: AttemptResult): StatusOutcome {
 const SNAPSHOT_READ_RESTARTS_MAX = 4;
 
 /** Admin ops that change something: like a sessionless write, not retried once their fate is unknown. */
-const ADMIN_CHANGES: ReadonlySet<string> = new Set(['member-add', 'member-promote', 'member-remove', 'leader-transfer', 'snapshot-now']);
+const ADMIN_CHANGES: ReadonlySet<string> = new Set([
+  'member-add',
+  'member-promote',
+  'member-remove',
+  'member-replace',
+  'leader-transfer',
+  'snapshot-now',
+]);
 
 function okOutcome(body: RequestBody, r: ClientResponse & { ok: true }): Outcome | null {
   switch (body.op) {
@@ -590,6 +602,7 @@ function okOutcome(body: RequestBody, r: ClientResponse & { ok: true }): Outcome
       return r.members === undefined ? null : { status: 'ok', members: r.members };
     case 'member-promote':
     case 'member-remove':
+    case 'member-replace':
     case 'snapshot-now':
       return r.index === undefined ? null : { status: 'ok', index: r.index };
     case 'get':

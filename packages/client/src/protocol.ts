@@ -68,6 +68,11 @@ export type ClientRequest =
   | (RequestBase & { readonly op: 'member-promote'; readonly node: number; readonly token?: string })
   /** Removes voter or learner `node` (the leader too: it steps down once the removal is known). */
   | (RequestBase & { readonly op: 'member-remove'; readonly node: number; readonly token?: string })
+  /**
+   * Replaces voter `node` by learner `by` in one joint change (thesis §4.3): the two sets vote
+   * together until the leader leaves the joint configuration. Answered once both have applied.
+   */
+  | (RequestBase & { readonly op: 'member-replace'; readonly node: number; readonly by: number; readonly token?: string })
   /** Hands leadership to voter `node`; answered once the transfer started, not finished. */
   | (RequestBase & { readonly op: 'leader-transfer'; readonly node: number; readonly token?: string })
   /** Snapshots the answering node's applied state and compacts its log now (clients send it to the leader). */
@@ -95,6 +100,7 @@ export const ADMIN_OPS: readonly ClientOp[] = [
   'member-add',
   'member-promote',
   'member-remove',
+  'member-replace',
   'leader-transfer',
   'snapshot-now',
   'snapshot-read',
@@ -282,6 +288,7 @@ const REQUEST_FIELDS: Record<ClientOp, { required: readonly string[]; optional: 
   'member-add': { required: ['node', 'peer', 'client'], optional: ['token'] },
   'member-promote': { required: ['node'], optional: ['token'] },
   'member-remove': { required: ['node'], optional: ['token'] },
+  'member-replace': { required: ['node', 'by'], optional: ['token'] },
   'leader-transfer': { required: ['node'], optional: ['token'] },
   'snapshot-now': { required: [], optional: ['token'] },
   'snapshot-read': { required: ['offset'], optional: ['index', 'checksum', 'token'] },
@@ -312,8 +319,9 @@ function checkRequestBody(o: Record<string, unknown>, op: ClientOp): string | nu
     const e = checkSession(o['session']);
     if (e !== null) return e;
   }
-  if (Object.hasOwn(o, 'node')) {
-    const e = checkCount(o['node'], 'node', 1);
+  for (const name of ['node', 'by'] as const) {
+    if (!Object.hasOwn(o, name)) continue;
+    const e = checkCount(o[name], name, 1);
     if (e !== null) return e;
   }
   for (const name of ['peer', 'client'] as const) {

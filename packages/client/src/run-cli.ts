@@ -258,6 +258,21 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
           ),
         );
     });
+  member
+    .command('replace <id> <by>')
+    .description('replace voter <id> by learner <by> in one joint change')
+    .action((text: string, byText: string) => {
+      const id = nodeIdOf(text, 'member replace');
+      const by = id === null ? null : nodeIdOf(byText, 'member replace');
+      if (id !== null && by !== null)
+        return withClient(
+          admin(
+            `member replace ${id} ${by}`,
+            (c) => c.replaceMember(id, by),
+            (r) => [`ok: node ${id} replaced by node ${by} (log index ${r.index})`],
+          ),
+        );
+    });
   program
     .command('leader')
     .description('move the leadership (admin)')

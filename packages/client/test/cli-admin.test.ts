@@ -26,6 +26,7 @@ function adminScript(refuse?: { code: 'unauthorized' | 'refused'; message: strin
         return { reply: { ok: true, members: MEMBERS } };
       case 'member-promote':
       case 'member-remove':
+      case 'member-replace':
         return { reply: { ok: true, index: 57 } };
       case 'snapshot-now':
         return { reply: { ok: true, index: 99 } };
@@ -74,6 +75,8 @@ t.test('member add, promote, remove, leader transfer and snapshot now send their
   t.match(node.requests.at(-1), { op: 'member-promote', node: 4 });
   t.match(await run([...e, 'member', 'remove', '2']), { code: EXIT.ok, out: 'ok: node 2 removed (log index 57)' });
   t.match(node.requests.at(-1), { op: 'member-remove', node: 2 });
+  t.match(await run([...e, 'member', 'replace', '2', '5']), { code: EXIT.ok, out: 'ok: node 2 replaced by node 5 (log index 57)' });
+  t.match(node.requests.at(-1), { op: 'member-replace', node: 2, by: 5 });
   t.match(await run([...e, 'leader', 'transfer', '3']), { code: EXIT.ok, out: 'ok: the leader is handing leadership to node 3' });
   t.match(node.requests.at(-1), { op: 'leader-transfer', node: 3 });
   t.match(await run([...e, 'snapshot', 'now']), { code: EXIT.ok, out: 'ok: snapshot taken up to log index 99' });
@@ -153,6 +156,7 @@ t.test('bad input: one line, exit 3, nothing sent', async (t) => {
   const e = ['--endpoints', node.endpoint];
   const cases: Array<[string[], RegExp]> = [
     [['member', 'remove', 'two'], /^kvapp member remove: the node id must be a positive integer, got "two"$/],
+    [['member', 'replace', '2', 'x'], /^kvapp member replace: the node id must be a positive integer, got "x"$/],
     [['member', 'promote', '1.5'], /^kvapp member promote: the node id must be a positive integer, got "1.5"$/],
     [['member', 'promote', '0'], /got "0"$/],
     [['member', 'promote', '99999999999999999999'], /positive integer/],

@@ -10,7 +10,7 @@ import type { FaultContext, NemesisModule } from '../module.js';
 
 const adminDeadlineMs = 3000;
 
-/** The steps still to take in this run, by cluster: a seeded order of the four kinds, drawn again when used up. */
+/** The steps still to take in this run, by cluster: a seeded order of the kinds, drawn again when used up. */
 const queues = new WeakMap<KvCluster, StepKind[]>();
 
 /** The membership driver on a live cluster: admin requests through the client proxies (loopback: no token needed). */
@@ -42,6 +42,7 @@ export function clusterDriver(
       client().addMember(Number(id), { peer: await cluster.peerAddressForOthers(id), client: cluster.clientEndpoint(id) }),
     promote: (id) => client().promoteMember(Number(id)),
     remove: (id) => client().removeMember(Number(id)),
+    replace: (id, by) => client().replaceMember(Number(id), Number(by)),
     startJoining: () => cluster.addNode(),
     retire: (id) => cluster.retire(id),
     kill: (id) => cluster.kill(id),
@@ -58,7 +59,8 @@ export function clusterDriver(
  * Membership changes under the workload, one step per fault, drawn from the seed: a voter (the
  * leader a third of the time) removed and added back; a node replaced by a fresh one (new id, empty
  * data dir, --join, promoted, then the old one removed and stopped); 3 → 5 voters and back; a
- * removal with a node killed a few ms after it was proposed. The step runs from the fault's start;
+ * removal, or a joint change (one voter replaced by a learner), with a node killed a few ms after it
+ * was proposed. The step runs from the fault's start;
  * the heal waits for it (bounded) and ends the period with what it did, the configuration after
  * each change, and the workload's availability during the step.
  */

@@ -10,7 +10,17 @@ import { membersOf, type MemberDirectory } from './member-directory.js';
 /** The admin requests of the client protocol. */
 export type AdminRequest = Extract<
   ClientRequest,
-  { op: 'member-list' | 'member-add' | 'member-promote' | 'member-remove' | 'leader-transfer' | 'snapshot-now' | 'snapshot-read' }
+  {
+    op:
+      | 'member-list'
+      | 'member-add'
+      | 'member-promote'
+      | 'member-remove'
+      | 'member-replace'
+      | 'leader-transfer'
+      | 'snapshot-now'
+      | 'snapshot-read';
+  }
 >;
 
 export interface AdminLimits {
@@ -62,17 +72,19 @@ export function createAdminHandler(o: AdminHandlerOptions): (request: AdminReque
       if (error.code === 'NOT_LEADER') return o.notLeader() ?? fail('not_leader', error.message);
       return fail('timeout', error.message);
     }
+    // Until applied here and `done` holds (a joint change: until the leader left the joint
+    // configuration too, which it proposes by itself once the joint entry applied).
     const until = performance.now() + limits.changeWaitMs;
-    while (o.driver.appliedIndex < placed.index) {
-      if (performance.now() >= until)
-        return fail('timeout', `the change at index ${placed.index} did not apply within ${limits.changeWaitMs} ms; it may still`);
+    while (o.driver.appliedIndex < placed.index || !done(conf())) {
+      if (performance.now() >= until) {
+        const why =
+          o.driver.appliedIndex < placed.index
+            ? 'did not apply'
+            : 'applied, but the configuration is not the one asked for (a leader change replaced it, another change followed, or a joint change is not left yet)';
+        return fail('timeout', `the change at index ${placed.index} ${why} within ${limits.changeWaitMs} ms; it may still`);
+      }
       await new Promise((resolve) => setTimeout(resolve, limits.pollMs));
     }
-    if (!done(conf()))
-      return fail(
-        'timeout',
-        `the change at index ${placed.index} is not in the configuration (a leader change replaced it, or another change followed)`,
-      );
     return { ok: true, index: placed.index };
   };
 
@@ -113,6 +125,24 @@ export function createAdminHandler(o: AdminHandlerOptions): (request: AdminReque
       case 'member-remove':
         if (!isMember(status.conf, request.node)) return fail('refused', `node ${request.node} is not a member`);
         return change({ kind: 'simple', action: 'remove', node: request.node }, (c) => !isMember(c, request.node));
+      case 'member-replace': {
+        const { node, by } = request;
+        if (!status.conf.voters.includes(node)) return fail('refused', `node ${node} is not a voter`);
+        if (!status.conf.learners.includes(by)) return fail('refused', `node ${by} is not a learner (add it first: kvapp member add)`);
+        const lag = status.lastIndex - (status.progress.get(by)?.match ?? 0);
+        if (lag > limits.promoteLagMax) {
+          return fail(
+            'refused',
+            `learner ${by} is ${lag} entries behind the leader (at most ${limits.promoteLagMax}); try again once it caught up`,
+          );
+        }
+        const voters = [...status.conf.voters.filter((id) => id !== node), by];
+        const learners = status.conf.learners.filter((id) => id !== by);
+        return change(
+          { kind: 'joint', voters, learners },
+          (c) => c.votersOutgoing.length === 0 && c.voters.includes(by) && !isMember(c, node),
+        );
+      }
       case 'leader-transfer':
         if (!status.conf.voters.includes(request.node)) return fail('refused', `node ${request.node} is not a voter`);
         if (request.node === status.id) return { ok: true };

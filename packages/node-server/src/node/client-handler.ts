@@ -119,6 +119,7 @@ export function createClientHandler(o: ClientHandlerOptions): (request: ClientRe
       case 'member-add':
       case 'member-promote':
       case 'member-remove':
+      case 'member-replace':
       case 'leader-transfer':
       case 'snapshot-now':
       case 'snapshot-read':

@@ -142,6 +142,30 @@ t.test('a removed node stops serving and says why; added back, it serves again',
   t.equal((await admin.promoteMember(3)).status, 'ok');
 });
 
+t.test('member replace swaps a voter for a caught-up learner in one joint change, the leader too', async (t) => {
+  const { nodes, inputOf, endpoints } = await threeNodes(t);
+  const fourth = await startNode(inputOf(4, [], { join: endpoints(), joinAsLearner: true }), { logger: silent });
+  nodes.set(4, fourth);
+  await waitFor('node 4 is a learner everywhere', () => [...nodes.values()].every((n) => n.status().conf.learners.includes(4)), 400);
+  await waitFor('node 4 caught up', () => fourth.status().applied >= nodes.get(1)!.status().commit && fourth.status().applied > 0);
+  const admin = new KvClient({ endpoints: endpoints(), opDeadlineMs: 10_000, attemptMsMax: 8000 });
+  t.teardown(() => admin.close());
+  const leader = [...nodes.values()].find((n) => n.status().role === 'leader')!;
+  const replaced = await admin.replaceMember(leader.id, 4);
+  t.equal(replaced.status, 'ok', JSON.stringify(replaced));
+  const others = [...nodes.values()].filter((n) => n.id !== leader.id);
+  const expected = [...others.map((n) => n.id)].sort((a, b) => a - b);
+  await waitFor('every remaining node has the new voters, joint left', () =>
+    others.every((n) => votersOf(n).join(',') === expected.join(',') && n.status().conf.votersOutgoing.length === 0),
+  );
+  await waitFor('a new leader among them', () => others.some((n) => n.status().role === 'leader'), 400);
+  const writer = new KvClient({ endpoints: others.map(clientOf) });
+  t.teardown(() => writer.close());
+  t.equal((await writer.put('after-replace', 'ok')).status, 'ok', 'the new configuration commits');
+  const refused = await admin.replaceMember(4, 9);
+  t.equal(refused.status === 'fail' && refused.error.code, 'refused', 'replacing by a node that is not a learner');
+});
+
 t.test('admin refusals: promote a lagging learner, remove a stranger, change two things at once', async (t) => {
   const { endpoints } = await threeNodes(t);
   const admin = new KvClient({ endpoints: endpoints() });
