@@ -108,6 +108,7 @@ t.test('every metric kvapp declares moves under a put/get workload', async (t) =
   t.same(await client.get('k7'), { status: 'ok', value: 'v7' });
   t.equal((await client.put('big', BIG_VALUE)).status, 'ok', 'a value larger than a peer frame');
   t.equal(node1.status().role, 'leader', 'node 1, with the shortest election timeout, leads');
+  t.equal((await client.snapshotNow()).status, 'ok', 'a snapshot taken on the leader (loopback: admin is open)');
   await garbage(ports.get(1)!.peer);
   await garbage(ports.get(1)!.client);
 
