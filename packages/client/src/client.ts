@@ -5,6 +5,7 @@ import type { KvConnectionPool } from './connection-pool.js';
 import type { EndpointHealth, Outcome, SnapshotSaveOutcome, StatusOutcome } from './outcome.js';
 import { BackupWriter } from './snapshot-backup.js';
 import {
+  ADMIN_OPS,
   FRAME_BYTES_MAX_DEFAULT,
   type SnapshotInfo,
   PROTOCOL_VERSION,
@@ -586,14 +587,7 @@ function statusOf(endpoint: string, r: AttemptResult): StatusOutcome {
 const SNAPSHOT_READ_RESTARTS_MAX = 4;
 
 /** Admin ops that change something: like a sessionless write, not retried once their fate is unknown. */
-const ADMIN_CHANGES: ReadonlySet<string> = new Set([
-  'member-add',
-  'member-promote',
-  'member-remove',
-  'member-replace',
-  'leader-transfer',
-  'snapshot-now',
-]);
+const ADMIN_CHANGES: ReadonlySet<string> = new Set(ADMIN_OPS.filter((op) => op !== 'member-list' && op !== 'snapshot-read'));
 
 function okOutcome(body: RequestBody, r: ClientResponse & { ok: true }): Outcome | null {
   switch (body.op) {
