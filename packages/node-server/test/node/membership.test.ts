@@ -15,20 +15,19 @@ const stored = (dir: string): { conf: { voters: number[]; learners: number[] }; 
 const clientOf = (node: NodeHandle) => `127.0.0.1:${node.addresses.client.port}`;
 const votersOf = (node: NodeHandle): number[] => [...node.status().conf.voters];
 
-/** Three nodes on fixed ports (so that a restart keeps its addresses), stopped at teardown. */
+/**
+ * Three nodes, stopped at teardown. Their peer ports are fixed (the others dial them, and a
+ * restart keeps them), taken just before they start; every other port is the system's choice
+ * (port 0), so no other test can take it first. A node that joins announces the ports it bound.
+ */
 async function threeNodes(t: Parameters<typeof tmpDir>[0], extra: Record<string, unknown> = {}) {
   const root = tmpDir(t);
-  const ids = [1, 2, 3, 4, 5];
   const peerPorts = new Map<number, number>();
-  const clientPorts = new Map<number, number>();
-  for (const id of ids) {
-    peerPorts.set(id, await freePort());
-    clientPorts.set(id, await freePort());
-  }
+  for (const id of [1, 2, 3]) peerPorts.set(id, await freePort());
   const inputOf = (id: number, peerIds: number[], extra: Record<string, unknown> = {}) =>
     nodeInput(id, join(root, `n${id}`), {
-      peerListen: `127.0.0.1:${peerPorts.get(id)}`,
-      clientListen: `127.0.0.1:${clientPorts.get(id)}`,
+      peerListen: `127.0.0.1:${peerPorts.get(id) ?? 0}`,
+      clientListen: '127.0.0.1:0',
       peers: Object.fromEntries(peerIds.filter((p) => p !== id).map((peer) => [peer, `127.0.0.1:${peerPorts.get(peer)}`])),
       ...extra,
     });
@@ -39,7 +38,7 @@ async function threeNodes(t: Parameters<typeof tmpDir>[0], extra: Record<string,
   for (const id of [1, 2, 3]) nodes.set(id, await startNode(inputOf(id, [1, 2, 3], extra), { logger: silent }));
   await waitFor('a leader', () => [...nodes.values()].some((n) => n.status().role === 'leader'));
   const endpoints = () => [...nodes.values()].map(clientOf);
-  return { root, nodes, inputOf, endpoints, clientPorts };
+  return { root, nodes, inputOf, endpoints };
 }
 
 t.test('a 4th node joins from an empty data dir, catches up, becomes a voter, and every node learns its address', async (t) => {
