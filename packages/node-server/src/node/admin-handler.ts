@@ -1,4 +1,4 @@
-import { nextConf, type ConfChange, type ConfState, type NodeId } from '@kvapp/core';
+import { nextConf, type ConfChange, type ConfState, type NodeId, type RaftStatus } from '@kvapp/core';
 import type { ClientRequest, ClientResult, ErrorCode } from '@kvapp/client/protocol';
 import { RequestError } from '@kvapp/kernel';
 import type { ClientContext } from '../client-api/index.js';
@@ -42,7 +42,7 @@ export interface AdminHandlerOptions {
   readonly notLeader: () => ClientResult | null;
   readonly limits?: Partial<AdminLimits>;
   /** Reads chunks of the snapshot this node holds (snapshot-read); unset: refused. */
-  readonly snapshots?: { read(offset: number, expect?: SnapshotExpectation): Promise<SnapshotChunk>; newestIndex(): Promise<number> };
+  readonly snapshots?: { read(offset: number, expect?: SnapshotExpectation): Promise<SnapshotChunk> };
 }
 
 /**
@@ -90,6 +90,16 @@ export function createAdminHandler(o: AdminHandlerOptions): (request: AdminReque
 
   const isMember = (c: ConfState, id: NodeId) => membersOf(c).includes(id);
 
+  /** Refused while learner `id` lags the leader by more than promoteLagMax: it is not made a voter. */
+  const lagging = (status: RaftStatus, id: NodeId): ClientResult | null => {
+    const lag = status.lastIndex - (status.progress.get(id)?.match ?? 0);
+    if (lag <= limits.promoteLagMax) return null;
+    return fail(
+      'refused',
+      `learner ${id} is ${lag} entries behind the leader (at most ${limits.promoteLagMax}); try again once it caught up`,
+    );
+  };
+
   return async (request, from) => {
     const refusal = o.access(request.token, from);
     if (refusal !== null) return fail('unauthorized', refusal);
@@ -112,14 +122,8 @@ export function createAdminHandler(o: AdminHandlerOptions): (request: AdminReque
       }
       case 'member-promote': {
         if (!status.conf.learners.includes(request.node)) return fail('refused', `node ${request.node} is not a learner`);
-        const match = status.progress.get(request.node)?.match ?? 0;
-        const lag = status.lastIndex - match;
-        if (lag > limits.promoteLagMax) {
-          return fail(
-            'refused',
-            `learner ${request.node} is ${lag} entries behind the leader (at most ${limits.promoteLagMax} to be promoted); try again once it caught up`,
-          );
-        }
+        const behind = lagging(status, request.node);
+        if (behind) return behind;
         return change({ kind: 'simple', action: 'add-voter', node: request.node }, (c) => c.voters.includes(request.node));
       }
       case 'member-remove':
@@ -129,13 +133,8 @@ export function createAdminHandler(o: AdminHandlerOptions): (request: AdminReque
         const { node, by } = request;
         if (!status.conf.voters.includes(node)) return fail('refused', `node ${node} is not a voter`);
         if (!status.conf.learners.includes(by)) return fail('refused', `node ${by} is not a learner (add it first: kvapp member add)`);
-        const lag = status.lastIndex - (status.progress.get(by)?.match ?? 0);
-        if (lag > limits.promoteLagMax) {
-          return fail(
-            'refused',
-            `learner ${by} is ${lag} entries behind the leader (at most ${limits.promoteLagMax}); try again once it caught up`,
-          );
-        }
+        const behind = lagging(status, by);
+        if (behind) return behind;
         const voters = [...status.conf.voters.filter((id) => id !== node), by];
         const learners = status.conf.learners.filter((id) => id !== by);
         return change(
@@ -153,27 +152,15 @@ export function createAdminHandler(o: AdminHandlerOptions): (request: AdminReque
           if (!(error instanceof RequestError)) throw error;
           return error.code === 'NOT_LEADER' ? (o.notLeader() ?? fail('not_leader', error.message)) : fail('refused', error.message);
         }
-      case 'snapshot-now': {
-        let index: number;
+      case 'snapshot-now':
+        // Answered once the snapshot file is on disk, so that a snapshot-read right after it
+        // reads that snapshot (kvapp snapshot save does just that).
         try {
-          index = (await o.driver.compactNow()).index;
+          return { ok: true, index: (await o.driver.compactNow()).index };
         } catch (error) {
           if (!(error instanceof RequestError)) throw error;
           return fail('timeout', error.message);
         }
-        // The kernel answers once the snapshot job started; answer once its file is on disk, so
-        // that a snapshot-read after this answer reads it (kvapp snapshot save does just that).
-        const snapshots = o.snapshots;
-        if (snapshots !== undefined && index > 0) {
-          const until = performance.now() + limits.changeWaitMs;
-          while ((await snapshots.newestIndex()) < index) {
-            if (performance.now() >= until)
-              return fail('timeout', `the snapshot at index ${index} was not written within ${limits.changeWaitMs} ms`);
-            await new Promise((resolve) => setTimeout(resolve, limits.pollMs));
-          }
-        }
-        return { ok: true, index };
-      }
       case 'snapshot-read': {
         if (o.snapshots === undefined) return fail('refused', 'this node keeps no snapshot files');
         const expect =

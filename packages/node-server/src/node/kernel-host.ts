@@ -15,7 +15,7 @@ import {
 } from '@kvapp/core';
 import {
   NodeKernel,
-  type RequestError,
+  RequestError,
   type Answer,
   type ClientCommand,
   type KernelObserver,
@@ -209,11 +209,18 @@ export class KernelHost {
     });
   }
 
-  /** Snapshots the applied state and compacts the log now; resolves with the index covered. */
-  compactNow(): Promise<{ index: number }> {
-    return new Promise((resolve, reject) => {
+  /**
+   * Snapshots the applied state and compacts the log now; resolves with the index covered once
+   * that snapshot is on disk. The kernel answers as the compaction job starts, so every write
+   * started by then, the job among them, is awaited.
+   */
+  async compactNow(): Promise<{ index: number }> {
+    const covered = await new Promise<{ index: number }>((resolve, reject) => {
       this.guard(() => this.kernel.compactNow(settle(resolve, reject)));
     });
+    await this.writes;
+    if (this.fatal !== null) throw new RequestError('STOPPED', 'the node failed while writing the snapshot', false);
+    return covered;
   }
 
   /** A linearizable read (ReadIndex): served once this node has applied the confirmed index. */

@@ -45,12 +45,6 @@ export class SnapshotReader {
     private readonly chunkBytes: number = SNAPSHOT_CHUNK_BYTES_MAX,
   ) {}
 
-  /** The index of the newest snapshot file on disk; 0 when there is none. */
-  async newestIndex(): Promise<number> {
-    const newest = await this.newestName();
-    return newest === undefined ? 0 : Number(SNAP_NAME.exec(newest)![1]);
-  }
-
   private async newestName(): Promise<string | undefined> {
     const names = (await readdir(this.snapDir).catch(() => [] as string[])).filter((n) => SNAP_NAME.test(n)).sort();
     return names[names.length - 1];
