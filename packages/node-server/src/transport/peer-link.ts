@@ -134,21 +134,24 @@ export class PeerLink {
     this.unflushedBytes += bytes;
     this.o.stats.messagesSent++;
     this.o.stats.bytesSent += bytes;
+    const flushed = (fragment: Uint8Array, last: boolean) => (error?: Error) => {
+      // Only the current socket's bytes count; a dead socket's callbacks arrive after reset.
+      if (this.ws !== ws || error) return;
+      this.unflushedBytes -= fragment.length;
+      this.flushedBytes += fragment.length;
+      if (last) this.drain();
+    };
+    // The common case, every message but a snapshot: one buffer, one send.
+    if (frame instanceof Uint8Array && frame.length <= FRAGMENT_BYTES_MAX)
+      return void ws.send(frame, { binary: true }, flushed(frame, true));
     const fragments: Uint8Array[] = [];
     for (const part of frame instanceof Uint8Array ? [frame] : frame) {
-      if (part.length <= FRAGMENT_BYTES_MAX) fragments.push(part);
-      else for (let at = 0; at < part.length; at += FRAGMENT_BYTES_MAX) fragments.push(part.subarray(at, at + FRAGMENT_BYTES_MAX));
+      for (let at = 0; at < part.length; at += FRAGMENT_BYTES_MAX) fragments.push(part.subarray(at, at + FRAGMENT_BYTES_MAX));
     }
-    const last = fragments.length - 1;
-    fragments.forEach((fragment, i) =>
-      ws.send(fragment, { binary: true, fin: i === last }, (error?: Error) => {
-        // Only the current socket's bytes count; a dead socket's callbacks arrive after reset.
-        if (this.ws !== ws || error) return;
-        this.unflushedBytes -= fragment.length;
-        this.flushedBytes += fragment.length;
-        if (i === last) this.drain();
-      }),
-    );
+    fragments.forEach((fragment, i) => {
+      const last = i === fragments.length - 1;
+      ws.send(fragment, { binary: true, fin: last }, flushed(fragment, last));
+    });
   }
 
   private drain(): void {
