@@ -15,13 +15,13 @@ import { PeerTransport, type TransportLimits } from '../transport/index.js';
 import { createClientHandler, notLeaderAnswer } from './client-handler.js';
 import type { DurableLog, PersistBatch } from './durable-log.js';
 import type { WalLog } from '../wal/index.js';
-import { KvClient } from '@kvapp/client';
 import type { ConfState, MemberAddresses } from '@kvapp/core';
 import { readBootstrapRecord, storeBootstrapRecord, type BootstrapRecord } from './bootstrap-record.js';
 import { adminAccess } from './admin-access.js';
 import { ADMIN_LIMITS_DEFAULT, createAdminHandler } from './admin-handler.js';
 import { joinCluster } from './join-cluster.js';
-import { MemberDirectory, membersOf } from './member-directory.js';
+import { MemberDirectory } from './member-directory.js';
+import { MembershipWatcher } from './membership-watcher.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { KernelHost } from './kernel-host.js';
 import { StartError } from './start-error.js';
@@ -71,10 +71,6 @@ const METRICS_REFRESH_MS = 250;
 
 /** A joining node's whole add-learner request, retries included. */
 const JOIN_DEADLINE_MS = 30_000;
-
-/** A joined learner asks to be promoted this often, this many times at most, until it is a voter. */
-const PROMOTE_RETRY_MS = 1000;
-const PROMOTE_ATTEMPTS_MAX = 600;
 
 /** How long an admin request of this node's (join, promote) may wait: past the leader's own bound on applying it. */
 const ADMIN_ANSWER_MS = ADMIN_LIMITS_DEFAULT.changeWaitMs + 3000;
@@ -242,11 +238,11 @@ async function assemble(
   undo.push(() => peerTransport.close());
 
   // What this node tells the others; a port 0 in the flags means the one actually bound.
+  let clientPort = config.clientListen.port;
   const selfAddresses = (): MemberAddresses => ({
     peer: formatHostPort(config.advertisePeer ?? { host: config.peerListen.host, port: peerTransport.port }),
     client: formatHostPort(config.advertiseClient ?? { host: config.clientListen.host, port: clientPort }),
   });
-  let clientPort = config.clientListen.port;
   const directory = new MemberDirectory({
     self: config.id,
     selfAddresses,
@@ -255,8 +251,23 @@ async function assemble(
     bootstrap: () => bootstrapAddresses,
     fromLog: () => driver.memberAddresses,
   });
-  /** Why this node serves no data right now; kept current by the membership watcher below. */
-  let outOfService: string | null = outOfServiceReason(config.id, initialConf);
+  const watcher = new MembershipWatcher({
+    id: config.id,
+    status: () => driver.status(),
+    appliedIndex: () => driver.appliedIndex,
+    memberAddresses: () => driver.memberAddresses,
+    directory,
+    setPeers: (peers) => peerTransport.setPeers(peers),
+    logger,
+    initialConf,
+    flagVoters: stored === null || config.peers.size === 0 ? null : flagVoters,
+    recoveredCommit: recovered.hardState?.commit ?? 0,
+    promoter:
+      config.join.length > 0 && !config.joinAsLearner
+        ? { endpoints: config.join, adminToken: config.adminToken, tls, answerMs: ADMIN_ANSWER_MS }
+        : null,
+  });
+  undo.push(async () => watcher.close());
   const clientAddressOf = (id: NodeId): string | null => directory.client(id);
   const notLeader = notLeaderAnswer(driver, clientAddressOf);
   const clients = await bind('client', config.clientListen, () =>
@@ -273,7 +284,7 @@ async function assemble(
           notLeader,
           snapshots: new SnapshotReader(join(config.dataDir, 'snap')),
         }),
-        outOfService: () => outOfService,
+        outOfService: () => watcher.outOfService,
         count: (op, result) => metrics.clientRequests.inc({ op, result }),
       }),
       logger,
@@ -287,9 +298,9 @@ async function assemble(
     const s = driver.status();
     const applied = driver.appliedIndex;
     return {
-      healthy: s.lead !== 0 && applied >= s.commit && outOfService === null,
+      healthy: s.lead !== 0 && applied >= s.commit && watcher.outOfService === null,
       id: s.id,
-      outOfService,
+      outOfService: watcher.outOfService,
       conf: s.conf,
       role: s.role,
       term: s.term,
@@ -336,71 +347,8 @@ async function assemble(
   running = true;
   const ticker = setInterval(() => driver.tick(), config.tickMs);
 
-  // The membership watcher: the configuration changes as conf-change entries apply; the transport
-  // dials every member, a removed node says so, a node that joined asks to become a voter.
-  const promoter =
-    config.join.length > 0 && !config.joinAsLearner
-      ? new KvClient({
-          endpoints: config.join,
-          // An attempt waits past the leader's own bound on applying the change (5 s).
-          opDeadlineMs: ADMIN_ANSWER_MS,
-          attemptMsMax: ADMIN_ANSWER_MS,
-          ...(config.adminToken !== null ? { adminToken: config.adminToken } : {}),
-          ...(tls !== null ? { tls } : {}),
-        })
-      : null;
-  let promoteAttempts = 0;
-  let promoting = false;
-  let nextPromoteAt = 0;
-  let lastMembership = '';
-  let flagsChecked = stored === null || config.peers.size === 0;
-  const watchMembership = (): void => {
-    const s = driver.status();
-    const key = `${JSON.stringify(s.conf)} ${JSON.stringify([...driver.memberAddresses])}`;
-    if (key !== lastMembership) {
-      lastMembership = key;
-      const { peers, unknown } = directory.peersOf(s.conf);
-      peerTransport.setPeers(peers);
-      if (unknown.length > 0) logger.warn({ members: unknown }, 'no address known for these members: name them in --peers');
-      const before = outOfService;
-      outOfService = outOfServiceReason(config.id, s.conf);
-      logger.info({ conf: s.conf, applied: driver.appliedIndex }, 'configuration');
-      if (outOfService !== null && outOfService !== before) logger.warn({ conf: s.conf }, outOfService);
-    }
-    // Compared once this node has caught up with a leader, so that the log's configuration is whole.
-    if (!flagsChecked && s.lead !== 0 && driver.appliedIndex >= Math.max(s.commit, recoveredCommit)) {
-      flagsChecked = true;
-      const voters = [...s.conf.voters].sort((a, b) => a - b);
-      if (voters.join(',') !== flagVoters.join(',')) {
-        logger.warn(
-          { flags: flagVoters, log: voters },
-          'the peer flags name other voters than the log: the log wins (the flags only bootstrap a new data dir, and give addresses)',
-        );
-      }
-    }
-    const now = Date.now();
-    if (
-      promoter !== null &&
-      !promoting &&
-      s.conf.learners.includes(config.id) &&
-      now >= nextPromoteAt &&
-      promoteAttempts < PROMOTE_ATTEMPTS_MAX
-    ) {
-      promoting = true;
-      promoteAttempts++;
-      nextPromoteAt = now + PROMOTE_RETRY_MS;
-      void promoter.promoteMember(config.id).then((outcome) => {
-        promoting = false;
-        if (outcome.status === 'ok') logger.info({ index: outcome.index }, 'promoted to voter');
-        else if (promoteAttempts === PROMOTE_ATTEMPTS_MAX)
-          logger.warn({ outcome }, 'gave up asking to be promoted: promote this node by hand');
-        else logger.debug({ outcome }, 'not promoted yet');
-      });
-    }
-  };
-  const recoveredCommit = recovered.hardState?.commit ?? 0;
-  watchMembership();
-  const membershipTimer = setInterval(watchMembership, config.heartbeatMs);
+  watcher.period();
+  const membershipTimer = setInterval(() => watcher.period(), config.heartbeatMs);
   membershipTimer.unref();
 
   const lastPeerStats = new Map<
@@ -455,7 +403,7 @@ async function assemble(
         clearInterval(ticker);
         clearInterval(metricsTimer);
         clearInterval(membershipTimer);
-        promoter?.close();
+        watcher.close();
         driver.stop();
         await driver.idle(); // the fsync in progress finishes; nothing acknowledged is lost
         await peerTransport.close();
@@ -469,14 +417,6 @@ async function assemble(
   };
   logger.info({ addresses: handle.addresses, conf: driver.status().conf }, 'node started');
   return handle;
-}
-
-/** Why a node with configuration `conf` serves nothing (not added yet, or removed), or null. */
-function outOfServiceReason(id: NodeId, conf: ConfState): string | null {
-  const members = membersOf(conf);
-  if (members.length === 0) return `node ${id} is not a member yet: it waits to be added (kvapp member add)`;
-  if (members.includes(id)) return null;
-  return `node ${id} was removed from the cluster's configuration; it serves nothing until it is added again`;
 }
 
 /** Human words for the usual reasons a port cannot be bound. */
