@@ -264,25 +264,39 @@ class Step {
    */
   private async killMidChange(voters: string[], random: Random): Promise<void> {
     const target = await this.pickVoter(voters, random);
-    const leader = await this.d.leader();
-    const others = voters.filter((v) => v !== leader);
-    const victim = leader !== null && random() < 0.5 ? leader : others[Math.floor(random() * others.length)]!;
-    const afterMs = Math.floor(random() * 30);
-    this.actions.push(`remove ${target.id}${target.note}`, `kill ${victim}${victim === leader ? ' (leader)' : ''} ${afterMs} ms later`);
-    const proposed = this.d.remove(target.id);
-    await this.d.sleep(afterMs);
-    await this.d.kill(victim);
-    await this.d.sleep(1000);
-    await this.d.restart(victim);
-    const outcome = await proposed;
-    this.actions.push(`restart ${victim}`, `removal answered ${outcome.status}`);
-    // The change is finished or abandoned once no joint configuration is left.
-    const settled = await this.waitMembers((m) => confOf(m).leaving.length === 0, 'the interrupted change to finish', this.b.healthyMsMax);
+    const settled = await this.underKill(`remove ${target.id}${target.note}`, 'removal', () => this.d.remove(target.id), voters, random);
     if (settled.some((m) => m.id === Number(target.id))) {
       this.actions.push(`removal of ${target.id} did not take`);
       await this.removeNode(target.id, '');
     } else this.record(settled, `removed ${target.id}`);
     await this.addBack(target.id);
+  }
+
+  /**
+   * Proposes a change and, 0-30 ms later, kills -9 the leader (half the time, when it is one of
+   * `voters`) or another of `voters`, starting it again a second later. Resolves with the members
+   * once the change finished or was abandoned (no joint configuration left).
+   */
+  private async underKill(
+    what: string,
+    answerName: string,
+    propose: () => Promise<Outcome>,
+    voters: readonly string[],
+    random: Random,
+  ): Promise<readonly MemberInfo[]> {
+    const leader = await this.d.leader();
+    const others = voters.filter((v) => v !== leader);
+    const victim = leader !== null && voters.includes(leader) && random() < 0.5 ? leader : others[Math.floor(random() * others.length)]!;
+    const afterMs = Math.floor(random() * 30);
+    this.actions.push(what, `kill ${victim}${victim === leader ? ' (leader)' : ''} ${afterMs} ms later`);
+    const proposed = propose();
+    await this.d.sleep(afterMs);
+    await this.d.kill(victim);
+    await this.d.sleep(1000);
+    await this.d.restart(victim);
+    const outcome = await proposed;
+    this.actions.push(`restart ${victim}`, `${answerName} answered ${outcome.status}`);
+    return this.waitMembers((m) => confOf(m).leaving.length === 0, 'the interrupted change to finish', this.b.healthyMsMax);
   }
 
   /**
@@ -302,25 +316,14 @@ class Step {
     );
     const rest = voters.filter((v) => v !== standby.id);
     const out = rest[Math.floor(random() * rest.length)]!;
-    const leader = await this.d.leader();
-    const victims = rest.filter((v) => v !== leader);
-    const victim = leader !== null && rest.includes(leader) && random() < 0.5 ? leader : victims[Math.floor(random() * victims.length)]!;
-    const afterMs = Math.floor(random() * 30);
-    this.actions.push(`replace ${out} by ${standby.id}`, `kill ${victim}${victim === leader ? ' (leader)' : ''} ${afterMs} ms later`);
-    // The learner must be caught up for the leader to accept it; a refusal is retried below.
+    // The leader refuses a learner that lags; a refused replace leaves the standby a learner,
+    // which the end of the step promotes.
     await this.waitMembers(
       (m) => m.some((x) => x.id === Number(standby.id) && (x.lag ?? 0) <= 100),
       `learner ${standby.id} caught up`,
       this.b.joinMsMax,
     );
-    const proposed = this.d.replace(out, standby.id);
-    await this.d.sleep(afterMs);
-    await this.d.kill(victim);
-    await this.d.sleep(1000);
-    await this.d.restart(victim);
-    const outcome = await proposed;
-    this.actions.push(`restart ${victim}`, `replace answered ${outcome.status}`);
-    const settled = await this.waitMembers((m) => confOf(m).leaving.length === 0, 'the joint change to be left', this.b.healthyMsMax);
+    const settled = await this.underKill(`replace ${out} by ${standby.id}`, 'replace', () => this.d.replace(out, standby.id), rest, random);
     this.record(settled, `joint change ${out} -> ${standby.id} settled`);
     const role = (id: string) => settled.find((m) => m.id === Number(id))?.role;
     if (role(standby.id) !== 'voter') {
