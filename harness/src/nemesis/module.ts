@@ -17,6 +17,14 @@ export interface FaultContext {
   readonly clock?: RunClock;
 }
 
+/** A node as NemesisModule.nodeEnv sees it. */
+export interface NodeEnvContext {
+  readonly id: string;
+  readonly dataDir: string;
+  /** The run folder: a nemesis keeps its per-node files under it (e.g. `<runDir>/faults/<id>.*`). */
+  readonly runDir: string;
+}
+
 /** One fault in force, as its nemesis started it. */
 export interface Fault {
   /** Its shape, logged as the detail of the period's start and end lines in nemesis.jsonl. */
@@ -77,6 +85,11 @@ export interface NemesisModule {
    * run of this nemesis starts with them, before the scenario's own nodeArgs.
    */
   readonly nodeArgs?: readonly string[];
+  /**
+   * Environment each node's process starts with, for a fault that must reach into the process
+   * (libfaketime, the disk probe's files). Called for every node the run starts, added ones too.
+   */
+  readonly nodeEnv?: (node: NodeEnvContext) => Readonly<Record<string, string>>;
   /**
    * One line about a fault from its end line's detail, when the nemesis measured something
    * (results.json `faultNotes`, the chaos output, report.html); null: nothing to say.

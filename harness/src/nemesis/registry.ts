@@ -18,6 +18,7 @@ const mix: NemesisModule = mixNemesis({
   kinds: () => mixKinds,
   nodesMin: () => Math.max(...mixKinds.map((k) => nemeses[k].nodesMin)),
   startFault,
+  nodeEnv: (kind) => nemeses[kind].nodeEnv,
 });
 
 /**

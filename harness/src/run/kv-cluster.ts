@@ -28,6 +28,8 @@ export interface KvClusterOptions {
   readonly nodes: number;
   readonly nodeArgs?: readonly string[];
   readonly nodeEnv?: Readonly<Record<string, string>>;
+  /** Environment for one node, after nodeEnv (a nemesis' per-node files: NemesisModule.nodeEnv). */
+  readonly nodeEnvFor?: (node: { readonly id: string; readonly dataDir: string; readonly runDir: string }) => Readonly<Record<string, string>>;
   /** Default: packages/node-server/dist/cli.js, resolved through @kvapp/node-server. */
   readonly cliPath?: string;
 }
@@ -343,13 +345,14 @@ export class KvCluster {
       .map((p) => p.pid!);
   }
 
-  private spec(node: Pick<NodePlan, 'args' | 'logFile'>, env: Readonly<Record<string, string>>, name: string) {
+  private spec(node: Pick<NodePlan, 'id' | 'dataDir' | 'args' | 'logFile'>, env: Readonly<Record<string, string>>, name: string) {
+    const own = this.options.nodeEnvFor?.({ id: node.id, dataDir: node.dataDir, runDir: this.options.runDir });
     return {
       name,
       file: process.execPath,
       args: [this.cliPath, ...node.args, ...(this.options.nodeArgs ?? [])],
       // NODE_OPTIONS is emptied so a node never inherits a test runner's loader.
-      env: { NODE_OPTIONS: '', ...this.options.nodeEnv, ...env },
+      env: { NODE_OPTIONS: '', ...this.options.nodeEnv, ...own, ...env },
       logFile: node.logFile,
     };
   }

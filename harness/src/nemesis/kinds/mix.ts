@@ -9,6 +9,8 @@ export interface MixMembers<Kind extends string> {
   /** Their smallest cluster: mix may draw any of them. */
   readonly nodesMin: () => number;
   readonly startFault: (kind: Kind, ctx: FaultContext) => Promise<ActiveFault>;
+  /** The node environment of each kind it draws from, if any (NemesisModule.nodeEnv). */
+  readonly nodeEnv: (kind: Kind) => NemesisModule['nodeEnv'];
 }
 
 /** A seeded mix: each period draws one of the kinds that may join a mix, logged under that kind's name. */
@@ -20,6 +22,8 @@ export function mixNemesis<Kind extends string>(members: MixMembers<Kind>): Neme
       return { detail: fault.detail, kind: fault.name, heal: fault.heal };
     },
     inMix: false,
+    // Every node starts ready for any kind the mix may draw (libfaketime preloaded, the disk probe on).
+    nodeEnv: (node) => Object.assign({}, ...members.kinds().map((k) => members.nodeEnv(k)?.(node) ?? {})),
     get nodesMin() {
       return members.nodesMin();
     },

@@ -11,11 +11,13 @@ export async function setUp(run: RunContext): Promise<KvCluster> {
   const { spec } = run;
   // The nemesis' own flags first (e.g. a low --snapshot-entries), then the scenario's.
   const nodeArgs = [...(nemeses[spec.nemesis].nodeArgs ?? []), ...(spec.nodeArgs ?? [])];
+  const nodeEnvFor = nemeses[spec.nemesis].nodeEnv;
   const cluster = await KvCluster.start({
     runDir: run.dir,
     nodes: run.nodes,
     ...(nodeArgs.length === 0 ? {} : { nodeArgs }),
     ...(spec.nodeEnv === undefined ? {} : { nodeEnv: spec.nodeEnv }),
+    ...(nodeEnvFor === undefined ? {} : { nodeEnvFor }),
   });
   run.cluster = cluster;
   if (!(await waitHealthy(run, cluster, setupHealthyMsMax))) throw new Error(`cluster not healthy within ${setupHealthyMsMax} ms of start`);

@@ -33,6 +33,9 @@ const OPTIONS = {
   'tls-key': { type: 'string' },
   'tls-ca': { type: 'string' },
   'unsafe-local-reads': { type: 'boolean' },
+  'unsafe-lease-reads': { type: 'boolean' },
+  'unsafe-ack-before-fsync': { type: 'boolean' },
+  'unsafe-skip-dir-fsync': { type: 'boolean' },
   join: { type: 'string' },
   'join-as-learner': { type: 'boolean' },
   'admin-token': { type: 'string' },
@@ -78,6 +81,10 @@ Options (each also as KVAPP_<NAME> in the environment, or a camelCase key in --c
   --restore FILE               seed a NEW data dir from a \`kvapp snapshot save\` file, as a new cluster
                                of this node and --peers (start every node of it with the same file)
   --unsafe-local-reads         TEST ONLY: reads skip ReadIndex (needs KVAPP_ALLOW_UNSAFE=1)
+  --unsafe-lease-reads         TEST ONLY: the leader answers reads from its lease, trusting its clock
+  --unsafe-ack-before-fsync    TEST ONLY: WAL writes are acknowledged before their fsync
+  --unsafe-skip-dir-fsync      TEST ONLY: new WAL segments and snapshots skip the directory fsync
+                               (each of the three needs KVAPP_ALLOW_UNSAFE=1)
   --help, --version            print this help or the version and exit
 `;
 

@@ -40,6 +40,15 @@ export interface NodeConfig {
   /** Test-only: serve reads from local state without ReadIndex (a planted linearizability bug). */
   readonly unsafeLocalReads: boolean;
   /**
+   * Test-only: the leader answers a linearizable read at once from its commit index, trusting that
+   * CheckQuorum's election timeout on its own clock bounds its lease (a planted bug for the clock nemesis).
+   */
+  readonly unsafeLeaseReads: boolean;
+  /** Test-only: a WAL save is acknowledged once written; its fsync follows later (a planted bug for power cuts). */
+  readonly unsafeAckBeforeFsync: boolean;
+  /** Test-only: a new WAL segment or snapshot file is renamed into place without a directory fsync (a planted bug for power cuts). */
+  readonly unsafeSkipDirFsync: boolean;
+  /**
    * Client endpoints ('host:port') of a running cluster: a node with an empty data dir asks it to
    * be added as a learner instead of bootstrapping a new cluster. Empty: bootstrap (or restart).
    */
@@ -92,6 +101,9 @@ export interface NodeConfigInput {
   readonly logLevel?: LogLevel;
   readonly tls?: TlsPaths | null;
   readonly unsafeLocalReads?: boolean;
+  readonly unsafeLeaseReads?: boolean;
+  readonly unsafeAckBeforeFsync?: boolean;
+  readonly unsafeSkipDirFsync?: boolean;
   /** Client endpoints of a running cluster to join, as a list or the flag's 'h:p,h:p' text. */
   readonly join?: readonly string[] | string;
   readonly joinAsLearner?: boolean;
@@ -121,6 +133,9 @@ export const CONFIG_DEFAULTS = Object.freeze({
   logLevel: 'info',
   tls: null,
   unsafeLocalReads: false,
+  unsafeLeaseReads: false,
+  unsafeAckBeforeFsync: false,
+  unsafeSkipDirFsync: false,
   join: Object.freeze([]),
   joinAsLearner: false,
   adminToken: null,

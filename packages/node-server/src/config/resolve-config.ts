@@ -31,6 +31,9 @@ export const CONFIG_KEYS = [
   'logLevel',
   'tls',
   'unsafeLocalReads',
+  'unsafeLeaseReads',
+  'unsafeAckBeforeFsync',
+  'unsafeSkipDirFsync',
   'join',
   'joinAsLearner',
   'adminToken',
@@ -38,6 +41,9 @@ export const CONFIG_KEYS = [
   'advertiseClient',
   'restore',
 ] as const satisfies readonly (keyof NodeConfigInput)[];
+
+/** The test-only bug switches (NodeConfig's unsafe* fields). */
+const UNSAFE_KEYS = ['unsafeLocalReads', 'unsafeLeaseReads', 'unsafeAckBeforeFsync', 'unsafeSkipDirFsync'] as const;
 
 export interface ResolveOptions {
   /**
@@ -90,10 +96,16 @@ export function resolveNodeConfig(input: NodeConfigInput, options: ResolveOption
   if (!LOG_LEVELS.includes(logLevel as LogLevel))
     problems.push(`${name('logLevel')}: must be one of ${LOG_LEVELS.join('|')}, got ${show(logLevel)}`);
 
-  const unsafeLocalReads = v.boolean('unsafeLocalReads', orDefault('unsafeLocalReads'));
-  if (unsafeLocalReads && env['KVAPP_ALLOW_UNSAFE'] !== '1') {
-    problems.push(`${name('unsafeLocalReads')}: a test-only bug switch, refused unless KVAPP_ALLOW_UNSAFE=1`);
-  }
+  // The planted bugs of the chaos suite: each is refused unless the environment says it is a test.
+  const unsafe = (key: (typeof UNSAFE_KEYS)[number]): boolean => {
+    const on = v.boolean(key, orDefault(key));
+    if (on && env['KVAPP_ALLOW_UNSAFE'] !== '1') problems.push(`${name(key)}: a test-only bug switch, refused unless KVAPP_ALLOW_UNSAFE=1`);
+    return on;
+  };
+  const unsafeLocalReads = unsafe('unsafeLocalReads');
+  const unsafeLeaseReads = unsafe('unsafeLeaseReads');
+  const unsafeAckBeforeFsync = unsafe('unsafeAckBeforeFsync');
+  const unsafeSkipDirFsync = unsafe('unsafeSkipDirFsync');
 
   const config: NodeConfig = {
     id,
@@ -112,6 +124,9 @@ export function resolveNodeConfig(input: NodeConfigInput, options: ResolveOption
     logLevel: logLevel as LogLevel,
     tls: v.tls(orDefault('tls')),
     unsafeLocalReads,
+    unsafeLeaseReads,
+    unsafeAckBeforeFsync,
+    unsafeSkipDirFsync,
     join: v.endpoints('join', orDefault('join')),
     joinAsLearner: v.boolean('joinAsLearner', orDefault('joinAsLearner')),
     adminToken: v.token('adminToken', orDefault('adminToken')),

@@ -88,6 +88,9 @@ t.test('every metric kvapp declares moves under a put/get workload', async (t) =
     heartbeatMs: 30,
     tls: null,
     unsafeLocalReads: false,
+    unsafeLeaseReads: false,
+    unsafeAckBeforeFsync: false,
+    unsafeSkipDirFsync: false,
   });
   const silent = pino({ level: 'silent' });
   const start = (id: number, electionMs: number) =>
