@@ -6,6 +6,7 @@ import { loadConfig, USAGE } from './config/load-config.js';
 import { FailpointError } from './failpoints/failpoints.js';
 import { startNode } from './node/start-node.js';
 import { StartError } from './node/start-error.js';
+import { DiskProbeError } from './wal/disk-probe.js';
 
 /** How long a SIGTERM/SIGINT shutdown may take before the process exits anyway. */
 const SHUTDOWN_MS_MAX = 10_000;
@@ -65,6 +66,10 @@ async function main(): Promise<number> {
     const err = error as Error & { code?: string; file?: string | null; offset?: number | null };
     if (error instanceof FailpointError) {
       process.stderr.write(`kvapp-node: KVAPP_FAILPOINTS: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof DiskProbeError) {
+      process.stderr.write(`kvapp-node: ${error.message}\n`);
       return 2;
     }
     if (error instanceof StartError) {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
-import { link, mkdir, open, readFile, realpath, unlink, utimes, writeFile } from 'node:fs/promises';
+import { link, open, readFile, realpath, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { fsyncDir } from '../wal/atomic-file.js';
+import { fsyncDir, mkdirDurable, syncFile } from '../wal/file-sync.js';
 import { StartError } from './start-error.js';
 
 /** What a LOCK file says about the process holding it. */
@@ -68,7 +68,7 @@ export class DataDirLock {
   }
 
   static async acquire(dataDir: string, log: LockLog = () => {}): Promise<DataDirLock> {
-    await mkdir(dataDir, { recursive: true });
+    await mkdirDurable(dataDir);
     const key = await realpath(dataDir);
     if (heldHere.has(key)) {
       throw new StartError('DATA_DIR_LOCKED', `data dir ${dataDir} is in use by a node of this same process (pid ${process.pid})`, {
@@ -121,7 +121,7 @@ async function takeLockFile(dataDir: string, log: LockLog): Promise<LockHolder> 
   const fh = await open(mine, 'w');
   try {
     await fh.writeFile(`${JSON.stringify(me)}\n`);
-    await fh.sync();
+    await syncFile(fh, mine, 'fsync');
   } finally {
     await fh.close();
   }
@@ -176,7 +176,7 @@ async function linkOrCopy(from: string, to: string): Promise<boolean> {
   try {
     await writeFile(to, await readFile(from), { flag: 'wx' });
     const fh = await open(to, 'r');
-    await fh.sync().finally(() => fh.close());
+    await syncFile(fh, to, 'fsync').finally(() => fh.close());
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;

@@ -28,6 +28,7 @@ import { StartError } from './start-error.js';
 import { WalDurableLog } from './wal-log.js';
 import { SnapshotReader } from '../snapshot/snapshot-reader.js';
 import { restoreDataDir } from './restore-snapshot.js';
+import { DiskProbe, installDiskProbe } from '../wal/disk-probe.js';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -37,6 +38,13 @@ export interface StartOptions {
   readonly onFatal?: (error: unknown) => void;
   /** Peer transport bounds other than the defaults (embedding, tests); the command does not set them. */
   readonly transportLimits?: Partial<TransportLimits>;
+  /**
+   * The disk probe of the chaos harness (docs/disk-faults.md): a durability journal and a slow-disk
+   * stall file for every sync of this process. Unset: taken from KVAPP_DISK_JOURNAL and
+   * KVAPP_DISK_STALL_FILE, none when neither is set. One per process: a given one replaces the
+   * one installed before (DiskProbeError for a path that is not absolute).
+   */
+  readonly diskProbe?: DiskProbe;
 }
 
 export interface NodeAddresses {
@@ -96,6 +104,8 @@ export async function startNode(input: NodeConfigInput, options: StartOptions = 
   const config = resolveNodeConfig(input);
   const logger = (options.logger ?? pino({ level: config.logLevel })).child({ node: config.id });
   const failpoints = new Failpoints(options.failpoints);
+  const diskProbe = options.diskProbe ?? DiskProbe.fromEnv(process.env);
+  if (diskProbe !== null) installDiskProbe(diskProbe);
   const tls = config.tls
     ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key), ca: readFileSync(config.tls.ca) }
     : null;
@@ -149,11 +159,17 @@ async function assemble(
 
   if (failpoints.active) logger.warn({ failpoints: failpoints.describe() }, 'failpoints armed');
   if (config.unsafeLocalReads) logger.warn('UNSAFE: reads are served from local state without ReadIndex (test-only bug switch)');
+  if (config.unsafeAckBeforeFsync)
+    logger.warn('UNSAFE: WAL saves are acknowledged before their fsync, which follows within 100 ms (test-only bug switch)');
+  if (config.unsafeSkipDirFsync)
+    logger.warn('UNSAFE: new WAL segments and snapshot files are renamed into place without a directory fsync (test-only bug switch)');
   const metrics = new NodeMetrics();
   const walFailpoints = walFailpointHooks(failpoints);
   const opened = await WalDurableLog.open(config.dataDir, initialConf, {
     ...(walFailpoints !== undefined ? { failpoints: walFailpoints } : {}),
     log: walLog,
+    unsafeAckBeforeFsync: config.unsafeAckBeforeFsync,
+    unsafeSkipDirFsync: config.unsafeSkipDirFsync,
   });
   undo.push(() => opened.log.close());
   const { recovered, snapshot } = opened;

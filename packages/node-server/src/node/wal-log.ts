@@ -1,7 +1,7 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MemoryStorage, type ConfState, type Snapshot } from '@kvapp/core';
 import { Wal, type WalOptions, type WalRecovered } from '../wal/index.js';
+import { mkdirDurable } from '../wal/file-sync.js';
 import { readNewestSnapshot, removeOlderSnapshots, writeSnapshotFile } from '../snapshot/snapshot-file.js';
 import type { DurableLog, PersistBatch } from './durable-log.js';
 
@@ -22,12 +22,14 @@ export class WalDurableLog implements DurableLog {
     readonly storage: MemoryStorage,
     private readonly wal: Wal,
     private readonly snapDir: string,
+    /** TEST ONLY (--unsafe-skip-dir-fsync): snapshot files are renamed into place without a directory fsync. */
+    private readonly unsafeSkipDirFsync: boolean,
   ) {}
 
   /** `bootstrap` is the membership of a brand-new cluster; ignored once a snapshot holds one. */
   static async open(dataDir: string, bootstrap: ConfState, walOptions: WalOptions = {}): Promise<OpenedLog> {
     const snapDir = join(dataDir, 'snap');
-    await mkdir(snapDir, { recursive: true });
+    await mkdirDurable(snapDir);
     const snapshotOnDisk = await readNewestSnapshot(snapDir);
     const { wal, recovered } = await Wal.open(join(dataDir, 'wal'), walOptions);
     const storage = new MemoryStorage(bootstrap);
@@ -48,7 +50,7 @@ export class WalDurableLog implements DurableLog {
       const commit = Math.min(recovered.hardState.commit, storage.lastIndex());
       storage.setHardState({ ...recovered.hardState, commit });
     }
-    return { log: new WalDurableLog(storage, wal, snapDir), snapshot, recovered };
+    return { log: new WalDurableLog(storage, wal, snapDir, walOptions.unsafeSkipDirFsync === true), snapshot, recovered };
   }
 
   async persist(batch: PersistBatch): Promise<void> {
@@ -64,7 +66,7 @@ export class WalDurableLog implements DurableLog {
   async compact(index: number, conf: ConfState, data: Uint8Array): Promise<void> {
     if (index <= this.storage.snapshot().meta.index) return;
     const snapshot: Snapshot = { meta: { index, term: this.storage.term(index), conf }, data };
-    await writeSnapshotFile(this.snapDir, snapshot);
+    await writeSnapshotFile(this.snapDir, snapshot, { unsafeSkipDirFsync: this.unsafeSkipDirFsync });
     await this.wal.saveSnapshotMarker({ index, term: snapshot.meta.term });
     this.storage.createSnapshot(index, conf, data);
     this.storage.compact(index);
@@ -73,7 +75,7 @@ export class WalDurableLog implements DurableLog {
   }
 
   private async saveSnapshot(snapshot: Snapshot): Promise<void> {
-    await writeSnapshotFile(this.snapDir, snapshot);
+    await writeSnapshotFile(this.snapDir, snapshot, { unsafeSkipDirFsync: this.unsafeSkipDirFsync });
     await this.wal.saveSnapshotMarker({ index: snapshot.meta.index, term: snapshot.meta.term });
     this.storage.applySnapshot(snapshot);
     await this.wal.releaseTo(snapshot.meta.index);

@@ -2,7 +2,7 @@ import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfState, Snapshot } from '@kvapp/core';
 import { crc32c } from '../wal/crc32c.js';
-import { writeFileAtomic } from '../wal/atomic-file.js';
+import { writeFileAtomic, type AtomicWriteOptions } from '../wal/atomic-file.js';
 
 /**
  * Snapshot files: `snap/<index, 20 digits>.snap`, written whole with temp + fsync + rename +
@@ -61,9 +61,9 @@ export function decodeSnapshotFile(bytes: Uint8Array, file: string): Snapshot {
   return { meta, data: bytes.slice(HEADER_BYTES + metaLength) };
 }
 
-export async function writeSnapshotFile(dir: string, snapshot: Snapshot): Promise<string> {
+export async function writeSnapshotFile(dir: string, snapshot: Snapshot, options: AtomicWriteOptions = {}): Promise<string> {
   const name = snapshotFileName(snapshot.meta.index);
-  await writeFileAtomic(dir, name, encodeSnapshotFile(snapshot));
+  await writeFileAtomic(dir, name, encodeSnapshotFile(snapshot), options);
   return join(dir, name);
 }
 

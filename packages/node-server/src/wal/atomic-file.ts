@@ -1,14 +1,13 @@
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncDir, syncFile } from './file-sync.js';
 
-/** Makes a directory's entries (created, renamed, removed files) durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+export interface AtomicWriteOptions {
+  /**
+   * TEST ONLY (the planted bug --unsafe-skip-dir-fsync): rename without the directory fsync, so
+   * a power cut may lose the new name. Returns 1 fsync then.
+   */
+  readonly unsafeSkipDirFsync?: boolean;
 }
 
 /**
@@ -16,16 +15,17 @@ export async function fsyncDir(dir: string): Promise<void> {
  * fsync it, rename it over the name, fsync the directory. A crash leaves either no file, the
  * whole file, or a `.tmp` that the next start removes. Returns the number of fsyncs done.
  */
-export async function writeFileAtomic(dir: string, name: string, bytes: Uint8Array): Promise<number> {
+export async function writeFileAtomic(dir: string, name: string, bytes: Uint8Array, options: AtomicWriteOptions = {}): Promise<number> {
   const tmp = join(dir, `${name}.tmp`);
   const fh = await open(tmp, 'w');
   try {
     await writeAll(fh, bytes, 0);
-    await fh.sync();
+    await syncFile(fh, tmp, 'fsync');
   } finally {
     await fh.close();
   }
   await rename(tmp, join(dir, name));
+  if (options.unsafeSkipDirFsync === true) return 1;
   await fsyncDir(dir);
   return 2;
 }

@@ -4,4 +4,6 @@ export type { WalFailpoints, WalLog, WalOptions, WalRecovered, WalStats, Truncat
 export type { SnapshotMarker } from './payload.js';
 export { WalError, type WalErrorCode } from './errors.js';
 export { crc32c } from './crc32c.js';
-export { fsyncDir, writeFileAtomic } from './atomic-file.js';
+export { writeFileAtomic, type AtomicWriteOptions } from './atomic-file.js';
+export { fsyncDir, syncFile } from './file-sync.js';
+export { DiskProbe, DiskProbeError, installDiskProbe, DISK_JOURNAL_ENV, DISK_STALL_FILE_ENV, type DiskProbeSpec } from './disk-probe.js';

@@ -1,6 +1,9 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { writeAll, writevAll } from './atomic-file.js';
+import { activeDiskProbe, type DiskProbe } from './disk-probe.js';
+import { syncFile } from './file-sync.js';
 
 /**
  * How a synced batch is made durable.
@@ -31,8 +34,12 @@ export interface SegmentWriteHooks {
 export class SegmentWriter {
   private unsynced: Uint8Array[] = [];
   private unsyncedBytes = 0;
+  /** The segment's inode, looked up the first time a disk probe journals an O_DSYNC write. */
+  private ino: number | null = null;
 
   private constructor(
+    /** Absolute: what a disk probe's journal names. */
+    private readonly path: string,
     private readonly fh: FileHandle,
     /** The same file opened with O_DSYNC; null for `fdatasync`. */
     private readonly dsync: FileHandle | null,
@@ -58,7 +65,7 @@ export class SegmentWriter {
         throw err;
       }
     }
-    return new SegmentWriter(fh, dsync, size, size, unsyncedBytesMax);
+    return new SegmentWriter(resolve(path), fh, dsync, size, size, unsyncedBytesMax);
   }
 
   get size(): number {
@@ -83,14 +90,17 @@ export class SegmentWriter {
       return 0;
     }
     if (this.dsync !== null) {
+      const probe = activeDiskProbe;
+      if (probe !== null) await probe.stall();
       await writevAll(this.dsync, [...this.unsynced, buf], this.syncedEnd);
       this.end += buf.length;
       this.markSynced();
+      if (probe !== null) await this.journalSynced(probe);
       return 1;
     }
     await writeAll(this.fh, buf, this.end);
     this.end += buf.length;
-    await this.fh.datasync();
+    await syncFile(this.fh, this.path, 'fdatasync');
     this.markSynced();
     return 1;
   }
@@ -116,7 +126,7 @@ export class SegmentWriter {
       return 0;
     }
     await hooks.beforeSync?.();
-    await this.fh.datasync();
+    await syncFile(this.fh, this.path, 'fdatasync');
     this.markSynced();
     return 1;
   }
@@ -124,7 +134,7 @@ export class SegmentWriter {
   /** Makes every written byte durable (before the segment is left for a new one). Returns the syncs done. */
   async syncAll(): Promise<number> {
     if (!this.hasUnsynced) return 0;
-    await this.fh.datasync();
+    await syncFile(this.fh, this.path, 'fdatasync');
     this.markSynced();
     return 1;
   }
@@ -141,6 +151,13 @@ export class SegmentWriter {
   closeQuietly(): void {
     this.dsync?.close().catch(() => {});
     this.fh.close().catch(() => {});
+  }
+
+  /** Journals an O_DSYNC write: the synced region now ends at syncedEnd. */
+  private async journalSynced(probe: DiskProbe): Promise<void> {
+    if (!probe.journaling) return;
+    this.ino ??= (await this.fh.stat()).ino;
+    probe.fileDurable(this.ino, this.syncedEnd, this.path);
   }
 
   private markSynced(): void {

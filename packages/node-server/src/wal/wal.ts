@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Entry, HardState } from '@kvapp/core';
-import { fsyncDir, writeAll, writeFileAtomic } from './atomic-file.js';
+import { writeAll, writeFileAtomic } from './atomic-file.js';
+import { datasyncPath, fsyncDir, mkdirDurable, syncFile } from './file-sync.js';
 import { WalError } from './errors.js';
 import {
   decodeEntry,
@@ -44,6 +45,17 @@ export interface WalOptions {
   readonly syncMethod?: SyncMethod;
   readonly failpoints?: WalFailpoints;
   readonly log?: WalLog;
+  /**
+   * TEST ONLY (the planted bug --unsafe-ack-before-fsync): a save that asks for sync resolves
+   * once written; the segment's fdatasync follows in the background within
+   * ACK_BEFORE_FSYNC_DELAY_MS. A power cut in between loses acknowledged saves.
+   */
+  readonly unsafeAckBeforeFsync?: boolean;
+  /**
+   * TEST ONLY (the planted bug --unsafe-skip-dir-fsync): the WAL directory is never fsynced (new
+   * segments, released segments, a cut tail): a power cut may lose a segment's name.
+   */
+  readonly unsafeSkipDirFsync?: boolean;
 }
 
 export const walOptionsDefault = {
@@ -51,7 +63,12 @@ export const walOptionsDefault = {
   batchBytesMax: 4 * 1024 * 1024,
   recordBytesMax: 16 * 1024 * 1024,
   syncMethod: 'o-dsync',
+  unsafeAckBeforeFsync: false,
+  unsafeSkipDirFsync: false,
 } as const satisfies WalOptions;
+
+/** With unsafeAckBeforeFsync, how long after an unsynced acknowledgement the background fdatasync starts. */
+export const ACK_BEFORE_FSYNC_DELAY_MS = 100;
 
 export interface TruncatedTail {
   /** Segment whose tail was cut. */
@@ -139,6 +156,9 @@ export class Wal {
   private readonly opts: Required<Omit<WalOptions, 'failpoints' | 'log'>> & Pick<WalOptions, 'failpoints' | 'log'>;
   /** The failpoint hooks as the writer runs them; null when none is installed (the fast path). */
   private readonly hooks: SegmentWriteHooks | null;
+  /** unsafeAckBeforeFsync: the timer of the background fdatasync, and whether it is due. */
+  private backgroundSyncTimer: NodeJS.Timeout | null = null;
+  private backgroundSyncDue = false;
 
   private constructor(
     readonly dir: string,
@@ -170,7 +190,7 @@ export class Wal {
     assert(opts.segmentBytesMax > SEGMENT_HEADER_BYTES, 'segmentBytesMax holds at least a header');
     assert(opts.batchBytesMax >= 1 && opts.recordBytesMax >= 1, 'batch and record limits >= 1');
     const log = opts.log ?? (() => {});
-    await mkdir(dir, { recursive: true });
+    await mkdirDurable(dir);
     const names = (await readdir(dir)).sort();
     for (const n of names.filter((n) => n.endsWith('.wal.tmp'))) {
       // A segment whose creation did not finish: never renamed, so never part of the log.
@@ -181,7 +201,9 @@ export class Wal {
     let fsyncs = 0;
     if (seqs.length === 0) {
       const salt = newSalt();
-      fsyncs += await writeFileAtomic(dir, segmentName(1), encodeSegmentHeader({ seq: 1, salt }));
+      fsyncs += await writeFileAtomic(dir, segmentName(1), encodeSegmentHeader({ seq: 1, salt }), {
+        unsafeSkipDirFsync: opts.unsafeSkipDirFsync,
+      });
       const path = join(dir, segmentName(1));
       const writer = await SegmentWriter.open(path, SEGMENT_HEADER_BYTES, opts.syncMethod, opts.batchBytesMax);
       const recovered: WalRecovered = { hardState: null, entries: [], snapshotMarker: null, truncatedTail: null };
@@ -206,8 +228,8 @@ export class Wal {
         lastSalt = scan.header.salt;
         lastSize = buf.length;
         if (scan.tail !== null) {
-          truncatedTail = await cutTail(path, buf, scan.tail.offset, scan.tail.reason);
-          fsyncs += 3;
+          truncatedTail = await cutTail(path, buf, scan.tail.offset, scan.tail.reason, opts.unsafeSkipDirFsync);
+          fsyncs += opts.unsafeSkipDirFsync ? 2 : 3;
           lastSize = scan.tail.offset;
           log('warn', 'WAL tail was torn or corrupt; cut it off (it was never acknowledged)', { ...truncatedTail });
         }
@@ -218,7 +240,7 @@ export class Wal {
     if (truncatedTail === null) {
       // The previous process may have died with unsynced bytes in the page cache. Later synced
       // batches (O_DSYNC) promise only their own bytes, so make the whole file durable now.
-      await datasyncFile(last.path);
+      await datasyncPath(last.path);
       fsyncs++;
     }
     const writer = await SegmentWriter.open(last.path, lastSize, opts.syncMethod, opts.batchBytesMax);
@@ -294,8 +316,10 @@ export class Wal {
     const doomed = this.segments.splice(0, n);
     for (const s of doomed) await unlink(s.path);
     if (n > 0) {
-      await fsyncDir(this.dir);
-      this.counters.fsyncs++;
+      if (!this.opts.unsafeSkipDirFsync) {
+        await fsyncDir(this.dir);
+        this.counters.fsyncs++;
+      }
       this.opts.log?.('info', 'released WAL segments', { upTo: index, files: doomed.map((s) => s.path) });
     }
     return n;
@@ -308,6 +332,8 @@ export class Wal {
   }
 
   private async closeOnce(): Promise<void> {
+    if (this.backgroundSyncTimer !== null) clearTimeout(this.backgroundSyncTimer);
+    this.backgroundSyncTimer = null;
     if (this.state === 'open') {
       this.state = 'closing';
       while (this.flushing !== null) await this.flushing;
@@ -353,7 +379,17 @@ export class Wal {
   }
 
   private async flushLoop(): Promise<void> {
-    while (this.pending.length > 0 && this.state !== 'failed') {
+    while ((this.pending.length > 0 || this.backgroundSyncDue) && this.state !== 'failed') {
+      if (this.backgroundSyncDue) {
+        this.backgroundSyncDue = false;
+        try {
+          this.counters.fsyncs += await this.writer.syncAll();
+        } catch (err) {
+          this.fail(err, []);
+          break;
+        }
+        continue;
+      }
       const batch = this.takeBatch();
       try {
         await this.writeBatch(batch);
@@ -391,7 +427,11 @@ export class Wal {
         at += frame.length;
       }
     }
-    const sync = batch.some((p) => p.sync);
+    let sync = batch.some((p) => p.sync);
+    if (sync && this.opts.unsafeAckBeforeFsync) {
+      sync = false;
+      this.scheduleBackgroundSync();
+    }
     this.counters.fsyncs +=
       this.hooks === null ? await this.writer.append(buf, sync) : await this.writer.appendWithHooks(buf, lastFrameAt, sync, this.hooks);
     this.counters.bytesWritten += bytes;
@@ -399,6 +439,21 @@ export class Wal {
     this.counters.saves += batch.length;
     const active = this.segments.at(-1)!;
     for (const p of batch) active.entryIndexMax = Math.max(active.entryIndexMax, p.entryIndexMax);
+  }
+
+  /**
+   * unsafeAckBeforeFsync: the fdatasync of what was acknowledged unsynced, ACK_BEFORE_FSYNC_DELAY_MS
+   * from now, run by the flush loop between batches (never beside a write). Cleared on close.
+   */
+  private scheduleBackgroundSync(): void {
+    if (this.backgroundSyncTimer !== null) return;
+    this.backgroundSyncTimer = setTimeout(() => {
+      this.backgroundSyncTimer = null;
+      if (this.state !== 'open') return;
+      this.backgroundSyncDue = true;
+      this.flushing ??= Promise.resolve().then(() => this.flushLoop());
+    }, ACK_BEFORE_FSYNC_DELAY_MS);
+    this.backgroundSyncTimer.unref();
   }
 
   /**
@@ -415,7 +470,7 @@ export class Wal {
     if (this.durableHardState !== null) parts.push(encodeFrame(salt, RecordType.hardState, encodeHardState(this.durableHardState)));
     if (this.durableMarker !== null) parts.push(encodeFrame(salt, RecordType.snapshotMarker, encodeSnapshotMarker(this.durableMarker)));
     const bytes = concat(parts);
-    this.counters.fsyncs += await writeFileAtomic(this.dir, segmentName(seq), bytes);
+    this.counters.fsyncs += await writeFileAtomic(this.dir, segmentName(seq), bytes, { unsafeSkipDirFsync: this.opts.unsafeSkipDirFsync });
     const path = join(this.dir, segmentName(seq));
     const writer = await SegmentWriter.open(path, bytes.length, this.opts.syncMethod, this.opts.batchBytesMax);
     await this.writer.close();
@@ -479,35 +534,26 @@ function replaySegment(replay: Replay, records: ScannedRecord[], path: string): 
 }
 
 /** Moves the bytes from `offset` on into a `.broken` file beside the segment, then cuts the segment. */
-async function cutTail(path: string, buf: Uint8Array, offset: number, reason: string): Promise<TruncatedTail> {
+async function cutTail(path: string, buf: Uint8Array, offset: number, reason: string, skipDirFsync: boolean): Promise<TruncatedTail> {
   const cut = buf.subarray(offset);
   let brokenFile = `${path}.broken`;
   for (let n = 1; await exists(brokenFile); n++) brokenFile = `${path}.${n}.broken`;
   const bf = await open(brokenFile, 'wx');
   try {
     await writeAll(bf, cut, 0);
-    await bf.sync();
+    await syncFile(bf, brokenFile, 'fsync');
   } finally {
     await bf.close();
   }
   const fh = await open(path, 'r+');
   try {
     await fh.truncate(offset);
-    await fh.sync();
+    await syncFile(fh, path, 'fsync');
   } finally {
     await fh.close();
   }
-  await fsyncDir(join(path, '..'));
+  if (!skipDirFsync) await fsyncDir(join(path, '..'));
   return { file: path, offset, bytes: cut.length, brokenFile, reason };
-}
-
-async function datasyncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
 }
 
 async function exists(path: string): Promise<boolean> {
