@@ -67,6 +67,29 @@ function bugLocalReads(nightly: boolean): ScenarioSpec {
   };
 }
 
+/**
+ * Proof that the clock nemesis bites: the leader answers reads from a lease timed on its own clock
+ * (--unsafe-lease-reads), and clock-isolate-leader slows that clock to x0.25 before cutting the
+ * leader off, so it serves stale reads for about four times the election timeout after its peers
+ * elected a new leader. The harness README measured how often it is caught, with and without the
+ * clock skew.
+ */
+function bugLeaseReads(nightly: boolean): ScenarioSpec {
+  return {
+    name: 'bug-lease-reads',
+    description: 'planted bug: --unsafe-lease-reads while the leader, on a x0.25 clock, is isolated; must be caught (invalid)',
+    nodes: 3,
+    nemesis: 'clock-isolate-leader',
+    faultS: 3,
+    recoverS: 1,
+    workload: { keys: 4, clients: 4 },
+    nodeArgs: ['--unsafe-lease-reads'],
+    nodeEnv: { KVAPP_ALLOW_UNSAFE: '1' },
+    expect: 'invalid',
+    timeLimitS: nightly ? 60 : 12,
+  };
+}
+
 /** Nightly seeds change every night (the date) and are printed, so any run can be replayed. */
 function dateSeed(): number {
   const d = new Date();
@@ -76,13 +99,13 @@ function dateSeed(): number {
 export const profiles: Readonly<Record<ProfileName, Profile>> = {
   ci: {
     name: 'ci',
-    scenarios: [...nemesisScenarios(false), bugLocalReads(false)],
+    scenarios: [...nemesisScenarios(false), bugLocalReads(false), bugLeaseReads(false)],
     seedsPerScenario: 1,
     defaultSeed: () => 1,
   },
   nightly: {
     name: 'nightly',
-    scenarios: [...nemesisScenarios(true), bugLocalReads(true)],
+    scenarios: [...nemesisScenarios(true), bugLocalReads(true), bugLeaseReads(true)],
     seedsPerScenario: 3,
     defaultSeed: dateSeed,
   },

@@ -77,6 +77,7 @@ export class ManagedProcess {
   private currentPid: number | undefined;
   private currentState: ProcessState = 'idle';
   private gen = 0;
+  private spawnedAt: number | undefined;
   private exit: ExitInfo | null = null;
   private exitWaiters: Array<(info: ExitInfo) => void> = [];
 
@@ -102,6 +103,14 @@ export class ManagedProcess {
     return this.gen;
   }
 
+  /**
+   * performance.now() when the current generation was spawned (its exec), undefined before the first
+   * start: a libfaketime clock counts its rate from the process's start (nemesis/fake-clock.ts).
+   */
+  get startedAt(): number | undefined {
+    return this.spawnedAt;
+  }
+
   get lastExit(): ExitInfo | null {
     return this.exit;
   }
@@ -123,6 +132,8 @@ export class ManagedProcess {
     let subprocess: Subprocess;
     try {
       subprocess = spawnLogged(this.spec, fd);
+      // spawn() returns once the child has exec'd: within a few ms of the program's own start.
+      this.spawnedAt = performance.now();
     } finally {
       closeSync(fd);
     }

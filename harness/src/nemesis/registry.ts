@@ -1,3 +1,5 @@
+import { clockIsolateLeader } from './kinds/clock-isolate-leader.js';
+import { clock } from './kinds/clock.js';
 import { delay } from './kinds/delay.js';
 import { failpointCrash } from './kinds/failpoint-crash.js';
 import { kill } from './kinds/kill.js';
@@ -38,6 +40,8 @@ export const nemeses = {
   'failpoint-crash': failpointCrash,
   'snapshot-catch-up': snapshotCatchUp,
   membership,
+  clock,
+  'clock-isolate-leader': clockIsolateLeader,
   mix,
   none,
 } as const satisfies Record<string, NemesisModule>;

@@ -77,6 +77,11 @@ export class KvCluster {
     this.idMax = Math.max(...this.active.map(Number));
   }
 
+  /** The run folder (data/, logs/, and a nemesis' per-node files under faults/). */
+  get runDir(): string {
+    return this.options.runDir;
+  }
+
   /** The nodes the harness keeps running now, ascending (a membership nemesis adds and retires nodes). */
   get ids(): readonly string[] {
     return this.active;

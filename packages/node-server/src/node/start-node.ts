@@ -159,6 +159,8 @@ async function assemble(
 
   if (failpoints.active) logger.warn({ failpoints: failpoints.describe() }, 'failpoints armed');
   if (config.unsafeLocalReads) logger.warn('UNSAFE: reads are served from local state without ReadIndex (test-only bug switch)');
+  if (config.unsafeLeaseReads)
+    logger.warn('UNSAFE: the leader answers reads from its lease, trusting its own clock, without a quorum (test-only bug switch)');
   if (config.unsafeAckBeforeFsync)
     logger.warn('UNSAFE: WAL saves are acknowledged before their fsync, which follows within 100 ms (test-only bug switch)');
   if (config.unsafeSkipDirFsync)
@@ -191,6 +193,8 @@ async function assemble(
     electionTicks: Math.max(2, Math.round(config.electionMs / config.tickMs)),
     heartbeatTicks: Math.max(1, Math.round(config.heartbeatMs / config.tickMs)),
     applied: snapshot.meta.index,
+    // etcd's lease-based reads: ReadIndex at once, trusting CheckQuorum's election timeout on this node's clock.
+    ...(config.unsafeLeaseReads ? { unsafe: { readIndexWithoutQuorum: true } } : {}),
   });
 
   let transport: PeerTransport | null = null;
