@@ -103,6 +103,10 @@ function summary(p: PageParts): string {
     );
   }
   if (r?.faultNotes?.length) rows.push(row('fault figures', r.faultNotes.map(esc).join('<br>')));
+  if (r?.rssMb && Object.keys(r.rssMb).length > 0) {
+    const nodes = Object.entries(r.rssMb).map(([id, m]) => `node ${esc(id)} ${fmt(m.min)}–${fmt(m.max)}`);
+    rows.push(row('node memory (RSS, MB min–max)', nodes.join(' · ')));
+  }
   const l = r?.latencyMs ?? p.latency;
   if (l) rows.push(row('latency (ok ops)', `p50 ${fmt(l.p50)} ms · p90 ${fmt(l.p90)} ms · p99 ${fmt(l.p99)} ms · max ${fmt(l.max)} ms`));
   const avail = r?.availability?.length ? r.availability : p.availability;

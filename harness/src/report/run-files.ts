@@ -42,6 +42,10 @@ export interface RunResultsFile {
   }[];
   readonly latencyMs?: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
   readonly faultNotes?: readonly string[];
+  /** Each node's resident memory over the run, MB by node id. */
+  readonly rssMb?: Readonly<
+    Record<string, { readonly min: number; readonly max: number; readonly last?: number; readonly samples?: number }>
+  >;
   readonly error?: string;
 }
 

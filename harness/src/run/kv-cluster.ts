@@ -342,6 +342,16 @@ export class KvCluster {
     }
   }
 
+  /**
+   * Node id → pid of its live process, retired nodes still running included (the RSS sampler reads
+   * each node's memory by it). At most one process per node is alive (its normal or armed program).
+   */
+  nodePids(): Map<string, number> {
+    const pids = new Map<string, number>();
+    for (const [id, p] of this.current) if (p.alive && p.pid !== undefined) pids.set(id, p.pid);
+    return pids;
+  }
+
   /** Pids of node processes alive now. */
   pids(): number[] {
     return this.supervisor

@@ -9,6 +9,7 @@ import type { Workload } from '../workload/workload.js';
 import type { KvCluster } from './kv-cluster.js';
 import { makeRunDir } from './run-folder.js';
 import { RunProgressReporter } from './run-progress.js';
+import { RssSampler } from './rss-sampler.js';
 import type { RunOptions, ScenarioSpec } from './types.js';
 
 /** Thrown where a run notices its abort; the run's error is then 'aborted'. */
@@ -42,6 +43,8 @@ export class RunContext {
   workload: Workload | null = null;
   /** Set by the set-up phase once the nodes started; closed whatever happens later. */
   cluster: KvCluster | null = null;
+  /** Each node's resident memory, sampled from set-up to shut-down (results.json rssMb). */
+  readonly rss = new RssSampler();
   /** History processes of the final reads, left out of availability and latency. */
   readonly finalProcesses = new Set<number | string>();
   private readonly abort = new AbortController();

@@ -1,9 +1,10 @@
 /** The engine side of docs/chaos-contract.md: what a scenario asks for and what a run reports. */
 
 import type { NemesisKind } from '../nemesis/registry.js';
+import type { NodeRss } from './rss-sampler.js';
 
 /** A key of the nemesis registry (harness/src/nemesis/registry.ts): every nemesis is one module there. */
-export type { NemesisKind };
+export type { NemesisKind, NodeRss };
 
 export interface WorkloadRates {
   readonly read: number;
@@ -104,6 +105,12 @@ export interface RunResult {
    * snapshot-catch-up's snapshot size and install time. Absent when there is none.
    */
   readonly faultNotes?: string[];
+  /**
+   * Each node's resident memory (VmRSS) over the run in MB, by node id, sampled about once a
+   * second from set-up to shut-down; a node keeps its figures across restarts. Absent when no node
+   * was sampled (set-up failed at once, or no /proc).
+   */
+  readonly rssMb?: Record<string, NodeRss>;
   /** harness error → verdict 'unknown' */
   readonly error?: string;
 }

@@ -7,7 +7,7 @@ import { checkAckedWrites } from '../acked-writes.js';
 import type { RunContext } from '../run-context.js';
 import { readJsonl } from '../run-folder.js';
 import { availability, latency, opCounts, operations } from '../summary.js';
-import type { RunResult } from '../types.js';
+import type { NodeRss, RunResult } from '../types.js';
 
 const checkTimeoutMs = 120_000;
 
@@ -66,6 +66,7 @@ export async function check(run: RunContext, runError: string | undefined, fault
     availability: availability(workloadOps, nemesisEvents, endNs),
     latencyMs: latency(workloadOps),
     ...faultNotesOf(nemesisEvents),
+    ...rssOf(run),
     nemesisFaults: faults,
     ...(error === undefined ? {} : { error }),
   };
@@ -84,6 +85,11 @@ export function faultNotes(events: readonly Pick<NemesisEvent, 'nemesis' | 'phas
     if (line !== null) notes.push(`${e.nemesis}: ${line}`);
   }
   return notes;
+}
+
+function rssOf(run: RunContext): { rssMb?: Record<string, NodeRss> } {
+  const rssMb = run.rss.figures();
+  return Object.keys(rssMb).length === 0 ? {} : { rssMb };
 }
 
 function faultNotesOf(events: readonly NemesisEvent[]): { faultNotes?: string[] } {

@@ -20,6 +20,7 @@ export async function setUp(run: RunContext): Promise<KvCluster> {
     ...(nodeEnvFor === undefined ? {} : { nodeEnvFor }),
   });
   run.cluster = cluster;
+  run.rss.start(() => cluster.nodePids());
   if (!(await waitHealthy(run, cluster, setupHealthyMsMax))) throw new Error(`cluster not healthy within ${setupHealthyMsMax} ms of start`);
   return cluster;
 }

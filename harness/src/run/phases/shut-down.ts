@@ -6,6 +6,8 @@ import type { RunContext } from '../run-context.js';
  * error of the shut-down when the run had none.
  */
 export async function shutDown(run: RunContext, error: string | undefined): Promise<string | undefined> {
+  // A last sample while the nodes still run; then no more.
+  run.rss.stop();
   try {
     await run.workload?.stop();
   } catch (err) {
