@@ -5,6 +5,10 @@ import { isProfileName, type ProfileName } from './scenarios.js';
 export interface ChaosArgs {
   readonly profile: ProfileName;
   readonly list: boolean;
+  /** Print the totals of every run folder under the store instead of running anything. */
+  readonly totals: boolean;
+  /** The totals as JSON. */
+  readonly json: boolean;
   /** Empty: every scenario of the profile. */
   readonly scenarios: readonly string[];
   readonly seed?: number;
@@ -62,6 +66,12 @@ export function parseArgs(argv: readonly string[], write: { out: (s: string) => 
     .option('--nodes <n>', 'override the number of nodes of every scenario', integer('--nodes', 1, nodesMax))
     .option('--time-limit <s>', 'override seconds of workload under faults', positive)
     .option('--store <dir>', 'where run folders go', 'store')
+    .option(
+      '--totals',
+      'run nothing: add up every run folder under --store (runs, kill -9 / power-cut rounds, partition and pause periods, ops, acknowledged writes, anomalies, node RSS); --scenario keeps only those scenarios; exit 1 on an anomaly',
+      false,
+    )
+    .option('--json', 'with --totals: print the totals as JSON', false)
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeOut: write.out, writeErr: write.err });
@@ -76,12 +86,18 @@ export function parseArgs(argv: readonly string[], write: { out: (s: string) => 
   const o = program.opts<{
     profile: string;
     list: boolean;
+    totals: boolean;
+    json: boolean;
     scenario: string[];
     seed?: number;
     nodes?: number;
     timeLimit?: number;
     store: string;
   }>();
+  if (o.json && !o.totals) {
+    write.err('error: --json goes with --totals\n');
+    throw new UsageError('--json without --totals', 2, true);
+  }
   if (!isProfileName(o.profile)) {
     write.err(`error: unknown profile '${o.profile}' (ci or nightly)\n`);
     throw new UsageError(`unknown profile ${o.profile}`, 2, true);
@@ -89,6 +105,8 @@ export function parseArgs(argv: readonly string[], write: { out: (s: string) => 
   return {
     profile: o.profile,
     list: o.list,
+    totals: o.totals,
+    json: o.json,
     scenarios: o.scenario,
     store: o.store,
     ...(o.seed !== undefined ? { seed: o.seed } : {}),

@@ -3,8 +3,10 @@ import { nemeses } from '@kvapp/harness';
 import type { RunOptions, RunResult, ScenarioSpec } from '@kvapp/harness';
 import { parseArgs, UsageError, type ChaosArgs } from './args.js';
 import { ProgressLine } from './progress.js';
+import { rssLine } from './rss-line.js';
 import { profiles } from './scenarios.js';
 import { outcome, resultsTable } from './table.js';
+import { runTotals } from './totals-command.js';
 
 export type Runner = (spec: ScenarioSpec, options: RunOptions) => Promise<RunResult>;
 
@@ -70,6 +72,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
   let plan: PlannedRun[];
   try {
     args = parseArgs(argv, io);
+    if (args.totals) return runTotals(args, io);
     if (args.list) {
       io.out(listScenarios(args));
       return exitPassed;
@@ -112,6 +115,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     );
     // What a nemesis measured (e.g. the snapshot's size and install time), one line per fault.
     for (const note of result.faultNotes ?? []) io.out(`  ${note}\n`);
+    if (result.rssMb !== undefined) io.out(`  ${rssLine(result.rssMb)}\n`);
   }
   if (io.signal?.aborted) aborted = true;
   io.out(`\n${resultsTable(results)}\n\nrun folders (report.html in each):\n${results.map((r) => `  ${r.dir}`).join('\n')}\n`);

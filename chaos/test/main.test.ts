@@ -153,6 +153,17 @@ t.test("a run's fault notes (e.g. the snapshot's size and install time) are prin
   t.ok(kill >= 0 && kill < at && !lines.slice(kill + 1, at).some((l) => l.startsWith('  ')), 'a run without notes prints none');
 });
 
+t.test("each node's memory is one line under its run, after the notes", async (t) => {
+  const rssMb = { '10': { min: 60, max: 61.25, last: 61, samples: 20 }, '2': { min: 40.04, max: 55.5, last: 50, samples: 20 } };
+  const h = harness((spec) => (spec.name === 'kill' ? { rssMb, faultNotes: ['kill: a note'] } : {}));
+  t.equal(await main(['--scenario', 'kill', '--scenario', 'pause'], h.io), exitPassed);
+  const lines = h.out().split('\n');
+  const at = lines.findIndex((l) => l.startsWith('[1/2] kill seed 1: pass'));
+  t.same(lines.slice(at + 1, at + 3), ['  kill: a note', '  node RSS MB (min–max): 2 40.0–55.5, 10 60.0–61.3'], 'ids in numeric order');
+  const pause = lines.findIndex((l) => l.startsWith('[2/2] pause seed 1: pass'));
+  t.notOk(lines[pause + 1]!.startsWith('  '), 'a run without figures prints none');
+});
+
 t.test('a run that misses its expectation exits 1, and 1 wins over an error', async (t) => {
   const h = harness((spec) => (spec.name === 'bug-local-reads' ? { verdict: 'valid' } : {}));
   t.equal(await main([], h.io), exitFailed);
