@@ -39,6 +39,19 @@ export function withRate(clock: FakeClock, rate: number, elapsedS: number): Fake
 }
 
 /**
+ * The elapsed time to give withRate when libfaketime's start is known only to lie within
+ * `startDelayMaxS` after the moment the harness measures from (it starts when the child's loader
+ * runs it, after spawn returned), so that `elapsedS` is an upper bound and elapsedS −
+ * startDelayMaxS a lower bound of the true elapsed time. A switch computed with e instead of the
+ * true e* moves the clock by (to − from) · (e* − e): a rate rise takes the lower bound and a fall the
+ * upper one, so the error only ever moves the clock forward, never back (see jumpedForward).
+ */
+export function switchElapsedS(from: number, to: number, elapsedS: number, startDelayMaxS: number): number {
+  checkElapsed(elapsedS);
+  return to > from ? Math.max(0, elapsedS - startDelayMaxS) : elapsedS;
+}
+
+/**
  * The clock jumped `jumpS` seconds forward at once (as after a VM pause). Only forward: a monotonic
  * clock never runs backwards on a real machine, so a backward jump would test what cannot happen.
  */

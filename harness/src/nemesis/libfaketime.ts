@@ -22,19 +22,23 @@ const tripletOf: Readonly<Record<string, string>> = {
   s390x: 's390x-',
 };
 
+/** The library under `root`'s multiarch folders (`<root>/<triplet>/faketime/`), this machine's triplet first; null if none. */
+export function libfaketimeUnder(root: string): string | null {
+  const triplets = existsSync(root) ? readdirSync(root).filter((d) => existsSync(join(root, d, 'faketime', libName))) : [];
+  const own = tripletOf[process.arch];
+  const choice = triplets.find((d) => own !== undefined && d.startsWith(own)) ?? triplets[0];
+  return choice === undefined ? null : join(root, choice, 'faketime', libName);
+}
+
 let found: string | null = null;
 
 /** The library's path; throws one line naming the fix when it is not installed. */
 export function libfaketimePath(): string {
-  if (found !== null) return found;
-  const triplets = existsSync(libRoot) ? readdirSync(libRoot).filter((d) => existsSync(join(libRoot, d, 'faketime', libName))) : [];
-  const own = tripletOf[process.arch];
-  const choice = triplets.find((d) => own !== undefined && d.startsWith(own)) ?? triplets[0];
-  if (choice === undefined)
+  found ??= libfaketimeUnder(libRoot);
+  if (found === null)
     throw new Error(
       `libfaketime not found (${libRoot}/*/faketime/${libName}): run scripts/ensure-libfaketime.sh (Debian package libfaketime)`,
     );
-  found = join(libRoot, choice, 'faketime', libName);
   return found;
 }
 

@@ -1,5 +1,5 @@
 import type { KvCluster } from '../run/kv-cluster.js';
-import { jumpedForward, skewS, withRate } from './fake-clock.js';
+import { jumpedForward, skewS, switchElapsedS, withRate } from './fake-clock.js';
 import type { FakeClock } from './fake-clock.js';
 import { clockFile, readClock, writeClock } from './libfaketime.js';
 
@@ -12,7 +12,14 @@ import { clockFile, readClock, writeClock } from './libfaketime.js';
  * is continuous with what the new process sees.
  */
 
-/** Real seconds since the node's current process started (0 before its first start). */
+/**
+ * How long after spawn returns libfaketime may start its clock: measured 0–30 ms on an idle 2-core
+ * machine, up to ~115 ms under heavy load. A rate rise computed with this bound steps the clock
+ * forward by at most (rise) · bound (0.75 s for x1 → x4), never back unless the start came later.
+ */
+const startDelayMaxS = 0.25;
+
+/** Real seconds since the node's current process was spawned (0 before its first start). */
 function elapsedS(cluster: KvCluster, id: string): number {
   const startedAt = cluster.process(id).startedAt;
   return startedAt === undefined ? 0 : Math.max(0, (performance.now() - startedAt) / 1000);
@@ -28,7 +35,7 @@ function change(cluster: KvCluster, id: string, next: (clock: FakeClock, elapsed
 
 /** The node's clock runs at `rate` from now on, without a jump; returns how far it is ahead now (s). */
 export function setNodeClockRate(cluster: KvCluster, id: string, rate: number): { readonly skewS: number } {
-  return change(cluster, id, (clock, elapsed) => withRate(clock, rate, elapsed));
+  return change(cluster, id, (clock, elapsed) => withRate(clock, rate, switchElapsedS(clock.rate, rate, elapsed, startDelayMaxS)));
 }
 
 /** The node's clock jumps `jumpS` seconds forward now; returns how far it is ahead now (s). */

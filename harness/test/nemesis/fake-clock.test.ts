@@ -1,5 +1,13 @@
 import t from 'tap';
-import { faketimeText, jumpedForward, parseFaketimeText, realClock, skewS, withRate } from '../../src/nemesis/fake-clock.js';
+import {
+  faketimeText,
+  jumpedForward,
+  parseFaketimeText,
+  realClock,
+  skewS,
+  switchElapsedS,
+  withRate,
+} from '../../src/nemesis/fake-clock.js';
 
 /** Faked elapsed seconds of a clock at real elapsed `e`: what libfaketime computes from the file. */
 const faked = (c: { offsetS: number; rate: number }, e: number): number => c.offsetS + c.rate * e;
@@ -51,4 +59,27 @@ t.test('the file text: a signed offset and a rate, read back the same', async (t
   t.equal(parseFaketimeText(''), null);
   t.equal(parseFaketimeText('@2020-01-01 00:00:00'), null, 'an absolute time is not ours');
   t.equal(parseFaketimeText('+1 x0'), null, 'a stopped clock is not ours');
+});
+
+t.test('an unknown start within a bound only ever moves the clock forward', async (t) => {
+  // The harness measured 10 s since spawn; libfaketime started up to 0.1 s later: true elapsed in [9.9, 10].
+  for (const trueElapsed of [9.9, 9.95, 10]) {
+    for (const [from, to] of [
+      [1, 4],
+      [4, 1],
+      [1, 0.25],
+      [0.25, 1],
+      [0.5, 3],
+    ] as const) {
+      const clock = { offsetS: 0.5, rate: from };
+      const next = withRate(clock, to, switchElapsedS(from, to, 10, 0.1));
+      const step = faked(next, trueElapsed) - faked(clock, trueElapsed);
+      t.ok(
+        step >= -1e-9 && step <= Math.abs(to - from) * 0.1 + 1e-9,
+        `x${from} → x${to}, true start ${10 - trueElapsed} s late: ${step.toFixed(3)} s`,
+      );
+    }
+  }
+  t.equal(switchElapsedS(1, 4, 0.05, 0.1), 0, 'never below 0');
+  t.throws(() => switchElapsedS(1, 4, -1, 0.1), /elapsed time must be ≥ 0/);
 });
