@@ -13,23 +13,47 @@ export interface NodeRss {
 export type NodePids = () => ReadonlyMap<string, number>;
 
 const intervalMsDefault = 1000;
+/**
+ * A process younger than this (since the sampler first saw its pid) is not sampled: while Node
+ * loads its code a starting node holds 4-20 MB, which would be every node's min after a restart.
+ */
+const warmUpMsDefault = 2000;
 const bytesPerMb = 1024 * 1024;
+
+export interface RssSamplerOptions {
+  /** Resident bytes of a pid (default: VmRSS from /proc); null when it is gone. */
+  readonly readRss?: (pid: number) => number | null;
+  readonly intervalMs?: number;
+  /** How long a process is left out after its pid is first seen. */
+  readonly warmUpMs?: number;
+  /** Monotonic ms (default performance.now); tests step it. */
+  readonly now?: () => number;
+}
 
 /**
  * Samples every node process's resident memory about once a second while a run lasts. It keeps
  * min, max, last and a count per node id, never the samples themselves, so a run of any length
  * costs the same; a node id keeps its figures across restarts (a killed node's next process, a
- * failpoint-armed one), since what matters is what that node needed over the run.
+ * failpoint-armed one), since what matters is what that node needed over the run. Each process's
+ * first warmUpMs are left out (see warmUpMsDefault).
  */
 export class RssSampler {
   private readonly byNode = new Map<string, { min: number; max: number; last: number; samples: number }>();
+  /** pid → when the sampler first saw it; only the pids of the last listing are kept. */
+  private firstSeen = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
   private pids: NodePids | null = null;
+  private readonly readRss: (pid: number) => number | null;
+  private readonly intervalMs: number;
+  private readonly warmUpMs: number;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly readRss: (pid: number) => number | null = readRssBytes,
-    private readonly intervalMs = intervalMsDefault,
-  ) {}
+  constructor(options: RssSamplerOptions = {}) {
+    this.readRss = options.readRss ?? readRssBytes;
+    this.intervalMs = options.intervalMs ?? intervalMsDefault;
+    this.warmUpMs = options.warmUpMs ?? warmUpMsDefault;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   /** Samples now and then every interval until stop(). Idempotent while running. */
   start(pids: NodePids): void {
@@ -41,7 +65,10 @@ export class RssSampler {
     this.timer.unref();
   }
 
-  /** One sample of every live node; a process that is gone by the time it is read is skipped. */
+  /**
+   * One sample of every live node past its warm-up; a process that is gone by the time it is read
+   * is skipped.
+   */
   sampleNow(): void {
     if (this.pids === null) return;
     let pids: ReadonlyMap<string, number>;
@@ -51,10 +78,16 @@ export class RssSampler {
       // A cluster that is closing may not answer; the next tick (or none) will.
       return;
     }
+    const now = this.now();
+    const seen = new Map<number, number>();
     for (const [id, pid] of pids) {
+      const first = this.firstSeen.get(pid) ?? now;
+      seen.set(pid, first);
+      if (now - first < this.warmUpMs) continue;
       const bytes = this.readRss(pid);
       if (bytes !== null) this.add(id, bytes);
     }
+    this.firstSeen = seen;
   }
 
   /** Records one sample of node `id`. */

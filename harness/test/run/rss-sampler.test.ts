@@ -13,7 +13,7 @@ t.test('min, max, last and a count per node id, across restarts', async (t) => {
     ['1', 101],
     ['2', 102],
   ]);
-  const sampler = new RssSampler((pid) => rss.get(pid) ?? null, 3_600_000);
+  const sampler = new RssSampler({ readRss: (pid) => rss.get(pid) ?? null, intervalMs: 3_600_000, warmUpMs: 0 });
   sampler.start(() => pids);
   t.same(Object.keys(sampler.figures()), ['1', '2'], 'a first sample at start');
 
@@ -45,8 +45,40 @@ t.test('min, max, last and a count per node id, across restarts', async (t) => {
   t.equal(sampler.figures()['1']!.samples, 6, 'a sample asked for after stop is still taken; stop twice is harmless');
 });
 
+t.test('a process is left out while it starts', async (t) => {
+  let now = 0;
+  // A starting node holds a few MB; once its code is loaded, tens.
+  const rss = new Map<number, number>([[101, 4 * mb]]);
+  let pids = new Map([['1', 101]]);
+  const sampler = new RssSampler({ readRss: (pid) => rss.get(pid) ?? null, intervalMs: 3_600_000, warmUpMs: 2000, now: () => now });
+  sampler.start(() => pids);
+  now = 1000;
+  sampler.sampleNow();
+  t.same(sampler.figures(), {}, 'nothing in its first 2 s');
+  rss.set(101, 50 * mb);
+  now = 2000;
+  sampler.sampleNow();
+  t.same(sampler.figures()['1'], { min: 50, max: 50, last: 50, samples: 1 });
+  // Restarted: the new pid warms up again; the old figures stay.
+  pids = new Map([['1', 202]]);
+  rss.set(202, 5 * mb);
+  now = 3000;
+  sampler.sampleNow();
+  rss.set(202, 45 * mb);
+  now = 5000;
+  sampler.sampleNow();
+  t.same(sampler.figures()['1'], { min: 45, max: 50, last: 45, samples: 2 }, 'the restart is sampled only after its warm-up');
+  // The same pid seen again after it left the listing (reused) starts over.
+  pids = new Map();
+  sampler.sampleNow();
+  pids = new Map([['1', 202]]);
+  now = 6000;
+  sampler.sampleNow();
+  t.equal(sampler.figures()['1']!.samples, 2, 'a pid that left the listing warms up again');
+});
+
 t.test('ids in numeric order; nothing sampled is an empty record; a listing that throws is skipped', async (t) => {
-  const s = new RssSampler(() => mb, 3_600_000);
+  const s = new RssSampler({ readRss: () => mb, intervalMs: 3_600_000, warmUpMs: 0 });
   t.same(s.figures(), {});
   s.start(() => {
     throw new Error('closing');
@@ -59,10 +91,14 @@ t.test('ids in numeric order; nothing sampled is an empty record; a listing that
 
 t.test('samples on its own every interval while it runs', async (t) => {
   let reads = 0;
-  const s = new RssSampler(() => {
-    reads += 1;
-    return mb;
-  }, 5);
+  const s = new RssSampler({
+    readRss: () => {
+      reads += 1;
+      return mb;
+    },
+    intervalMs: 5,
+    warmUpMs: 0,
+  });
   s.start(() => new Map([['1', 1]]));
   // No wall-clock assertion: wait until the timer has fired a few times (bounded).
   for (let i = 0; i < 400 && reads < 4; i++) await new Promise((r) => setTimeout(r, 5));
