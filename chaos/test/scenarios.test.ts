@@ -4,6 +4,9 @@ import { profiles } from '../src/scenarios.js';
 
 const kebab = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
+/** A planted bug's scenario (named bug-*): a node flag that breaks a rule, which the run must catch. */
+const plantedBug = (s: { readonly name: string }): boolean => s.name.startsWith('bug-');
+
 for (const profile of Object.values(profiles)) {
   t.test(`profile ${profile.name}`, async (t) => {
     const names = profile.scenarios.map((s) => s.name);
@@ -19,7 +22,7 @@ for (const profile of Object.values(profiles)) {
     for (const k of nemesisKinds.filter((k) => nemeses[k].start !== null)) t.ok(faultKinds.has(k), `every fault kind is covered: ${k}`);
     // The scenarios of the nemeses are the registry's, in its order, as its modules describe them.
     const suite = nemesisKinds.filter((k) => nemeses[k].suiteNodes !== null);
-    const fromRegistry = profile.scenarios.filter((s) => s.name !== 'bug-local-reads');
+    const fromRegistry = profile.scenarios.filter((s) => !plantedBug(s));
     t.same(
       fromRegistry.map((s) => s.name),
       suite,
@@ -38,10 +41,15 @@ for (const profile of Object.values(profiles)) {
     t.same(bug!.nodeEnv, { KVAPP_ALLOW_UNSAFE: '1' });
     t.equal(bug!.nemesis, 'partition-isolate-leader');
     t.same(
-      profile.scenarios.filter((s) => s.expect === 'invalid').map((s) => s.name),
-      ['bug-local-reads'],
-      'only planted bugs expect invalid',
+      profile.scenarios.filter((s) => s.expect === 'invalid'),
+      profile.scenarios.filter(plantedBug),
+      'only planted bugs expect invalid, and every one does',
     );
+    const lease = profile.scenarios.find((s) => s.name === 'bug-lease-reads');
+    t.ok(lease, 'the lease-read bug is in the profile');
+    t.same(lease!.nodeArgs, ['--unsafe-lease-reads']);
+    t.same(lease!.nodeEnv, { KVAPP_ALLOW_UNSAFE: '1' });
+    t.equal(lease!.nemesis, 'clock-isolate-leader', 'caught by a slow clock on the isolated leader');
     t.equal(profile.scenarios.find((s) => s.nemesis === 'mix')!.nodes, 5, 'mix runs on 5 nodes');
   });
 }
@@ -86,7 +94,7 @@ t.test("a nemesis' suite timing replaces the default; the others keep it", async
     [profiles.ci, { faultS: 4, recoverS: 2, timeLimitS: 20 }],
     [profiles.nightly, { faultS: 8, recoverS: 4, timeLimitS: 240 }],
   ] as const) {
-    for (const s of profile.scenarios.filter((x) => x.name !== 'bug-local-reads')) {
+    for (const s of profile.scenarios.filter((x) => !plantedBug(x))) {
       const own = nemeses[s.nemesis].suiteTiming;
       const want = own === undefined ? def : profile.name === 'ci' ? own.ci : own.nightly;
       t.same({ faultS: s.faultS, recoverS: s.recoverS, timeLimitS: s.timeLimitS }, want, `${profile.name} ${s.name}`);
