@@ -12,6 +12,8 @@ export interface ChaosArgs {
   /** Empty: every scenario of the profile. */
   readonly scenarios: readonly string[];
   readonly seed?: number;
+  /** Seeds per scenario instead of the profile's (a soak is one long run: --seeds 1). */
+  readonly seeds?: number;
   readonly nodes?: number;
   readonly timeLimitS?: number;
   readonly store: string;
@@ -30,6 +32,8 @@ export class UsageError extends Error {
 }
 
 const nodesMax = 9;
+/** Enough for any night; a typo such as 1000 would queue days of runs. */
+const seedsMax = 100;
 
 function integer(name: string, min: number, max: number) {
   return (raw: string): number => {
@@ -63,6 +67,7 @@ export function parseArgs(argv: readonly string[], write: { out: (s: string) => 
     .option('--list', 'list the scenarios of the profile and exit', false)
     .option('--scenario <name>', 'run only this scenario (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--seed <n>', 'base seed (each scenario uses seed, seed+1, ...)', integer('--seed', 0, 2 ** 31 - 1))
+    .option('--seeds <n>', "seeds per scenario instead of the profile's (ci 1, nightly 3)", integer('--seeds', 1, seedsMax))
     .option('--nodes <n>', 'override the number of nodes of every scenario', integer('--nodes', 1, nodesMax))
     .option('--time-limit <s>', 'override seconds of workload under faults', positive)
     .option('--store <dir>', 'where run folders go', 'store')
@@ -90,6 +95,7 @@ export function parseArgs(argv: readonly string[], write: { out: (s: string) => 
     json: boolean;
     scenario: string[];
     seed?: number;
+    seeds?: number;
     nodes?: number;
     timeLimit?: number;
     store: string;
@@ -110,6 +116,7 @@ export function parseArgs(argv: readonly string[], write: { out: (s: string) => 
     scenarios: o.scenario,
     store: o.store,
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.seeds !== undefined ? { seeds: o.seeds } : {}),
     ...(o.nodes !== undefined ? { nodes: o.nodes } : {}),
     ...(o.timeLimit !== undefined ? { timeLimitS: o.timeLimit } : {}),
   };

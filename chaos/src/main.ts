@@ -53,7 +53,8 @@ export function planRuns(args: ChaosArgs): PlannedRun[] {
     }
   }
   const base = args.seed ?? profile.defaultSeed();
-  return chosen.flatMap((spec) => Array.from({ length: profile.seedsPerScenario }, (_, i) => ({ spec, seed: base + i })));
+  const seeds = args.seeds ?? profile.seedsPerScenario;
+  return chosen.flatMap((spec) => Array.from({ length: seeds }, (_, i) => ({ spec, seed: base + i })));
 }
 
 export function listScenarios(args: ChaosArgs): string {
@@ -63,7 +64,7 @@ export function listScenarios(args: ChaosArgs): string {
     const time = args.timeLimitS ?? s.timeLimitS;
     return `${s.name.padEnd(26)} ${String(nodes)} nodes  ${String(time).padStart(4)} s  expect ${s.expect.padEnd(7)}  ${s.description}`;
   });
-  return `profile ${profile.name}: ${profile.scenarios.length} scenarios × ${profile.seedsPerScenario} seed(s)\n${lines.join('\n')}\n`;
+  return `profile ${profile.name}: ${profile.scenarios.length} scenarios × ${args.seeds ?? profile.seedsPerScenario} seed(s)\n${lines.join('\n')}\n`;
 }
 
 /** Runs the command with arguments after `node cli.js`; returns the exit code. */

@@ -140,6 +140,32 @@ t.test('--list prints the profile and runs nothing', async (t) => {
   t.match(n.out(), /\nmix +3 nodes +240 s/, 'overrides shown');
 });
 
+t.test('--seeds: a soak is one long run of the nightly mix', async (t) => {
+  const h = harness();
+  const soak = ['--profile', 'nightly', '--scenario', 'mix', '--nodes', '5', '--seeds', '1', '--time-limit', '1800', '--seed', '9'];
+  t.equal(await main(soak, h.io), exitPassed);
+  t.same(
+    h.calls.map((c) => [c.spec.name, c.options.seed, c.options.nodes, c.options.timeLimitS, c.spec.workload.clients]),
+    [['mix', 9, 5, 1800, 8]],
+    "one run, not the profile's three, with the nightly workload",
+  );
+  const two = harness();
+  t.equal(await main(['--scenario', 'kill', '--seeds', '2', '--seed', '3'], two.io), exitPassed);
+  t.same(
+    two.calls.map((c) => c.options.seed),
+    [3, 4],
+    'more seeds than the CI profile has',
+  );
+  const list = harness();
+  await main(['--list', '--profile', 'nightly', '--seeds', '1'], list.io);
+  t.match(list.out(), /^profile nightly: \d+ scenarios × 1 seed\(s\)/);
+  for (const bad of ['0', '101', 'x']) {
+    const b = harness();
+    t.equal(await main(['--seeds', bad], b.io), exitError, `--seeds ${bad}`);
+    t.match(b.err(), /--seeds must be an integer from 1 to 100/);
+  }
+});
+
 t.test("a run's fault notes (e.g. the snapshot's size and install time) are printed under its line", async (t) => {
   const note =
     'snapshot-catch-up: follower 2 (cut-off) back by a chunked snapshot from node 1: 22.0 MiB (23106434 bytes) at index 602, installed in 2.20 s';
