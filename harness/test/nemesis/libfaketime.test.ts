@@ -110,6 +110,14 @@ t.test("a node's file starts at the real clock and is never reset by a new envir
   t.same(readClock(join(dir, 'missing')), realClock);
 });
 
+t.test('a restarted process keeps the offset its node gathered (rate 1: independent of its start)', async (t) => {
+  writeClock(clockFile(dir, 'restarted'), { offsetS: -2, rate: 1 });
+  const child = await startChild(dir, 'restarted');
+  t.teardown(() => child.close());
+  const { skewMs, roundTripMs } = await child.skewMs();
+  t.ok(Math.abs(skewMs + 2000) < noiseMs + roundTripMs, `2 s behind from its start: ${skewMs} ms`);
+});
+
 t.test("at x4 a process's timers run four times as fast", async (t) => {
   writeClock(clockFile(dir, 'timer'), { offsetS: 0, rate: 4 });
   const child = await startChild(dir, 'timer');
