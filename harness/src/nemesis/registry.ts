@@ -12,6 +12,8 @@ import { partitionIsolateLeader } from './kinds/partition-isolate-leader.js';
 import { partitionMajoritiesRing } from './kinds/partition-majorities-ring.js';
 import { partitionOneWay } from './kinds/partition-one-way.js';
 import { pause } from './kinds/pause.js';
+import { powerCut } from './kinds/power-cut.js';
+import { slowDisk } from './kinds/slow-disk.js';
 import { snapshotCatchUp } from './kinds/snapshot-catch-up.js';
 import type { ActiveFault, FaultContext, NemesisModule } from './module.js';
 
@@ -38,6 +40,8 @@ export const nemeses = {
   pause,
   delay,
   'failpoint-crash': failpointCrash,
+  'power-cut': powerCut,
+  'slow-disk': slowDisk,
   'snapshot-catch-up': snapshotCatchUp,
   membership,
   clock,
