@@ -54,11 +54,12 @@ for (const profile of Object.values(profiles)) {
   });
 }
 
-t.test('CI profile fits in about five minutes; nightly is longer and uses several seeds', async (t) => {
+t.test('CI profile fits in about eight minutes; nightly is longer and uses several seeds', async (t) => {
   const ci = profiles.ci;
   const faultS = ci.scenarios.reduce((sum, s) => sum + s.timeLimitS, 0) * ci.seedsPerScenario;
-  t.ok(ci.scenarios.length >= 8 && ci.scenarios.length <= 13, `${ci.scenarios.length} CI runs`);
-  t.ok(faultS <= 260, `CI workload time ${faultS} s leaves room for setup, checks and reports`);
+  // .ci/run has about 20 minutes on this 2-core machine: ~10 for `npm test`, the rest for chaos.
+  t.ok(ci.scenarios.length >= 8 && ci.scenarios.length <= 22, `${ci.scenarios.length} CI runs`);
+  t.ok(faultS <= 400, `CI workload time ${faultS} s leaves room for setup, checks and reports`);
   t.ok(ci.scenarios.every((s) => s.timeLimitS <= 30));
   const nightly = profiles.nightly;
   t.ok(nightly.seedsPerScenario >= 2);
