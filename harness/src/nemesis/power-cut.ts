@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { Random } from './partitions.js';
 
 /**
@@ -57,6 +57,15 @@ export interface PowerCutCounts {
   /** Durable names that now point at another inode (kept as they are). */
   readonly undetermined: number;
 }
+
+/** What one cut did to a data dir: the counts, and what it removed. */
+export interface PowerCutResult extends PowerCutCounts {
+  /** The entries removed, relative to the data dir, in walk order; at most removedListedMax. */
+  readonly removed: readonly string[];
+}
+
+/** Removed entries listed in a result at most (the counts count them all). */
+export const removedListedMax = 20;
 
 /** A journal the cut cannot trust, or a data dir past the bounds: nothing was changed. */
 export class PowerCutError extends Error {
@@ -131,7 +140,7 @@ export function applyPowerCut(options: {
   readonly dataDir: string;
   readonly journalPath: string;
   readonly random: Random;
-}): PowerCutCounts {
+}): PowerCutResult {
   const dataDir = resolve(options.dataDir);
   const journal = readDiskJournal(options.journalPath);
   const counts = { filesTruncated: 0, bytesCut: 0, filesRemoved: 0, dirsRemoved: 0, tornPieces: 0, tornSectors: 0, undetermined: 0 };
@@ -149,7 +158,8 @@ export function applyPowerCut(options: {
     }
   }
   writeDurableJournal(dataDir, options.journalPath);
-  return counts;
+  const removed = actions.filter((a) => a.kind === 'remove').map((a) => relative(dataDir, a.path));
+  return { ...counts, removed: removed.slice(0, removedListedMax) };
 }
 
 /**

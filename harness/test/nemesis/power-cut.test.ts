@@ -17,7 +17,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seededRandom } from '../../src/nemesis/partitions.js';
 import type { Random } from '../../src/nemesis/partitions.js';
-import { applyPowerCut, journalBytesMax, parseDiskJournal, PowerCutError, readDiskJournal } from '../../src/nemesis/power-cut.js';
+import {
+  applyPowerCut,
+  journalBytesMax,
+  parseDiskJournal,
+  PowerCutError,
+  readDiskJournal,
+  removedListedMax,
+} from '../../src/nemesis/power-cut.js';
 
 /** A PRNG that returns the given draws in order and fails the test when asked for more. */
 function scripted(draws: number[]): Random {
@@ -70,7 +77,16 @@ t.test('an unsynced tail is cut back to the durable bytes', async (t) => {
   writeFileSync(journal, dirsDurable(dataDir) + fileLine(seg, 300) + fileLine(seg, 600));
   const counts = applyPowerCut({ dataDir, journalPath: journal, random: scripted([0.9]) });
   t.equal(statSync(seg).size, 600, 'the later line wins: 600 bytes durable');
-  t.same(counts, { filesTruncated: 1, bytesCut: 400, filesRemoved: 0, dirsRemoved: 0, tornPieces: 0, tornSectors: 0, undetermined: 0 });
+  t.same(counts, {
+    filesTruncated: 1,
+    bytesCut: 400,
+    filesRemoved: 0,
+    dirsRemoved: 0,
+    tornPieces: 0,
+    tornSectors: 0,
+    undetermined: 0,
+    removed: [],
+  });
 });
 
 t.test('a fully synced file is left alone; a file without a line is cut to nothing', async (t) => {
@@ -100,7 +116,16 @@ t.test('a torn piece of the cut bytes may stay, its end zeroed like a torn secto
     left.subarray(0, 600).every((b) => b === 0x11) && left.subarray(600).every((b) => b === 0x22),
     'the piece is the bytes that were there',
   );
-  t.same(counts, { filesTruncated: 1, bytesCut: 199, filesRemoved: 0, dirsRemoved: 0, tornPieces: 1, tornSectors: 0, undetermined: 0 });
+  t.same(counts, {
+    filesTruncated: 1,
+    bytesCut: 199,
+    filesRemoved: 0,
+    dirsRemoved: 0,
+    tornPieces: 1,
+    tornSectors: 0,
+    undetermined: 0,
+    removed: [],
+  });
 
   writeFileSync(seg, Buffer.concat([bytes(600, 0x11), bytes(400, 0x22)]));
   writeFileSync(journal, dirsDurable(dataDir) + fileLine(seg, 600));
@@ -148,7 +173,16 @@ t.test('a file whose creation was never made durable by a directory fsync is rem
   const counts = applyPowerCut({ dataDir, journalPath: journal, random: scripted([]) });
   t.notOk(existsSync(fresh), 'the new snapshot is gone');
   t.equal(statSync(old).size, 64, 'the old one stays whole');
-  t.same(counts, { filesTruncated: 0, bytesCut: 0, filesRemoved: 1, dirsRemoved: 0, tornPieces: 0, tornSectors: 0, undetermined: 0 });
+  t.same(counts, {
+    filesTruncated: 0,
+    bytesCut: 0,
+    filesRemoved: 1,
+    dirsRemoved: 0,
+    tornPieces: 0,
+    tornSectors: 0,
+    undetermined: 0,
+    removed: ['snap/00000000000000000200.snap'],
+  });
 });
 
 t.test('a directory never made durable goes with everything in it; with no journal, the whole data dir', async (t) => {
@@ -166,6 +200,7 @@ t.test('a directory never made durable goes with everything in it; with no journ
   t.ok(existsSync(join(dataDir, 'snap')) && existsSync(join(dataDir, 'LOCK')));
   t.equal(counts.dirsRemoved, 2);
   t.equal(counts.filesRemoved, 2);
+  t.same(counts.removed, ['wal'], 'a removed directory is listed once, its contents counted');
 
   rmSync(journal);
   writeFileSync(join(dataDir, 'snap', 'a'), bytes(5));
@@ -215,7 +250,16 @@ t.test('afterwards the journal declares what is on disk durable: a second cut ch
   t.same(Object.fromEntries(after.dirs.get(join(dataDir, 'snap'))!), {}, 'snap/ as it is now');
   t.same(Object.fromEntries(after.dirs.get(dataDir)!), { snap: ino(join(dataDir, 'snap')), wal: ino(join(dataDir, 'wal')) });
   const again = applyPowerCut({ dataDir, journalPath: journal, random: scripted([]) });
-  t.same(again, { filesTruncated: 0, bytesCut: 0, filesRemoved: 0, dirsRemoved: 0, tornPieces: 0, tornSectors: 0, undetermined: 0 });
+  t.same(again, {
+    filesTruncated: 0,
+    bytesCut: 0,
+    filesRemoved: 0,
+    dirsRemoved: 0,
+    tornPieces: 0,
+    tornSectors: 0,
+    undetermined: 0,
+    removed: [],
+  });
   t.equal(statSync(seg).size, size);
 });
 
@@ -278,4 +322,14 @@ t.test('the same seed cuts the same tree the same way', async (t) => {
     spread.has(1000) && [...spread].some((s) => s > 1000),
     `cut to the durable bytes and torn pieces both drawn: ${[...spread].join(',')}`,
   );
+});
+
+t.test('the result lists what it removed, up to a bound; the counts count everything', async (t) => {
+  const { dataDir, journal } = fixture(t);
+  for (let i = 0; i < removedListedMax + 5; i++) writeFileSync(join(dataDir, 'wal', `seg-${String(i).padStart(2, '0')}`), bytes(1));
+  writeFileSync(journal, dirLine(dataDir, ['snap', 'wal']) + dirLine(join(dataDir, 'wal'), []) + dirLine(join(dataDir, 'snap'), []));
+  const result = applyPowerCut({ dataDir, journalPath: journal, random: scripted([]) });
+  t.equal(result.filesRemoved, removedListedMax + 5);
+  t.equal(result.removed.length, removedListedMax);
+  t.equal(result.removed[0], join('wal', 'seg-00'), 'relative to the data dir, in name order');
 });
