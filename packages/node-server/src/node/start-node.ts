@@ -105,7 +105,10 @@ export async function startNode(input: NodeConfigInput, options: StartOptions = 
   const logger = (options.logger ?? pino({ level: config.logLevel })).child({ node: config.id });
   const failpoints = new Failpoints(options.failpoints);
   const diskProbe = options.diskProbe ?? DiskProbe.fromEnv(process.env);
-  if (diskProbe !== null) installDiskProbe(diskProbe);
+  if (diskProbe !== null) {
+    diskProbe.checkOutside(config.dataDir);
+    installDiskProbe(diskProbe);
+  }
   const tls = config.tls
     ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key), ca: readFileSync(config.tls.ca) }
     : null;

@@ -1,5 +1,5 @@
 import { closeSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -77,6 +77,17 @@ export class DiskProbe {
       this.stallMs = readStallMs(this.spec.stallFile);
     }
     if (this.stallMs > 0) await sleep(this.stallMs);
+  }
+
+  /**
+   * Refuses a journal inside `dataDir`: a power cut applied from it would cut the journal itself
+   * (its name is in no directory line the node wrote before creating it).
+   */
+  checkOutside(dataDir: string): void {
+    const journal = this.spec.journal;
+    if (journal !== null && resolve(journal).startsWith(resolve(dataDir) + sep)) {
+      throw new DiskProbeError(`${DISK_JOURNAL_ENV}: ${journal} is inside the data dir ${dataDir}; put it outside`);
+    }
   }
 
   /** Records that the first `durable` bytes of inode `ino` (at `path` now) are durable. */

@@ -115,10 +115,16 @@ t.test('a restart reads the journal back: state carries over, a torn last line i
   second.close();
 });
 
-t.test('the probe refuses relative paths with one line', async (t) => {
+t.test('the probe refuses relative paths and a journal inside the data dir, with one line', async (t) => {
   t.throws(() => DiskProbe.fromEnv({ KVAPP_DISK_JOURNAL: 'journal.jsonl' }), DiskProbeError);
   t.throws(() => DiskProbe.fromEnv({ KVAPP_DISK_STALL_FILE: 'stall' }), /KVAPP_DISK_STALL_FILE: must be an absolute path/);
   t.equal(DiskProbe.fromEnv({}), null, 'neither variable: no probe');
+  const root = tmpDir(t);
+  mkdirSync(join(root, 'data'));
+  const inside = new DiskProbe({ journal: join(root, 'data', 'journal.jsonl'), stallFile: null });
+  t.teardown(() => inside.close());
+  t.throws(() => inside.checkOutside(join(root, 'data')), /is inside the data dir/);
+  t.doesNotThrow(() => inside.checkOutside(join(root, 'data2')), 'a sibling whose name starts the same is outside');
 });
 
 t.test('the stall file delays each sync on a timer: the event loop runs meanwhile', async (t) => {
