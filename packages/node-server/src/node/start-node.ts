@@ -104,7 +104,7 @@ export async function startNode(input: NodeConfigInput, options: StartOptions = 
   const config = resolveNodeConfig(input);
   const logger = (options.logger ?? pino({ level: config.logLevel })).child({ node: config.id });
   const failpoints = new Failpoints(options.failpoints);
-  const diskProbe = options.diskProbe ?? DiskProbe.fromEnv(process.env);
+  const diskProbe = options.diskProbe ?? DiskProbe.fromEnv(process.env, config.dataDir);
   if (diskProbe !== null) {
     diskProbe.checkOutside(config.dataDir);
     installDiskProbe(diskProbe);

@@ -60,11 +60,15 @@ export class DiskProbe {
     if (spec.journal !== null) this.openJournal(spec.journal);
   }
 
-  /** The probe the environment asks for, or null when it sets neither variable. */
-  static fromEnv(env: NodeJS.ProcessEnv): DiskProbe | null {
+  /**
+   * The probe the environment asks for, or null when it sets neither variable. With `dataDir`, a
+   * journal inside it is refused before anything is opened.
+   */
+  static fromEnv(env: NodeJS.ProcessEnv, dataDir?: string): DiskProbe | null {
     const journal = env[DISK_JOURNAL_ENV] || null;
     const stallFile = env[DISK_STALL_FILE_ENV] || null;
     if (journal === null && stallFile === null) return null;
+    if (dataDir !== undefined) refuseJournalInside(journal, dataDir);
     return new DiskProbe({ journal, stallFile });
   }
 
@@ -84,10 +88,7 @@ export class DiskProbe {
    * (its name is in no directory line the node wrote before creating it).
    */
   checkOutside(dataDir: string): void {
-    const journal = this.spec.journal;
-    if (journal !== null && resolve(journal).startsWith(resolve(dataDir) + sep)) {
-      throw new DiskProbeError(`${DISK_JOURNAL_ENV}: ${journal} is inside the data dir ${dataDir}; put it outside`);
-    }
+    refuseJournalInside(this.spec.journal, dataDir);
   }
 
   /** Records that the first `durable` bytes of inode `ino` (at `path` now) are durable. */
@@ -151,7 +152,11 @@ export class DiskProbe {
         this.dirs.set(l['dir'], l['entries'] as Record<string, number>);
       }
     }
-    this.fd = openSync(path, 'a');
+    try {
+      this.fd = openSync(path, 'a');
+    } catch (error) {
+      throw new DiskProbeError(`${DISK_JOURNAL_ENV}: cannot open ${path}: ${(error as Error).message}`);
+    }
     // A torn last line would run into the next one: start from a whole file instead.
     if (whole.length !== text.length) this.rewrite();
   }
@@ -176,6 +181,12 @@ export class DiskProbe {
     closeSync(this.fd!);
     this.fd = openSync(path, 'a');
     this.lines = out.length;
+  }
+}
+
+function refuseJournalInside(journal: string | null, dataDir: string): void {
+  if (journal !== null && resolve(journal).startsWith(resolve(dataDir) + sep)) {
+    throw new DiskProbeError(`${DISK_JOURNAL_ENV}: ${journal} is inside the data dir ${dataDir}; put it outside`);
   }
 }
 

@@ -125,6 +125,12 @@ t.test('the probe refuses relative paths and a journal inside the data dir, with
   t.teardown(() => inside.close());
   t.throws(() => inside.checkOutside(join(root, 'data')), /is inside the data dir/);
   t.doesNotThrow(() => inside.checkOutside(join(root, 'data2')), 'a sibling whose name starts the same is outside');
+  t.throws(
+    () => DiskProbe.fromEnv({ KVAPP_DISK_JOURNAL: join(root, 'new', 'journal.jsonl') }, join(root, 'new')),
+    /is inside the data dir/,
+    'from the environment: refused before the journal is opened',
+  );
+  t.throws(() => DiskProbe.fromEnv({ KVAPP_DISK_JOURNAL: join(root, 'no-such-dir', 'j') }), /KVAPP_DISK_JOURNAL: cannot open/);
 });
 
 t.test('the stall file delays each sync on a timer: the event loop runs meanwhile', async (t) => {
