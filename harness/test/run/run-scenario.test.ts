@@ -59,6 +59,12 @@ t.test('a short partition-halves run on 3 real nodes is valid and leaves every f
     'a partition period with operations',
   );
   t.ok(r.latencyMs.p50 > 0 && r.latencyMs.max >= r.latencyMs.p99, 'latency percentiles');
+  t.same(Object.keys(r.rssMb ?? {}), ['1', '2', '3'], "each node's resident memory");
+  for (const [id, m] of Object.entries(r.rssMb ?? {})) {
+    // A running kvapp-node holds tens of MB; the bounds only say the figure is a node's, in MB.
+    t.ok(m.min >= 20 && m.min <= m.last && m.last <= m.max && m.max < 2048, `node ${id}: ${m.min}-${m.max} MB, last ${m.last}`);
+    t.ok(m.samples >= 3, `node ${id}: ${m.samples} samples in a run of ${r.durationMs} ms`);
+  }
 
   for (const f of ['history.jsonl', 'nemesis.jsonl', 'results.json', 'logs/1.log', 'logs/2.log', 'logs/3.log']) {
     t.ok(existsSync(join(r.dir, f)), `${f} present`);
