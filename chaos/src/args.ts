@@ -77,6 +77,19 @@ export function parseArgs(argv: readonly string[], write: { out: (s: string) => 
       false,
     )
     .option('--json', 'with --totals: print the totals as JSON', false)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Long runs (chaos/README.md):',
+        '  the nightly in parts (same --seed and --store for every part):',
+        '    kvapp-chaos --profile nightly --seed 20261202 --store night --scenario kill --scenario pause',
+        '  a 30-minute soak of the mix on 5 nodes:',
+        '    kvapp-chaos --profile nightly --scenario mix --nodes 5 --seeds 1 --time-limit 1800 --seed 7 --store night',
+        '  their totals:',
+        '    kvapp-chaos --totals --store night [--json]',
+      ].join('\n'),
+    )
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeOut: write.out, writeErr: write.err });
