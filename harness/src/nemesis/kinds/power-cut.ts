@@ -56,7 +56,7 @@ export const backMsMax = 20_000;
 const backPollMs = 200;
 
 /** How long a cut waits for the workload's next acknowledged write before it falls anyway. */
-export const ackWaitMsMax = 1000;
+export const ackWaitMsMax = 5000;
 
 /**
  * Resolves on the workload's next acknowledged write, cas or delete, with performance.now() then;
@@ -91,7 +91,7 @@ function sum(all: readonly PowerCutCounts[]): PowerCutCounts {
 }
 
 /**
- * A power cut: nodes killed -9 together, right after the workload's next acknowledged write (1 s at
+ * A power cut: nodes killed -9 together, right after the workload's next acknowledged write (5 s at
  * most; `afterAckMs` in the detail, null when none came), then each data dir cut back to what its node's disk
  * journal says was durable (src/nemesis/power-cut.ts), seeded; they stay down until the heal
  * starts them again and waits (bounded) until the cluster is whole. Every node runs with the disk
