@@ -90,6 +90,49 @@ function bugLeaseReads(nightly: boolean): ScenarioSpec {
   };
 }
 
+/**
+ * Proof that the power-cut nemesis bites on acknowledgements: a WAL save resolves once written and
+ * its fdatasync follows 100 ms later (--unsafe-ack-before-fsync), so a cut of a majority or of every
+ * node loses writes the cluster acknowledged. The harness README says how often it was caught.
+ */
+function bugAckBeforeFsync(nightly: boolean): ScenarioSpec {
+  return {
+    name: 'bug-ack-before-fsync',
+    description: 'planted bug: --unsafe-ack-before-fsync under power cuts; must be caught (invalid)',
+    nodes: 3,
+    nemesis: 'power-cut',
+    faultS: 1,
+    recoverS: 1,
+    workload: { keys: 4, clients: 4, rates: { read: 0.6, write: 0.15, cas: 0.25 } },
+    nodeArgs: ['--unsafe-ack-before-fsync'],
+    nodeEnv: { KVAPP_ALLOW_UNSAFE: '1' },
+    expect: 'invalid',
+    timeLimitS: nightly ? 60 : 30,
+  };
+}
+
+/**
+ * Proof that the power-cut nemesis bites on directory entries: new WAL segments and snapshot files
+ * are renamed into place without a directory fsync (--unsafe-skip-dir-fsync), so a cut removes
+ * them; a low --snapshot-entries makes the nodes write snapshot files during the run. The harness
+ * README says how often it was caught.
+ */
+function bugSkipDirFsync(nightly: boolean): ScenarioSpec {
+  return {
+    name: 'bug-skip-dir-fsync',
+    description: 'planted bug: --unsafe-skip-dir-fsync under power cuts; must be caught (invalid)',
+    nodes: 3,
+    nemesis: 'power-cut',
+    faultS: 1,
+    recoverS: 2,
+    workload: { keys: 6, clients: 4 },
+    nodeArgs: ['--unsafe-skip-dir-fsync', '--snapshot-entries', '100'],
+    nodeEnv: { KVAPP_ALLOW_UNSAFE: '1' },
+    expect: 'invalid',
+    timeLimitS: nightly ? 60 : 20,
+  };
+}
+
 /** Nightly seeds change every night (the date) and are printed, so any run can be replayed. */
 function dateSeed(): number {
   const d = new Date();
@@ -99,13 +142,13 @@ function dateSeed(): number {
 export const profiles: Readonly<Record<ProfileName, Profile>> = {
   ci: {
     name: 'ci',
-    scenarios: [...nemesisScenarios(false), bugLocalReads(false), bugLeaseReads(false)],
+    scenarios: [...nemesisScenarios(false), bugLocalReads(false), bugLeaseReads(false), bugAckBeforeFsync(false), bugSkipDirFsync(false)],
     seedsPerScenario: 1,
     defaultSeed: () => 1,
   },
   nightly: {
     name: 'nightly',
-    scenarios: [...nemesisScenarios(true), bugLocalReads(true), bugLeaseReads(true)],
+    scenarios: [...nemesisScenarios(true), bugLocalReads(true), bugLeaseReads(true), bugAckBeforeFsync(true), bugSkipDirFsync(true)],
     seedsPerScenario: 3,
     defaultSeed: dateSeed,
   },

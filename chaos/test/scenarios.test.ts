@@ -118,3 +118,22 @@ t.test('the membership scenario: in both profiles, valid, at most 30 s in CI, mi
   t.ok(nightly!.timeLimitS >= 120, `nightly: ${nightly!.timeLimitS} s, minutes`);
   t.equal(nemeses.membership.inMix, false, 'not drawn by mix: it changes which nodes the other nemeses may pick');
 });
+
+t.test('the power-cut planted bugs: in both profiles, under power cuts, the skipped directory fsync with snapshots to lose', async (t) => {
+  for (const profile of Object.values(profiles)) {
+    const ack = profile.scenarios.find((s) => s.name === 'bug-ack-before-fsync');
+    const dir = profile.scenarios.find((s) => s.name === 'bug-skip-dir-fsync');
+    t.ok(ack && dir, `${profile.name}: both in the profile`);
+    for (const s of [ack!, dir!]) {
+      t.equal(s.nemesis, 'power-cut', `${s.name}: caught by power cuts`);
+      t.equal(s.expect, 'invalid');
+      t.same(s.nodeEnv, { KVAPP_ALLOW_UNSAFE: '1' });
+      // Each cut of every node takes one fault in three; the run must hold at least three.
+      t.ok(s.faultS! + s.recoverS! <= s.timeLimitS / 6, `${s.name}: room for several faults`);
+    }
+    t.same(ack!.nodeArgs, ['--unsafe-ack-before-fsync']);
+    t.equal(dir!.nodeArgs![0], '--unsafe-skip-dir-fsync');
+    const entries = Number(dir!.nodeArgs![dir!.nodeArgs!.indexOf('--snapshot-entries') + 1]);
+    t.ok(entries > 0 && entries <= 200, `snapshots every ${entries} entries: snapshot files are written during the run`);
+  }
+});
