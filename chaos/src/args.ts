@@ -63,7 +63,7 @@ export function parseArgs(argv: readonly string[], write: { out: (s: string) => 
       'Runs the chaos suite against real kvapp-node clusters and checks every history.\nIn the repository, `npm run chaos -- ARGS` builds first and takes the same arguments.',
     )
     .version(packageVersion(), '--version', 'print the version and exit')
-    .option('--profile <name>', 'ci (every fault once, ~5 min) or nightly (long, 5 nodes, several seeds)', 'ci')
+    .option('--profile <name>', 'ci (every fault once, ~7 min) or nightly (long, 5 nodes, several seeds)', 'ci')
     .option('--list', 'list the scenarios of the profile and exit', false)
     .option('--scenario <name>', 'run only this scenario (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--seed <n>', 'base seed (each scenario uses seed, seed+1, ...)', integer('--seed', 0, 2 ** 31 - 1))

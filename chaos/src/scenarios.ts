@@ -3,8 +3,8 @@ import type { NemesisKind, ScenarioSpec, SuiteTiming } from '@kvapp/harness';
 
 /**
  * The suite: one scenario per nemesis of the harness's registry (harness/src/nemesis/registry.ts)
- * that has suite nodes, plus the planted bug. CI: every fault kind once, ~20 s under faults each,
- * about five minutes in all on a 2-core machine. Nightly: the same kinds for minutes each, on the
+ * that has suite nodes, plus the planted bugs. CI: every fault kind once, 12-30 s under faults
+ * each, about seven minutes in all on a 2-core machine. Nightly: the same kinds for minutes each, on the
  * nodes each nemesis asks for (5 where a fault needs room to take a shape: bridges, rings,
  * minorities of two), and several seeds.
  */

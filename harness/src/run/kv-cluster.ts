@@ -29,7 +29,11 @@ export interface KvClusterOptions {
   readonly nodeArgs?: readonly string[];
   readonly nodeEnv?: Readonly<Record<string, string>>;
   /** Environment for one node, after nodeEnv (a nemesis' per-node files: NemesisModule.nodeEnv). */
-  readonly nodeEnvFor?: (node: { readonly id: string; readonly dataDir: string; readonly runDir: string }) => Readonly<Record<string, string>>;
+  readonly nodeEnvFor?: (node: {
+    readonly id: string;
+    readonly dataDir: string;
+    readonly runDir: string;
+  }) => Readonly<Record<string, string>>;
   /** Default: packages/node-server/dist/cli.js, resolved through @kvapp/node-server. */
   readonly cliPath?: string;
 }

@@ -43,7 +43,7 @@ export const CONFIG_KEYS = [
 ] as const satisfies readonly (keyof NodeConfigInput)[];
 
 /** The test-only bug switches (NodeConfig's unsafe* fields). */
-const UNSAFE_KEYS = ['unsafeLocalReads', 'unsafeLeaseReads', 'unsafeAckBeforeFsync', 'unsafeSkipDirFsync'] as const;
+type UnsafeKey = 'unsafeLocalReads' | 'unsafeLeaseReads' | 'unsafeAckBeforeFsync' | 'unsafeSkipDirFsync';
 
 export interface ResolveOptions {
   /**
@@ -97,7 +97,7 @@ export function resolveNodeConfig(input: NodeConfigInput, options: ResolveOption
     problems.push(`${name('logLevel')}: must be one of ${LOG_LEVELS.join('|')}, got ${show(logLevel)}`);
 
   // The planted bugs of the chaos suite: each is refused unless the environment says it is a test.
-  const unsafe = (key: (typeof UNSAFE_KEYS)[number]): boolean => {
+  const unsafe = (key: UnsafeKey): boolean => {
     const on = v.boolean(key, orDefault(key));
     if (on && env['KVAPP_ALLOW_UNSAFE'] !== '1') problems.push(`${name(key)}: a test-only bug switch, refused unless KVAPP_ALLOW_UNSAFE=1`);
     return on;
