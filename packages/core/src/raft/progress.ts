@@ -22,6 +22,8 @@ export class Progress {
   recentActive = false;
   /** In snapshot state: a whole election timeout has passed without the snapshot being acknowledged. */
   snapshotOverdue = false;
+  /** The commit index this peer was last told (by an append, or a heartbeat that was not capped by `match`). */
+  commitSent = 0;
   readonly inflights: Inflights;
 
   constructor(

@@ -298,6 +298,7 @@ export class Raft {
       this.heartbeatElapsed = 0;
       this.bcastHeartbeat();
     }
+    if (!this.cfg.eagerCommitUpdates) this.sendCommitUpdates();
   }
 
   step(m: Message): void {
@@ -415,11 +416,36 @@ export class Raft {
     return this.log.term(this.log.committed) === this.term;
   }
 
+  /**
+   * New entries, or a new commit index, to every peer. A peer in replicate state gets an append
+   * only with entries unless commit updates are eager: the commit alone waits for the next tick
+   * (sendCommitUpdates). A probe goes out even when empty, and so does the commit of a conf
+   * change: once it applies here, a removed peer has no progress left and would never be told.
+   */
   bcastAppend(): void {
     for (const id of this.peersSorted()) {
-      this.sendAppend(id, true);
+      const progress = this.tracker.progress.get(id);
+      const lazy = !this.cfg.eagerCommitUpdates && progress?.state === 'replicate' && !this.confChangeCommittedUntold(progress);
+      this.sendAppend(id, !lazy);
       while (this.sendAppend(id, false));
     }
+  }
+
+  /** The last proposed conf change has committed, and `progress`'s peer was not told yet. */
+  private confChangeCommittedUntold(progress: Progress): boolean {
+    return this.pendingConfIndex > progress.commitSent && this.pendingConfIndex <= this.log.committed;
+  }
+
+  /** Each peer in replicate state that was not told the commit index gets an empty append. */
+  private sendCommitUpdates(): void {
+    for (const id of this.peersSorted()) this.sendCommitUpdate(id);
+  }
+
+  /** An empty append to `to` if it is in replicate state and the last append it got carried an older commit. */
+  sendCommitUpdate(to: NodeId): void {
+    const progress = this.tracker.progress.get(to);
+    if (progress?.state !== 'replicate' || progress.commitSent >= this.log.committed) return;
+    this.sendAppend(to, true);
   }
 
   /**
@@ -437,6 +463,7 @@ export class Raft {
     let bytes = 0;
     for (const entry of entries) bytes += entryBytes(entry);
     this.send(message('append', this.id, to, this.term, { index: prevIndex, logTerm: prevTerm, entries, commit: this.log.committed }));
+    progress.commitSent = this.log.committed;
     progress.sentEntries(prevIndex + entries.length, bytes, entries.length);
     return true;
   }
@@ -474,6 +501,7 @@ export class Raft {
     // The follower may not have everything we committed; never tell it to commit what it lacks.
     const commit = Math.min(progress.match, this.log.committed);
     this.send(message('heartbeat', this.id, to, this.term, { commit, context }));
+    if (commit === this.log.committed) progress.commitSent = commit;
   }
 
   sendTimeoutNow(to: NodeId): void {
@@ -552,6 +580,8 @@ export class Raft {
     if (request.from === this.id) {
       this.readStates.push({ index: request.index, context: request.context });
     } else {
+      // The follower serves the read once it has applied up to the index: tell it the commit first.
+      if (!this.cfg.eagerCommitUpdates) this.sendCommitUpdate(request.from);
       this.send(message('read-index-resp', this.id, request.from, this.term, { index: request.index, context: request.context }));
     }
   }

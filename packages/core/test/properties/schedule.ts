@@ -96,7 +96,8 @@ export function newCluster(options: ScheduleOptions): TestCluster {
     electionTicks: 6,
     heartbeatTicks: 2,
     asyncWrites: options.asyncWrites === true,
-    config: { messageBytesMax: 100, inflightAppendsMax: 4, ...options.config },
+    // Half the schedules with each way of telling followers the commit index.
+    config: { messageBytesMax: 100, inflightAppendsMax: 4, eagerCommitUpdates: options.seed % 2 === 0, ...options.config },
   });
 }
 

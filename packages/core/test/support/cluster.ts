@@ -89,6 +89,9 @@ export class TestCluster {
       electionTicks: this.options.electionTicks ?? 10,
       heartbeatTicks: this.options.heartbeatTicks ?? 1,
       applied,
+      // Tests here deliver messages without ticking, written for etcd's eager commit updates; the
+      // lazy default is covered by commit-updates.test.ts and the property schedules.
+      eagerCommitUpdates: true,
       ...this.options.config,
     });
   }
