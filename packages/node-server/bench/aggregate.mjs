@@ -107,6 +107,30 @@ export function compare(results) {
   return rows;
 }
 
+/**
+ * kvapp against `baseline` (another build of kvapp, --baseline) for each workload and
+ * concurrency both ran: ratios kvapp / baseline of throughput, p50, p99 and server CPU per
+ * operation (below 1 is better for all but throughput).
+ */
+export function compareBaseline(results, baseline) {
+  const rows = [];
+  for (const kv of results.filter((r) => r.system === 'kvapp')) {
+    const base = results.find((r) => r.system === baseline && r.workload === kv.workload && r.concurrency === kv.concurrency);
+    if (base === undefined) continue;
+    rows.push({
+      workload: kv.workload,
+      concurrency: kv.concurrency,
+      kvapp: kv,
+      baseline: base,
+      throughputRatio: ratio(kv.opsPerSec, base.opsPerSec),
+      p50Ratio: ratio(kv.p50Ms, base.p50Ms),
+      p99Ratio: ratio(kv.p99Ms, base.p99Ms),
+      cpuRatio: ratio(kv.serverCpuUsPerOp, base.serverCpuUsPerOp),
+    });
+  }
+  return rows;
+}
+
 export function ratio(a, b) {
   return a === null || b === null || b === 0 ? null : a / b;
 }
@@ -156,6 +180,19 @@ export function floorsTable(floors) {
   const labels = { fdatasync: 'fdatasync of a 256 B append', wsRtt: 'WebSocket round trip on loopback, 1 in flight' };
   for (const [name, f] of Object.entries(floors)) {
     lines.push(`| ${labels[name] ?? name} | ${fmt(f.p50Ms, 3)} | ${fmt(f.p99Ms, 3)} | ${fmt(f.opsPerSec)} | ${f.runs} |`);
+  }
+  return lines.join('\n');
+}
+
+export function baselineTable(rows) {
+  const lines = [
+    '| workload | in flight | ops/s kvapp / baseline | ×ops/s | p50 ms kvapp / baseline | ×p50 | ×p99 | server CPU µs/op kvapp / baseline | ×CPU |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.workload} | ${r.concurrency} | ${fmt(r.kvapp.opsPerSec)} / ${fmt(r.baseline.opsPerSec)} | **${fmt(r.throughputRatio, 2)}×** | ${ms(r.kvapp.p50Ms)} / ${ms(r.baseline.p50Ms)} | ${fmt(r.p50Ratio, 2)}× | ${fmt(r.p99Ratio, 2)}× | ${fmt(r.kvapp.serverCpuUsPerOp)} / ${fmt(r.baseline.serverCpuUsPerOp)} | ${fmt(r.cpuRatio, 2)}× |`,
+    );
   }
   return lines.join('\n');
 }

@@ -15,12 +15,24 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { compare, comparisonTable, floorsTable, fmt, median, percentiles, resultsTable, summarize, summarizeFloors } from './aggregate.mjs';
+import {
+  baselineTable,
+  compare,
+  compareBaseline,
+  comparisonTable,
+  floorsTable,
+  fmt,
+  median,
+  percentiles,
+  resultsTable,
+  summarize,
+  summarizeFloors,
+} from './aggregate.mjs';
 import { ensureEtcd, startEtcdCluster } from './etcd-cluster.mjs';
 import { fsyncFloor, wsRttFloor } from './floors.mjs';
 import { startKvappCluster } from './kvapp-cluster.mjs';
 import { startLoadFleet } from './load-fleet.mjs';
-import { parseBenchArgs, USAGE, UsageError } from './options.mjs';
+import { BASELINE_SYSTEM, parseBenchArgs, USAGE, UsageError } from './options.mjs';
 import { startRssSampler, totalCpuUs } from './proc-stats.mjs';
 
 /** Requests in flight while the keyspace is preloaded (not measured). */
@@ -56,7 +68,11 @@ if (options === null) {
 async function main(o) {
   const startedAt = new Date().toISOString();
   const loadAtStart = loadavg();
-  const systems = ['kvapp', ...(o.vsEtcd ? o.etcdClients.map((client) => `etcd-${client}`) : [])];
+  const systems = [
+    'kvapp',
+    ...(o.baselineCli !== null ? [BASELINE_SYSTEM] : []),
+    ...(o.vsEtcd ? o.etcdClients.map((client) => `etcd-${client}`) : []),
+  ];
   console.log(`# kvapp bench ${startedAt}  node ${process.version}  ${cpus().length} cpus  ${loadLine(loadAtStart)}`);
   console.log(
     `# ${o.runs} runs x ${systems.join(', ')} x ${o.workloads.join(',')} x in flight ${o.concurrency.join(',')}; ${o.procs} load processes; warm-up ${o.warmupS}s + ${o.durationS}s window`,
@@ -94,11 +110,16 @@ async function main(o) {
       const order = run % 2 === 1 ? systems : [...systems].reverse();
       for (const system of order) {
         const dataDir = join(tempDir, `${system}-run${run}`);
-        const cluster = system === 'kvapp' ? await startKvappCluster(dataDir) : await startEtcdCluster(etcdBin, dataDir);
+        const cluster =
+          system === 'kvapp'
+            ? await startKvappCluster(dataDir)
+            : system === BASELINE_SYSTEM
+              ? await startKvappCluster(dataDir, o.baselineCli, BASELINE_SYSTEM)
+              : await startEtcdCluster(etcdBin, dataDir);
         running.add(cluster);
         try {
           const shape = {
-            driver: system,
+            driver: system === BASELINE_SYSTEM ? 'kvapp' : system,
             endpoints: cluster.endpoints,
             target: cluster.target,
             keys: o.keys,
@@ -134,6 +155,7 @@ async function main(o) {
   const results = summarize(samples);
   const floors = summarizeFloors(floorSamples);
   const comparison = o.vsEtcd ? compare(results) : [];
+  const againstBaseline = o.baselineCli !== null ? compareBaseline(results, BASELINE_SYSTEM) : [];
   const idleCores = Object.fromEntries(systems.map((s) => [s, median(idleSamples.filter((x) => x.system === s).map((x) => x.cores))]));
   const loadAtEnd = loadavg();
 
@@ -153,6 +175,11 @@ async function main(o) {
   if (o.vsEtcd) {
     console.log('');
     console.log(comparisonTable(comparison));
+  }
+  if (o.baselineCli !== null) {
+    console.log('');
+    console.log(`kvapp against ${BASELINE_SYSTEM} (${o.baselineCli}):`);
+    console.log(baselineTable(againstBaseline));
   }
   const busyClients = results.filter((r) => r.clientCpuCoresMax !== null && r.clientCpuCoresMax >= CLIENT_CPU_WARN_CORES);
   if (busyClients.length > 0) {
@@ -196,6 +223,14 @@ async function main(o) {
         etcdServerCpuUsPerOp: r.etcd.serverCpuUsPerOp,
         kvappPeakRssMb: r.kvapp.peakRssMb,
         etcdPeakRssMb: r.etcd.peakRssMb,
+      })),
+      baseline: againstBaseline.map((r) => ({
+        workload: r.workload,
+        concurrency: r.concurrency,
+        throughputRatio: r.throughputRatio,
+        p50Ratio: r.p50Ratio,
+        p99Ratio: r.p99Ratio,
+        cpuRatio: r.cpuRatio,
       })),
       idleClusterCores: idleCores,
       machine: { cpus: cpus().length, node: process.version, loadavgAtStart: loadAtStart, loadavgAtEnd: loadAtEnd },

@@ -27,17 +27,18 @@ export function kvappNodeArgs(node, nodes, dataDir) {
 
 /**
  * Starts the nodes and waits until one is leader. KVAPP_BENCH_NODE_FLAGS adds flags for the
- * nodes' `node` (e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile them under load).
+ * nodes' `node` (e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile them under load). `cli` is the
+ * kvapp-node to run (another checkout's for --baseline), `name` the system it is reported as.
  */
-export async function startKvappCluster(dataDir) {
+export async function startKvappCluster(dataDir, cli = CLI, name = 'kvapp') {
   const ports = await freePorts(6);
   const nodes = [1, 2, 3].map((id, i) => ({ id, peerPort: ports[2 * i], clientPort: ports[2 * i + 1] }));
   const nodeFlags = (process.env.KVAPP_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const servers = nodes.map((n) =>
-    startServer(`kvapp node ${n.id}`, process.execPath, [...nodeFlags, CLI, ...kvappNodeArgs(n, nodes, dataDir)]),
+    startServer(`${name} node ${n.id}`, process.execPath, [...nodeFlags, cli, ...kvappNodeArgs(n, nodes, dataDir)]),
   );
   const cluster = {
-    name: 'kvapp',
+    name,
     endpoints: nodes.map((n) => `${HOST}:${n.clientPort}`),
     /** kvapp's client finds the leader itself. */
     target: null,

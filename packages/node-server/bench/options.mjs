@@ -1,5 +1,7 @@
 // The bench's command line: what to measure, how long and how often. Bad flags end in one line
 // naming the flag, before anything is started.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export const WORKLOADS = ['put', 'get-lin', 'get-ser'];
@@ -9,6 +11,10 @@ export const USAGE = `npm run bench -- [flags]     (or: node packages/node-serve
   --vs etcd                 also run etcd 3.4 (ETCD_BIN, else etcd on PATH, else Debian's etcd-server,
                             installed when missing) under the same shape, alternating run by run
   --etcd-clients grpc,http  etcd's clients to try; the comparison uses whichever did more [grpc,http]
+  --baseline DIR            also run the kvapp nodes of another built checkout (DIR, e.g. a clone
+                            of main after npm ci && npm run build) as kvapp-baseline, alternating,
+                            and print kvapp / kvapp-baseline: a change measured against what it
+                            replaces in the same run (the load processes use this checkout's client)
   --workloads LIST          put, get-lin, get-ser [put,get-lin,get-ser]
   --concurrency LIST        requests in flight in all, over every load process [1,16,64,256]
   --procs N                 load processes, each a separate node process [2]
@@ -20,6 +26,12 @@ export const USAGE = `npm run bench -- [flags]     (or: node packages/node-serve
   --help`;
 
 export class UsageError extends Error {}
+
+/** Where a checkout's built kvapp-node is, relative to its root. */
+export const BASELINE_CLI = 'packages/node-server/dist/cli.js';
+
+/** The system name of `--baseline`'s nodes. */
+export const BASELINE_SYSTEM = 'kvapp-baseline';
 
 const positiveInt = (flag, text, min = 1) => {
   const n = Number(text);
@@ -49,6 +61,7 @@ export function parseBenchArgs(argv) {
       strict: true,
       options: {
         vs: { type: 'string' },
+        baseline: { type: 'string' },
         'etcd-clients': { type: 'string', default: ETCD_CLIENTS.join(',') },
         workloads: { type: 'string', default: WORKLOADS.join(',') },
         concurrency: { type: 'string', default: '1,16,64,256' },
@@ -71,8 +84,15 @@ export function parseBenchArgs(argv) {
   const keys = positiveInt('keys', values.keys);
   const keyBytes = positiveInt('key-bytes', values['key-bytes'], 2);
   if (String(keys - 1).length + 1 > keyBytes) throw new UsageError(`--key-bytes ${keyBytes} cannot hold ${keys} distinct keys`);
+  let baselineCli = null;
+  if (values.baseline !== undefined) {
+    baselineCli = resolve(values.baseline, BASELINE_CLI);
+    if (!existsSync(baselineCli))
+      throw new UsageError(`--baseline: no ${baselineCli} (build that checkout first: npm ci && npm run build)`);
+  }
   return {
     vsEtcd: values.vs === 'etcd',
+    baselineCli,
     etcdClients: listOf('etcd-clients', values['etcd-clients'], ETCD_CLIENTS),
     workloads: listOf('workloads', values.workloads, WORKLOADS),
     concurrency: [...new Set(values.concurrency.split(',').map((c) => positiveInt('concurrency', c)))],

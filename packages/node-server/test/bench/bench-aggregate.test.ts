@@ -1,7 +1,17 @@
 // The bench's arithmetic and tables, on made-up windows: medians over runs, percentiles, and
 // kvapp against etcd's best client (the comparison --vs etcd prints).
 import t from 'tap';
-import { compare, comparisonTable, median, percentiles, resultsTable, summarize, summarizeFloors } from '../../bench/aggregate.mjs';
+import {
+  baselineTable,
+  compare,
+  compareBaseline,
+  comparisonTable,
+  median,
+  percentiles,
+  resultsTable,
+  summarize,
+  summarizeFloors,
+} from '../../bench/aggregate.mjs';
 
 const window = (
   system: string,
@@ -91,6 +101,29 @@ t.test('compare: kvapp against the etcd client that did more, per workload and c
   );
   t.match(table, /\| get-lin \| 1 \| 800 \| 1,000 \(grpc\) \| \*\*0\.80×\*\*/);
   t.same(compare(results.filter((r: { system: string }) => r.system === 'kvapp')), [], 'nothing to compare without etcd');
+});
+
+t.test('compareBaseline: kvapp against another build of itself, ratio by ratio', async (t) => {
+  const results = summarize([
+    window('kvapp', 'put', 1, 1, 400, { serverCpuUsPerOp: 1800 }),
+    window('kvapp', 'put', 1, 2, 600, { serverCpuUsPerOp: 2200 }),
+    window('kvapp-baseline', 'put', 1, 1, 250, { serverCpuUsPerOp: 4000 }),
+    window('kvapp-baseline', 'put', 1, 2, 250, { serverCpuUsPerOp: 4000 }),
+    window('etcd-grpc', 'put', 1, 1, 1000), // not a baseline: ignored
+    window('kvapp', 'get-lin', 64, 1, 900), // the baseline did not run it: no row
+  ]);
+  const rows = compareBaseline(results, 'kvapp-baseline');
+  t.equal(rows.length, 1);
+  const put = rows[0];
+  t.match(put, { workload: 'put', concurrency: 1 });
+  t.equal(put.throughputRatio, 2, 'median 500 ops/s against 250');
+  t.equal(put.p50Ratio, 2, 'p50 0.5 ms against 0.25 ms');
+  t.equal(put.cpuRatio, 0.5, 'CPU per op 2,000 µs against 4,000');
+  t.match(
+    baselineTable(rows),
+    /\| put \| 1 \| 500 \/ 250 \| \*\*2\.00×\*\* \| 0\.50 \/ 0\.25 \| 2\.00× \| 2\.00× \| 2,000 \/ 4,000 \| 0\.50× \|/,
+  );
+  t.same(compareBaseline(results, 'kvapp-other'), [], 'no rows without that baseline');
 });
 
 t.test('the results table has a row per case with every run', async (t) => {

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BENCH = fileURLToPath(new URL('../../bench/bench.mjs', import.meta.url));
+/** This checkout's root: built, so it can stand in as its own --baseline. */
+const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 /** Only turns a bench that never ends into a failure. */
 const RUN_MS_MAX = 240_000;
 
@@ -94,4 +96,47 @@ t.test('a bad flag ends in one line and exit code 2, before anything starts', as
   t.equal(run.stderr.trim().split('\n').length, 1, `one line: ${run.stderr}`);
   t.match(run.stderr, /--concurrency wants an integer >= 1, got '0'/);
   t.notMatch(run.stderr, /^\s+at /m, 'no stack frames');
+});
+
+t.test('--baseline runs another checkout as kvapp-baseline, alternating, and prints the ratios', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvapp-bench-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'out.json');
+  // The small shape of the test above, two runs so that each system goes first once.
+  const args = [
+    '--duration',
+    '1',
+    '--warmup',
+    '0',
+    '--runs',
+    '2',
+    '--concurrency',
+    '1',
+    '--workloads',
+    'put',
+    '--procs',
+    '1',
+    '--keys',
+    '100',
+  ];
+  const run = await runBench([...args, '--baseline', REPO_ROOT, '--json', out]);
+  t.equal(run.code, 0, `exit 0; stderr: ${run.stderr}`);
+  const report = JSON.parse(readFileSync(out, 'utf8'));
+  t.same(report.results.map((r: { system: string }) => r.system).sort(), ['kvapp', 'kvapp-baseline'], 'both systems measured');
+  t.equal(report.baseline.length, 1, 'one ratio row: put at 1 in flight');
+  const row = report.baseline[0];
+  t.match(row, { workload: 'put', concurrency: 1 });
+  for (const key of ['throughputRatio', 'p50Ratio', 'p99Ratio', 'cpuRatio'])
+    t.ok(isNumber(row[key]) && row[key] > 0, `${key} is a positive number: ${row[key]}`);
+  t.match(run.stdout, /kvapp against kvapp-baseline/, 'the ratio table is printed');
+  t.match(run.stdout, /run 1 kvapp-baseline/, 'the baseline ran in run 1');
+});
+
+t.test('--baseline naming a dir without a built kvapp-node ends in one line and exit code 2', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvapp-bench-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const run = await runBench(['--baseline', dir]);
+  t.equal(run.code, 2);
+  t.equal(run.stderr.trim().split('\n').length, 1, `one line: ${run.stderr}`);
+  t.match(run.stderr, /--baseline: no .*packages\/node-server\/dist\/cli\.js \(build that checkout first/);
 });
