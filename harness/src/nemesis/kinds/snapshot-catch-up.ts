@@ -19,7 +19,11 @@ export const ballastBytes = 22 * 2 ** 20;
 /** Under the nodes' valueBytesMax (64 KiB), so each put is one entry: 385 of them, more than snapshotEntries. */
 export const ballastValueBytes = 60_000;
 const ballastWriters = 4;
-const ballastMsMax = 30_000;
+/**
+ * The ballast took 8-22 s per fault in the nightly at load 15; one took longer than 30 s while the
+ * simulator and a test run shared the machine too (373 of 385 values written), and the run erred.
+ */
+const ballastMsMax = 60_000;
 /** Small puts per nudge while the heal waits for the others' next snapshot (a tenth of snapshotEntries). */
 const nudgePuts = 20;
 /** After the cut, for entries the follower got but that were not committed yet to commit. */
