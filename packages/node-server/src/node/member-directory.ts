@@ -43,14 +43,17 @@ export class MemberDirectory {
   }
 
   /**
-   * The peers the transport dials: every member of `conf` but this node, where an address is known.
-   * A node that joined has no configuration until the log reaches it, yet must answer the leader
-   * meanwhile: then it dials the members the join told it of.
+   * The peers the transport dials: every member of `conf` but this node, and the `leader` (0:
+   * none known), where an address is known. A node that joined has no configuration until the log
+   * reaches it, yet must answer the leader meanwhile: then it dials the members the join told it of.
    */
-  peersOf(conf: ConfState): { peers: Map<NodeId, HostPort>; unknown: NodeId[] } {
+  peersOf(conf: ConfState, leader: NodeId = 0): { peers: Map<NodeId, HostPort>; unknown: NodeId[] } {
     const peers = new Map<NodeId, HostPort>();
     const unknown: NodeId[] = [];
     const ids = conf.voters.length > 0 ? membersOf(conf) : [...this.o.bootstrap().keys()];
+    // The leader may be missing from a configuration that came in an older snapshot (a node that
+    // joined past the leader's last snapshot): its appends bring the newer one, so answer it.
+    if (leader !== 0 && !ids.includes(leader)) ids.push(leader);
     for (const id of ids) {
       if (id === this.o.self) continue;
       const at = this.peer(id);

@@ -41,6 +41,8 @@ export interface MembershipWatcherOptions {
  */
 export class MembershipWatcher {
   private lastSeen = '';
+  /** The configuration, the addresses and the leader that the transport's peers were last set from. */
+  private lastPeersKey = '';
   private flagsChecked: boolean;
   private outOfServiceNow: string | null;
   private readonly promoter: KvClient | null;
@@ -73,11 +75,15 @@ export class MembershipWatcher {
   period(): void {
     const s = this.o.status();
     const key = `${JSON.stringify(s.conf)} ${JSON.stringify([...this.o.memberAddresses()])}`;
-    if (key !== this.lastSeen) {
-      this.lastSeen = key;
-      const { peers, unknown } = this.o.directory.peersOf(s.conf);
+    const peersKey = `${key} ${s.lead}`;
+    if (peersKey !== this.lastPeersKey) {
+      this.lastPeersKey = peersKey;
+      const { peers, unknown } = this.o.directory.peersOf(s.conf, s.lead);
       this.o.setPeers(peers);
       if (unknown.length > 0) this.o.logger.warn({ members: unknown }, 'no address known for these members: name them in --peers');
+    }
+    if (key !== this.lastSeen) {
+      this.lastSeen = key;
       const before = this.outOfServiceNow;
       this.outOfServiceNow = outOfServiceReason(this.o.id, s.conf);
       this.o.logger.info({ conf: s.conf, applied: this.o.appliedIndex() }, 'configuration');

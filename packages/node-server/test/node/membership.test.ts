@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { KvClient } from '@kvapp/client';
@@ -87,6 +87,42 @@ t.test('a node that joins after the others compacted their logs catches up by a 
   t.match(metrics, /kvapp_snapshots_total\{origin="installed"\} [1-9]/, 'counted on /metrics');
   await waitFor('node 4 applied everything', () => fourth.status().applied >= nodes.get(1)!.status().commit, 400);
 });
+
+t.test(
+  "a node joining past its leader's last snapshot, whose configuration leaves that leader out, still answers it and catches up",
+  async (t) => {
+    // Found by the nightly membership scenario: a new node installed the leader's snapshot, whose
+    // configuration predated the leader's own addition; it then dialled only that configuration's
+    // members, so its answers never reached the leader and it stayed a learner at the snapshot.
+    const { nodes, inputOf, endpoints } = await threeNodes(t, { snapshotEntries: 20 });
+    const writer = new KvClient({ endpoints: endpoints() });
+    t.teardown(() => writer.close());
+    for (let i = 0; i < 60; i++) t.equal((await writer.put(`k${i}`, `v${i}`)).status, 'ok');
+    // Node 4 joins by a snapshot of the first three, becomes a voter and then the leader before it
+    // applies the 20 entries that would make it take a snapshot of its own.
+    const fourth = await startNode(inputOf(4, [], { join: endpoints() }), { logger: silent });
+    nodes.set(4, fourth);
+    await waitFor('node 4 is a voter everywhere', () => [...nodes.values()].every((n) => votersOf(n).includes(4)), 400);
+    const admin = new KvClient({ endpoints: endpoints() });
+    t.teardown(() => admin.close());
+    t.equal((await admin.transferLeader(4)).status, 'ok');
+    await waitFor('node 4 leads', () => fourth.status().role === 'leader', 400);
+    const snapshotOfFour = readdirSync(join(tmpDirOf(fourth, inputOf), 'snap'));
+    t.equal(snapshotOfFour.length, 1, `node 4 holds only the snapshot it installed: ${snapshotOfFour.join(', ')}`);
+
+    const { logger, lines } = capturingLogger();
+    const fifth = await startNode(inputOf(5, [], { join: endpoints() }), { logger });
+    nodes.set(5, fifth);
+    await waitFor('node 5 installed a snapshot', () => lines.some((l) => l['msg'] === 'snapshot installed from the leader'), 400);
+    t.ok(
+      lines.some((l) => l['msg'] === 'snapshot installed from the leader' && (l['index'] as number) >= 60),
+      'from the snapshot node 4 installed',
+    );
+    await waitFor('node 5 is a voter everywhere', () => [...nodes.values()].every((n) => votersOf(n).includes(5)), 400);
+    await waitFor('node 5 applied everything', () => fifth.status().applied >= fourth.status().commit, 400);
+    t.equal((await writer.put('after', 'five')).status, 'ok');
+  },
+);
 
 t.test('a restart with other peer flags keeps the voters of the log (warned), and a member added later is still dialled', async (t) => {
   const { nodes, inputOf, endpoints } = await threeNodes(t);
