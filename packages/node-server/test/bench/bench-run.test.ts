@@ -36,6 +36,24 @@ async function runBench(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ru
   return { code, stdout, stderr };
 }
 
+/** The smallest shape: one load process, one put case of one second at 1 in flight, 100 keys. */
+const tinyShape = (runs: number): string[] => [
+  '--duration',
+  '1',
+  '--warmup',
+  '0',
+  '--runs',
+  String(runs),
+  '--concurrency',
+  '1',
+  '--workloads',
+  'put',
+  '--procs',
+  '1',
+  '--keys',
+  '100',
+];
+
 const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
 t.test('a tiny kvapp-only run writes the documented JSON and cleans up its data', async (t) => {
@@ -44,27 +62,7 @@ t.test('a tiny kvapp-only run writes the documented JSON and cleans up its data'
   const benchTmp = join(dir, 'tmp');
   const out = join(dir, 'out.json');
   mkdirSync(benchTmp);
-  const run = await runBench(
-    [
-      '--duration',
-      '1',
-      '--warmup',
-      '0',
-      '--runs',
-      '1',
-      '--concurrency',
-      '1',
-      '--workloads',
-      'put',
-      '--procs',
-      '1',
-      '--keys',
-      '100',
-      '--json',
-      out,
-    ],
-    { TMPDIR: benchTmp },
-  );
+  const run = await runBench([...tinyShape(1), '--json', out], { TMPDIR: benchTmp });
   t.equal(run.code, 0, `exit 0; stderr: ${run.stderr}`);
   const report = JSON.parse(readFileSync(out, 'utf8'));
   t.ok(Array.isArray(report.results), 'results is an array');
@@ -102,24 +100,8 @@ t.test('--baseline runs another checkout as kvapp-baseline, alternating, and pri
   const dir = mkdtempSync(join(tmpdir(), 'kvapp-bench-test-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'out.json');
-  // The small shape of the test above, two runs so that each system goes first once.
-  const args = [
-    '--duration',
-    '1',
-    '--warmup',
-    '0',
-    '--runs',
-    '2',
-    '--concurrency',
-    '1',
-    '--workloads',
-    'put',
-    '--procs',
-    '1',
-    '--keys',
-    '100',
-  ];
-  const run = await runBench([...args, '--baseline', REPO_ROOT, '--json', out]);
+  // Two runs, so that each system goes first once.
+  const run = await runBench([...tinyShape(2), '--baseline', REPO_ROOT, '--json', out]);
   t.equal(run.code, 0, `exit 0; stderr: ${run.stderr}`);
   const report = JSON.parse(readFileSync(out, 'utf8'));
   t.same(report.results.map((r: { system: string }) => r.system).sort(), ['kvapp', 'kvapp-baseline'], 'both systems measured');
