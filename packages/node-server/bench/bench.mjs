@@ -65,6 +65,14 @@ if (options === null) {
   setTimeout(() => process.exit(), 1000).unref();
 }
 
+/** Starts `system`'s cluster; its `driver` is the load processes' client for it. */
+async function startSystem(system, dataDir, baselineCli, etcdBin) {
+  if (system === 'kvapp') return { ...(await startKvappCluster(dataDir)), driver: 'kvapp' };
+  // Another build of kvapp, driven by this checkout's kvapp client.
+  if (system === BASELINE_SYSTEM) return { ...(await startKvappCluster(dataDir, baselineCli, BASELINE_SYSTEM)), driver: 'kvapp' };
+  return { ...(await startEtcdCluster(etcdBin, dataDir)), driver: system };
+}
+
 async function main(o) {
   const startedAt = new Date().toISOString();
   const loadAtStart = loadavg();
@@ -110,16 +118,11 @@ async function main(o) {
       const order = run % 2 === 1 ? systems : [...systems].reverse();
       for (const system of order) {
         const dataDir = join(tempDir, `${system}-run${run}`);
-        const cluster =
-          system === 'kvapp'
-            ? await startKvappCluster(dataDir)
-            : system === BASELINE_SYSTEM
-              ? await startKvappCluster(dataDir, o.baselineCli, BASELINE_SYSTEM)
-              : await startEtcdCluster(etcdBin, dataDir);
+        const cluster = await startSystem(system, dataDir, o.baselineCli, etcdBin);
         running.add(cluster);
         try {
           const shape = {
-            driver: system === BASELINE_SYSTEM ? 'kvapp' : system,
+            driver: cluster.driver,
             endpoints: cluster.endpoints,
             target: cluster.target,
             keys: o.keys,

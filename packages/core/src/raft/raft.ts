@@ -298,7 +298,7 @@ export class Raft {
       this.heartbeatElapsed = 0;
       this.bcastHeartbeat();
     }
-    if (!this.cfg.eagerCommitUpdates) this.sendCommitUpdates();
+    this.sendCommitUpdates();
   }
 
   step(m: Message): void {
@@ -441,8 +441,12 @@ export class Raft {
     for (const id of this.peersSorted()) this.sendCommitUpdate(id);
   }
 
-  /** An empty append to `to` if it is in replicate state and the last append it got carried an older commit. */
-  sendCommitUpdate(to: NodeId): void {
+  /**
+   * With lazy commit updates, an empty append to `to` if it is in replicate state and was last told
+   * an older commit. Eager updates already went out with the commit.
+   */
+  private sendCommitUpdate(to: NodeId): void {
+    if (this.cfg.eagerCommitUpdates) return;
     const progress = this.tracker.progress.get(to);
     if (progress?.state !== 'replicate' || progress.commitSent >= this.log.committed) return;
     this.sendAppend(to, true);
@@ -581,7 +585,7 @@ export class Raft {
       this.readStates.push({ index: request.index, context: request.context });
     } else {
       // The follower serves the read once it has applied up to the index: tell it the commit first.
-      if (!this.cfg.eagerCommitUpdates) this.sendCommitUpdate(request.from);
+      this.sendCommitUpdate(request.from);
       this.send(message('read-index-resp', this.id, request.from, this.term, { index: request.index, context: request.context }));
     }
   }
