@@ -175,9 +175,36 @@ export function comparisonTable(rows) {
   return lines.join('\n');
 }
 
+/**
+ * The floor of one replication round, as the latency aims read it: a WebSocket round trip plus
+ * a leader's and a follower's fdatasync at once (medians of the p50s over runs), and how far
+ * each system's put at 1 in flight is above it (p50 / floor). Null when a floor is missing.
+ */
+export function replicationRound(floors, results) {
+  const rtt = floors.wsRtt?.p50Ms;
+  const pair = floors.fdatasyncPair?.p50Ms;
+  if (typeof rtt !== 'number' || typeof pair !== 'number') return null;
+  const floorMs = rtt + pair;
+  const putAtOne = results
+    .filter((r) => r.workload === 'put' && r.concurrency === 1 && typeof r.p50Ms === 'number')
+    .map((r) => ({ system: r.system, p50Ms: r.p50Ms, timesFloor: r.p50Ms / floorMs }));
+  return { floorMs, putAtOne };
+}
+
+/** One line for the replication round floor and the puts at 1 in flight against it. */
+export function replicationRoundLine(round) {
+  if (round === null) return 'Replication round floor: not measured.';
+  const puts = round.putAtOne.map((p) => `${p.system} ${ms(p.p50Ms)} ms (${fmt(p.timesFloor, 2)}×)`).join(', ');
+  return `Replication round floor (WebSocket round trip + two fdatasyncs at once): ${fmt(round.floorMs, 3)} ms. Put at 1 in flight, p50: ${puts || 'not measured'}.`;
+}
+
 export function floorsTable(floors) {
   const lines = ['| floor | p50 ms | p99 ms | ops/s | runs |', '|---|---|---|---|---|'];
-  const labels = { fdatasync: 'fdatasync of a 256 B append', wsRtt: 'WebSocket round trip on loopback, 1 in flight' };
+  const labels = {
+    fdatasync: 'fdatasync of a 256 B append',
+    fdatasyncPair: 'fdatasync of a 256 B append to each of two files at once',
+    wsRtt: 'WebSocket round trip on loopback, 1 in flight',
+  };
   for (const [name, f] of Object.entries(floors)) {
     lines.push(`| ${labels[name] ?? name} | ${fmt(f.p50Ms, 3)} | ${fmt(f.p99Ms, 3)} | ${fmt(f.opsPerSec)} | ${f.runs} |`);
   }

@@ -24,12 +24,14 @@ import {
   fmt,
   median,
   percentiles,
+  replicationRound,
+  replicationRoundLine,
   resultsTable,
   summarize,
   summarizeFloors,
 } from './aggregate.mjs';
 import { ensureEtcd, startEtcdCluster } from './etcd-cluster.mjs';
-import { fsyncFloor, wsRttFloor } from './floors.mjs';
+import { fsyncFloor, fsyncPairFloor, wsRttFloor } from './floors.mjs';
 import { startKvappCluster } from './kvapp-cluster.mjs';
 import { startLoadFleet } from './load-fleet.mjs';
 import { BASELINE_SYSTEM, parseBenchArgs, USAGE, UsageError } from './options.mjs';
@@ -111,9 +113,12 @@ async function main(o) {
     for (let run = 1; run <= o.runs; run++) {
       // Floors first in each run, so that they see the same machine as the figures after them.
       const fsync = await fsyncFloor(tempDir, 1.5);
+      const fsyncPair = await fsyncPairFloor(tempDir, 1.5);
       const ws = await wsRttFloor(1.5, 0.3);
-      floorSamples.push({ run, ...fsync }, { run, ...ws });
-      console.log(`run ${run} floors: fdatasync p50 ${fmt(fsync.p50Ms, 3)} ms, ws round trip p50 ${fmt(ws.p50Ms, 3)} ms`);
+      floorSamples.push({ run, ...fsync }, { run, ...fsyncPair }, { run, ...ws });
+      console.log(
+        `run ${run} floors: fdatasync p50 ${fmt(fsync.p50Ms, 3)} ms, two at once ${fmt(fsyncPair.p50Ms, 3)} ms, ws round trip p50 ${fmt(ws.p50Ms, 3)} ms`,
+      );
       // Alternate which system goes first, so that a drift of the machine does not favour one.
       const order = run % 2 === 1 ? systems : [...systems].reverse();
       for (const system of order) {
@@ -157,6 +162,7 @@ async function main(o) {
 
   const results = summarize(samples);
   const floors = summarizeFloors(floorSamples);
+  const round = replicationRound(floors, results);
   const comparison = o.vsEtcd ? compare(results) : [];
   const againstBaseline = o.baselineCli !== null ? compareBaseline(results, BASELINE_SYSTEM) : [];
   const idleCores = Object.fromEntries(systems.map((s) => [s, median(idleSamples.filter((x) => x.system === s).map((x) => x.cores))]));
@@ -175,6 +181,7 @@ async function main(o) {
   console.log(resultsTable(results));
   console.log('');
   console.log(floorsTable(floors));
+  console.log(replicationRoundLine(round));
   if (o.vsEtcd) {
     console.log('');
     console.log(comparisonTable(comparison));
@@ -212,6 +219,7 @@ async function main(o) {
         ...more,
       })),
       floors,
+      replicationRound: round,
       comparison: comparison.map((r) => ({
         workload: r.workload,
         concurrency: r.concurrency,

@@ -1,7 +1,7 @@
 // The machine's floors, measured in the same run as the figures they are read against: what a
 // durable write can cost at least (one fdatasync of a small append on the disk that holds the
-// data) and what a request can cost at least (one WebSocket round trip on loopback between two
-// processes).
+// data, alone and two at once as a leader and a follower do them), and what a request can cost at
+// least (one WebSocket round trip on loopback between two processes).
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { open, rm } from 'node:fs/promises';
@@ -37,6 +37,35 @@ export async function fsyncFloor(dir, seconds) {
     await rm(file, { force: true });
   }
   return { name: 'fdatasync', opsPerSec: latencies.length / ((performance.now() - t0) / 1000), ...percentiles(latencies) };
+}
+
+/**
+ * Two files, each appended 256 bytes and fdatasynced at the same moment, for `seconds`: what a
+ * leader's and a follower's fsync of one entry take together when, as here, the nodes share a
+ * disk. A sample ends when both are durable.
+ */
+export async function fsyncPairFloor(dir, seconds) {
+  const files = [join(dir, 'fsync-pair-a.tmp'), join(dir, 'fsync-pair-b.tmp')];
+  const handles = await Promise.all(files.map((file) => open(file, 'a')));
+  const block = Buffer.alloc(256, 0x61);
+  const appendDurably = async (handle) => {
+    await handle.write(block);
+    await handle.datasync();
+  };
+  const latencies = [];
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  try {
+    while (performance.now() < end && latencies.length < SAMPLES_MAX) {
+      const s = performance.now();
+      await Promise.all(handles.map(appendDurably));
+      latencies.push(performance.now() - s);
+    }
+  } finally {
+    await Promise.all(handles.map((handle) => handle.close()));
+    await Promise.all(files.map((file) => rm(file, { force: true })));
+  }
+  return { name: 'fdatasyncPair', opsPerSec: latencies.length / ((performance.now() - t0) / 1000), ...percentiles(latencies) };
 }
 
 /** One message in flight over one connection to an echo server in another process, for `seconds` after `warmupSeconds`. */

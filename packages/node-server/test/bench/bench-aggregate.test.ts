@@ -8,6 +8,8 @@ import {
   comparisonTable,
   median,
   percentiles,
+  replicationRound,
+  replicationRoundLine,
   resultsTable,
   summarize,
   summarizeFloors,
@@ -142,4 +144,31 @@ t.test('floors: the median p50 of each floor over runs', async (t) => {
     fdatasync: { p50Ms: 0.3, p99Ms: 2, opsPerSec: 3000, runs: 3 },
     wsRtt: { p50Ms: 0.08, p99Ms: 0.2, opsPerSec: 12000, runs: 1 },
   });
+});
+
+t.test('replication round: a round trip plus two fdatasyncs at once, and each put at 1 in flight against it', async (t) => {
+  const floors = {
+    fdatasync: { p50Ms: 0.3, p99Ms: 1, opsPerSec: 3000, runs: 1 },
+    fdatasyncPair: { p50Ms: 0.45, p99Ms: 1, opsPerSec: 2000, runs: 1 },
+    wsRtt: { p50Ms: 0.05, p99Ms: 0.2, opsPerSec: 12000, runs: 1 },
+  };
+  const results = summarize([
+    window('kvapp', 'put', 1, 1, 1000),
+    window('etcd-grpc', 'put', 1, 1, 1500),
+    window('kvapp', 'put', 64, 1, 9000),
+  ]);
+  const round = replicationRound(floors, results);
+  t.ok(round !== null);
+  t.equal(round!.floorMs, 0.5, 'the round trip plus the pair, not the single fdatasync');
+  t.same(
+    round!.putAtOne.map((p) => [p.system, p.timesFloor]),
+    [
+      ['kvapp', 2],
+      ['etcd-grpc', 3],
+    ],
+    'only puts at 1 in flight, p50 over the floor',
+  );
+  t.match(replicationRoundLine(round), /0\.500 ms\. Put at 1 in flight, p50: kvapp 1\.0 ms \(2\.00×\), etcd-grpc 1\.5 ms \(3\.00×\)/);
+  t.equal(replicationRound({ wsRtt: floors.wsRtt }, results), null, 'no pair floor, no round');
+  t.match(replicationRoundLine(null), /not measured/);
 });
