@@ -35,7 +35,7 @@ import { fsyncFloor, fsyncPairFloor, wsRttFloor } from './floors.mjs';
 import { startKvappCluster } from './kvapp-cluster.mjs';
 import { startLoadFleet } from './load-fleet.mjs';
 import { BASELINE_SYSTEM, parseBenchArgs, USAGE, UsageError } from './options.mjs';
-import { startRssSampler, totalCpuUs } from './proc-stats.mjs';
+import { cpuUsBetween, startRssSampler, totalCpuUs } from './proc-stats.mjs';
 
 /** Requests in flight while the keyspace is preloaded (not measured). */
 const PRELOAD_IN_FLIGHT = 64;
@@ -139,7 +139,8 @@ async function main(o) {
           await fleet.close();
           const idle0 = totalCpuUs(cluster.pids());
           await sleep(IDLE_SAMPLE_MS);
-          idleSamples.push({ system, run, cores: (totalCpuUs(cluster.pids()) - idle0) / 1000 / IDLE_SAMPLE_MS });
+          const idleUs = cpuUsBetween(idle0, totalCpuUs(cluster.pids()));
+          idleSamples.push({ system, run, cores: idleUs === null ? null : idleUs / 1000 / IDLE_SAMPLE_MS });
           for (const workload of o.workloads) {
             for (const concurrency of o.concurrency) {
               const sample = { system, workload, concurrency, run, ...(await measure(fleet, cluster, shape, workload, concurrency, o)) };
@@ -269,7 +270,7 @@ async function measure(fleet, cluster, shape, workload, concurrency, o) {
     fleet.mark();
     await sleep(o.durationS * 1000);
     const results = fleet.stop();
-    const cpuUs = totalCpuUs(pids) - cpu0;
+    const cpuUs = cpuUsBetween(cpu0, totalCpuUs(pids));
     const elapsedMs = performance.now() - t0;
     const peakRssMbPerNode = rss.stop();
     const parts = await results;
@@ -282,8 +283,8 @@ async function measure(fleet, cluster, shape, workload, concurrency, o) {
       ...percentiles(latencies),
       errors: parts.reduce((sum, p) => sum + p.errors, 0),
       lastError: parts.find((p) => p.lastError !== null)?.lastError ?? null,
-      serverCpuUsPerOp: ops > 0 ? cpuUs / ops : null,
-      serverCores: cpuUs / 1000 / elapsedMs,
+      serverCpuUsPerOp: ops > 0 && cpuUs !== null ? cpuUs / ops : null,
+      serverCores: cpuUs === null ? null : cpuUs / 1000 / elapsedMs,
       peakRssMbPerNode,
       clientCpuCores: parts.map((p) => p.cpuCores),
       undrained: parts.filter((p) => !p.drained).length,

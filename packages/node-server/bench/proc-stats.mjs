@@ -19,11 +19,23 @@ export function cpuUs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * (1e6 / TICKS_PER_SECOND);
 }
 
-/** Sum of cpuUs over processes; a process that has exited counts as 0. */
+/**
+ * Sum of cpuUs over processes; null when one of them is gone, because its CPU time went with it
+ * and a difference over a window would come out too small, even negative.
+ */
 export function totalCpuUs(pids) {
   let total = 0;
-  for (const pid of pids) total += cpuUs(pid) ?? 0;
+  for (const pid of pids) {
+    const us = cpuUs(pid);
+    if (us === null) return null;
+    total += us;
+  }
   return total;
+}
+
+/** CPU microseconds spent between two totalCpuUs readings; null when either is unknown. */
+export function cpuUsBetween(before, after) {
+  return before === null || after === null ? null : after - before;
 }
 
 /** A field of /proc/<pid>/status in kB (VmRSS: now, VmHWM: the peak so far), in MB; null when unreadable. */
