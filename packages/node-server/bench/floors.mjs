@@ -18,25 +18,8 @@ const WS_MESSAGE_BYTES = 200;
 const SAMPLES_MAX = 100_000;
 
 /** Appends 256 bytes and fdatasyncs, one after the other, for `seconds`. */
-export async function fsyncFloor(dir, seconds) {
-  const file = join(dir, 'fsync-floor.tmp');
-  const handle = await open(file, 'a');
-  const block = Buffer.alloc(256, 0x61);
-  const latencies = [];
-  const t0 = performance.now();
-  const end = t0 + seconds * 1000;
-  try {
-    while (performance.now() < end && latencies.length < SAMPLES_MAX) {
-      const s = performance.now();
-      await handle.write(block);
-      await handle.datasync();
-      latencies.push(performance.now() - s);
-    }
-  } finally {
-    await handle.close();
-    await rm(file, { force: true });
-  }
-  return { name: 'fdatasync', opsPerSec: latencies.length / ((performance.now() - t0) / 1000), ...percentiles(latencies) };
+export function fsyncFloor(dir, seconds) {
+  return appendFloor(dir, seconds, 1, 'fdatasync');
 }
 
 /**
@@ -44,9 +27,14 @@ export async function fsyncFloor(dir, seconds) {
  * leader's and a follower's fsync of one entry take together when, as here, the nodes share a
  * disk. A sample ends when both are durable.
  */
-export async function fsyncPairFloor(dir, seconds) {
-  const files = [join(dir, 'fsync-pair-a.tmp'), join(dir, 'fsync-pair-b.tmp')];
-  const handles = await Promise.all(files.map((file) => open(file, 'a')));
+export function fsyncPairFloor(dir, seconds) {
+  return appendFloor(dir, seconds, 2, 'fdatasyncPair');
+}
+
+/** `files` files appended 256 bytes and fdatasynced at once, round after round; a sample ends when all are durable. */
+async function appendFloor(dir, seconds, files, name) {
+  const paths = Array.from({ length: files }, (_, i) => join(dir, `${name}-${i}.tmp`));
+  const handles = await Promise.all(paths.map((path) => open(path, 'a')));
   const block = Buffer.alloc(256, 0x61);
   const appendDurably = async (handle) => {
     await handle.write(block);
@@ -63,9 +51,9 @@ export async function fsyncPairFloor(dir, seconds) {
     }
   } finally {
     await Promise.all(handles.map((handle) => handle.close()));
-    await Promise.all(files.map((file) => rm(file, { force: true })));
+    await Promise.all(paths.map((path) => rm(path, { force: true })));
   }
-  return { name: 'fdatasyncPair', opsPerSec: latencies.length / ((performance.now() - t0) / 1000), ...percentiles(latencies) };
+  return { name, opsPerSec: latencies.length / ((performance.now() - t0) / 1000), ...percentiles(latencies) };
 }
 
 /** One message in flight over one connection to an echo server in another process, for `seconds` after `warmupSeconds`. */
