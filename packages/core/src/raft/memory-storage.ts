@@ -88,18 +88,24 @@ export class MemoryStorage implements Storage {
     this.ents = kept;
   }
 
-  /** Appends entries, replacing any existing suffix they conflict with (a new leader's log wins). */
+  /**
+   * Appends entries, replacing any existing suffix they conflict with (a new leader's log wins).
+   * In place, so that an append costs what it adds: every write of a node goes through here, and a
+   * copy of the whole log per append made each one cost the log's length (up to `snapshotEntries`
+   * entries, or all of them when a node never compacts). The array never leaves this class:
+   * entries() hands out copies.
+   */
   append(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     const first = this.firstIndex();
     const last = entries[0]!.index + entries.length - 1;
     if (last < first) return;
     const fromIndex = Math.max(first, entries[0]!.index);
-    const incoming = entries.slice(fromIndex - entries[0]!.index);
     const offset = this.ents[0]!.index;
     const position = fromIndex - offset;
     assert(position <= this.ents.length, `append at ${fromIndex} leaves a gap after ${this.lastIndex()}`);
-    this.ents = this.ents.slice(0, position).concat(incoming);
+    this.ents.length = position; // drops the suffix the new entries replace; nothing when they follow the last
+    for (let i = fromIndex - entries[0]!.index; i < entries.length; i++) this.ents.push(entries[i]!);
   }
 }
 
