@@ -5,10 +5,10 @@
 //
 //   node packages/node-server/bench/codec-bench.mjs [--runs 5]
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { Packr } from 'msgpackr';
 import { encodeRequest, encodeResponse, parseRequest } from '@kvapp/client';
 import { median } from './aggregate.mjs';
+import { smallBenchFlags } from './options.mjs';
 
 const BATCH = 20_000;
 
@@ -37,12 +37,10 @@ const CASES = {
 };
 
 function main() {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+  const values = smallBenchFlags('codec-bench', { runs: { type: 'string', default: '5' } }, (v) =>
+    Number.isInteger(Number(v.runs)) && Number(v.runs) >= 1 && Number(v.runs) <= 50 ? null : '--runs 1..50',
+  );
   const runs = Number(values.runs);
-  if (!(Number.isInteger(runs) && runs >= 1 && runs <= 50)) {
-    console.error('codec-bench: --runs 1..50');
-    process.exit(2);
-  }
   const perRun = Object.fromEntries(Object.keys(CASES).map((name) => [name, []]));
   for (let run = 0; run < runs + 1; run++) {
     for (const [name, fn] of Object.entries(CASES)) {

@@ -12,10 +12,10 @@ import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { brotliCompressSync, brotliDecompressSync, constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { encodeKvSnapshot, kvOptionsDefault } from '@kvapp/core';
 import { median } from './aggregate.mjs';
+import { smallBenchFlags } from './options.mjs';
 
 const VALUE_BYTES = 4096;
 const KEY_BYTES = 16;
@@ -137,16 +137,19 @@ function runSink() {
 }
 
 async function main() {
-  const { values } = parseArgs({
-    options: { mb: { type: 'string', default: '50' }, runs: { type: 'string', default: '3' }, seed: { type: 'string', default: '1' } },
-  });
+  const values = smallBenchFlags(
+    'compression-bench',
+    { mb: { type: 'string', default: '50' }, runs: { type: 'string', default: '3' }, seed: { type: 'string', default: '1' } },
+    (v) => {
+      const [mb, runs, seed] = [Number(v.mb), Number(v.runs), Number(v.seed)];
+      if (!(mb > 0 && mb <= 1000)) return '--mb in (0, 1000]';
+      if (!(Number.isInteger(runs) && runs >= 1 && runs <= 20)) return '--runs 1..20';
+      return Number.isInteger(seed) ? null : '--seed an integer';
+    },
+  );
   const mb = Number(values.mb);
   const runs = Number(values.runs);
   const seed = Number(values.seed);
-  if (!(mb > 0 && mb <= 1000) || !(Number.isInteger(runs) && runs >= 1 && runs <= 20) || !Number.isInteger(seed)) {
-    console.error('compression-bench: --mb in (0, 1000], --runs 1..20, --seed an integer');
-    process.exit(2);
-  }
   console.log(`# compression bench: ${mb} MB snapshots of ${VALUE_BYTES} B values, ${runs} runs, seed ${seed}, chunks of ${CHUNK_BYTES} B`);
   const rows = [];
   for (const kind of ['random', 'records']) {

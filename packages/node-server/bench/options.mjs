@@ -106,3 +106,25 @@ export function parseBenchArgs(argv) {
     json: values.json ?? null,
   };
 }
+
+/**
+ * The flags of a small bench (compression-bench, codec-bench): parsed strictly, then checked by
+ * `check` (an error message, or null). Anything wrong ends the process with one line naming the
+ * bench, and exit 2, before anything is measured.
+ */
+export function smallBenchFlags(name, options, check) {
+  let values;
+  try {
+    ({ values } = parseArgs({ options, strict: true, allowPositionals: false }));
+  } catch (error) {
+    exitWithUsage(name, error.message.split('\n')[0]);
+  }
+  const problem = check(values);
+  if (problem !== null) exitWithUsage(name, problem);
+  return values;
+}
+
+function exitWithUsage(name, message) {
+  console.error(`${name}: ${message}`);
+  process.exit(2);
+}
