@@ -13,14 +13,15 @@ import { createConnection, createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, brotliDecompressSync, constants, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { encodeKvSnapshot, kvOptionsDefault } from '@kvapp/core';
+import { encodeKvSnapshot, kvOptionsDefault, seededRng } from '@kvapp/core';
+import { TRANSPORT_LIMITS_DEFAULT } from '../dist/transport/index.js';
 import { median } from './aggregate.mjs';
 import { smallBenchFlags } from './options.mjs';
 
 const VALUE_BYTES = 4096;
 const KEY_BYTES = 16;
-/** The bytes a snapshot chunk carries on the peer link (transport/chunking.ts sends the snapshot in pieces like these). */
-const CHUNK_BYTES = 1 << 20;
+/** A snapshot crosses the peer link in frames of at most this many bytes (transport/chunking.ts). */
+const CHUNK_BYTES = TRANSPORT_LIMITS_DEFAULT.frameBytesMax;
 
 const CODECS = {
   'deflate-1': {
@@ -32,18 +33,6 @@ const CODECS = {
     decompress: (b) => brotliDecompressSync(b),
   },
 };
-
-/** mulberry32: every value the bench makes comes from the printed seed. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const WORDS = ['alpha', 'delta', 'orders', 'pending', 'shipped', 'berlin', 'lisbon', 'premium', 'basic', 'retry', 'null', 'true'];
@@ -57,7 +46,7 @@ function randomText(next, bytes) {
 function jsonRecords(next, bytes) {
   const parts = [];
   let length = 2;
-  for (let id = 0; length < bytes; id++) {
+  while (length < bytes) {
     const record = JSON.stringify({
       id: Math.floor(next() * 1e9),
       status: WORDS[Math.floor(next() * WORDS.length)],
@@ -73,7 +62,8 @@ function jsonRecords(next, bytes) {
 }
 
 function snapshotOf(kind, megabytes, seed) {
-  const next = rng(seed);
+  // The project's one seeded generator: the printed seed gives the same values everywhere.
+  const next = seededRng(seed).next;
   const count = Math.ceil((megabytes * 1e6) / (VALUE_BYTES + KEY_BYTES));
   const data = [];
   for (let i = 0; i < count; i++) {
@@ -123,14 +113,13 @@ async function loopbackMbPerSec(bytes) {
 
 function runSink() {
   const server = createServer((socket) => {
-    let expected = null;
+    // The first 8 bytes say how many follow; they may arrive split over reads like any others.
     let received = 0;
+    let header = Buffer.alloc(0);
     socket.on('data', (chunk) => {
-      if (expected === null) {
-        expected = Number(chunk.readBigUInt64LE(0));
-        received += chunk.length - 8;
-      } else received += chunk.length;
-      if (received >= expected) socket.write('k');
+      received += chunk.length;
+      if (header.length < 8) header = Buffer.concat([header, chunk.subarray(0, 8 - header.length)]);
+      if (header.length === 8 && received - 8 >= Number(header.readBigUInt64LE(0))) socket.write('k');
     });
   });
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
